@@ -1,0 +1,250 @@
+"""The data model: conversations, messages, parameters and usage.
+
+Plain dataclasses with no I/O and no UI, so the API client, the session store, the CLI and the
+Textual app all speak the same language, and so each can be tested without the others.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field, fields, replace
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+Role = Literal["system", "user", "assistant", "tool"]
+"""Who wrote a message, as the chat completions API names it."""
+
+MessageStatus = Literal["complete", "streaming", "interrupted", "error"]
+"""How an assistant reply ended. ``streaming`` exists only in memory (saved as ``interrupted``)."""
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware and truncated to whole seconds (what the files store)."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def new_id() -> str:
+    """A stable, collision-free identifier for a session or message."""
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token accounting for one reply, as the server reported it (or estimated locally)."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    cached_tokens: int | None = None
+    """``prompt_tokens_details.cached_tokens`` when the provider reports prompt caching."""
+    reasoning_tokens: int | None = None
+    """``completion_tokens_details.reasoning_tokens``: the part of the completion spent thinking."""
+    cost: float | None = None
+    """Cost in USD when the provider reports it in the usage object."""
+    estimated: bool = False
+    """True when the numbers were estimated locally because the server sent no usage."""
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Usage:
+        """Build from an OpenAI-style ``usage`` object, tolerating missing and null fields."""
+
+        def as_int(value: Any) -> int:
+            return int(value) if isinstance(value, int | float) else 0
+
+        prompt = as_int(data.get("prompt_tokens"))
+        completion = as_int(data.get("completion_tokens"))
+        total = as_int(data.get("total_tokens")) or prompt + completion
+        prompt_details = data.get("prompt_tokens_details") or {}
+        completion_details = data.get("completion_tokens_details") or {}
+        cached = prompt_details.get("cached_tokens") if isinstance(prompt_details, dict) else None
+        reasoning = (
+            completion_details.get("reasoning_tokens")
+            if isinstance(completion_details, dict)
+            else None
+        )
+        cost = data.get("cost")
+        return cls(
+            prompt_tokens=prompt,
+            completion_tokens=completion,
+            total_tokens=total,
+            cached_tokens=int(cached) if isinstance(cached, int | float) else None,
+            reasoning_tokens=int(reasoning) if isinstance(reasoning, int | float) else None,
+            cost=float(cost) if isinstance(cost, int | float) else None,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields that carry information, for files and ``--json`` output."""
+        out: dict[str, Any] = {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.total_tokens,
+        }
+        for name in ("cached_tokens", "reasoning_tokens", "cost"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        if self.estimated:
+            out["estimated"] = True
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Usage:
+        """Inverse of :meth:`to_dict`."""
+        usage = cls.from_wire(data)
+        if data.get("estimated"):
+            usage = replace(usage, estimated=True)
+        return usage
+
+
+@dataclass(frozen=True, slots=True)
+class Parameters:
+    """Sampling parameters for a request. ``None`` means "provider default": the field is not sent.
+
+    Only what the user set reaches the wire, so a provider's own defaults stay in force and the
+    request preview shows exactly what is sent.
+    """
+
+    temperature: float | None = None
+    """Sampling temperature, 0–2. Higher is more random."""
+    top_p: float | None = None
+    """Nucleus sampling mass, 0–1."""
+    max_tokens: int | None = None
+    """Upper bound on generated tokens (reasoning included on most GLM servers)."""
+    frequency_penalty: float | None = None
+    """Penalise tokens by how often they already appeared, −2–2."""
+    presence_penalty: float | None = None
+    """Penalise tokens that already appeared at all, −2–2."""
+    stop: tuple[str, ...] | None = None
+    """Stop sequences; generation ends before any of them."""
+    seed: int | None = None
+    """Seed for providers that support reproducible sampling."""
+    reasoning: bool | None = None
+    """Thinking on/off; sent only in the form the provider profile names."""
+
+    def to_wire(self) -> dict[str, Any]:
+        """The set sampling fields as chat-completions body keys (``reasoning`` excluded)."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None or f.name == "reasoning":
+                continue
+            out[f.name] = list(value) if isinstance(value, tuple) else value
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every set field (``reasoning`` included), for session files and config."""
+        out = self.to_wire()
+        if self.reasoning is not None:
+            out["reasoning"] = self.reasoning
+        return out
+
+    def merged(self, other: Parameters) -> Parameters:
+        """These parameters with every field that ``other`` sets taking precedence."""
+        changes = {f.name: getattr(other, f.name) for f in fields(other)}
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+@dataclass(slots=True)
+class Message:
+    """One message in a conversation.
+
+    Assistant messages carry the reasoning, status, finish reason, model and usage of the reply;
+    reasoning is stored but never sent back to the model.
+    """
+
+    role: Role
+    content: str
+    created_at: datetime = field(default_factory=utc_now)
+    id: str = field(default_factory=new_id)
+    reasoning: str = ""
+    status: MessageStatus | None = None
+    finish_reason: str | None = None
+    model: str | None = None
+    usage: Usage | None = None
+    error: str | None = None
+    """The one-line reason a reply failed, kept so a reopened session still says why."""
+
+    def to_wire(self) -> dict[str, Any]:
+        """The message as the API expects it: role and content only (reasoning is never resent)."""
+        return {"role": self.role, "content": self.content}
+
+
+@dataclass(slots=True)
+class Session:
+    """A conversation: its messages, the model and provider it ran against, and its parameters."""
+
+    id: str = field(default_factory=new_id)
+    title: str = ""
+    created_at: datetime = field(default_factory=utc_now)
+    updated_at: datetime = field(default_factory=utc_now)
+    model: str = "zai-org-glm-5"
+    provider: str = "oxen"
+    system_prompt: str = ""
+    parameters: Parameters = field(default_factory=Parameters)
+    messages: list[Message] = field(default_factory=list)
+
+    def wire_messages(self) -> list[dict[str, Any]]:
+        """The conversation as the API expects it: system prompt first, then every message.
+
+        Failed replies with no text are left out: they hold nothing the model said.
+        """
+        out: list[dict[str, Any]] = []
+        if self.system_prompt.strip():
+            out.append({"role": "system", "content": self.system_prompt})
+        for message in self.messages:
+            if message.role == "assistant" and not message.content and message.status != "complete":
+                continue
+            out.append(message.to_wire())
+        return out
+
+    def touch(self) -> None:
+        """Mark the session as changed now."""
+        self.updated_at = utc_now()
+
+
+@dataclass(frozen=True, slots=True)
+class Pricing:
+    """USD per token for input and output, as the models endpoint reports it."""
+
+    input_per_token: float | None = None
+    output_per_token: float | None = None
+
+    def cost(self, usage: Usage) -> float | None:
+        """The cost of one reply, or None when a price is unknown."""
+        if self.input_per_token is None or self.output_per_token is None:
+            return None
+        return (
+            usage.prompt_tokens * self.input_per_token
+            + usage.completion_tokens * self.output_per_token
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ModelCard:
+    """What we know about a model: identity, limits, pricing, description and request schema."""
+
+    id: str
+    display_name: str = ""
+    developer: str = ""
+    owned_by: str = ""
+    summary: str = ""
+    description: str = ""
+    model_type: str = ""
+    released_at: str = ""
+    input_modalities: tuple[str, ...] = ()
+    output_modalities: tuple[str, ...] = ()
+    pricing: Pricing = field(default_factory=Pricing)
+    context_length: int | None = None
+    max_output_tokens: int | None = None
+    facts: tuple[tuple[str, str], ...] = ()
+    """Rows of the description's metric table (Parameter Count, Precision …), in order."""
+    request_schema: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+    """The whole object as the server sent it."""
+    builtin: bool = False
+    """True for the card shipped with glmtui, shown when the server and cache have nothing."""
+
+    @property
+    def name(self) -> str:
+        """The name to show: the display name when there is one, else the id."""
+        return self.display_name or self.id

@@ -1,0 +1,524 @@
+"""ChatClient against a real HTTP server on 127.0.0.1: every wire case and every error class."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+
+import pytest
+
+from glmtui.api.client import ChatClient, RetryPolicy, Timeouts
+from glmtui.api.errors import (
+    ApiTimeout,
+    AuthError,
+    BadRequestError,
+    CreditsError,
+    NetworkError,
+    NotFoundError,
+    ProtocolError,
+    ProviderError,
+    RateLimitError,
+    ServerError,
+    StreamInterrupted,
+)
+from glmtui.api.events import (
+    ContentDelta,
+    Finished,
+    ReasoningDelta,
+    Retrying,
+    StreamEvent,
+    ToolCallDelta,
+    UsageReport,
+)
+from glmtui.api.request import ChatRequest
+from glmtui.domain import Parameters
+from tests.conftest import FAKE_KEY
+from tests.server import (
+    CLOSE,
+    DONE,
+    GLM5_MODEL,
+    HANG,
+    RESET,
+    JsonReply,
+    LoopbackServer,
+    RawReply,
+    StallReply,
+    StreamReply,
+    chunk,
+    comment,
+    oxen_error,
+    sse,
+    stream_of,
+)
+
+FAST_RETRY = RetryPolicy(max_retries=2, base_delay=0.01, max_delay=0.02)
+NO_RETRY = RetryPolicy(max_retries=0)
+
+
+def request(**parameters: object) -> ChatRequest:
+    return ChatRequest(
+        model="zai-org-glm-5",
+        messages=({"role": "user", "content": "hi"},),
+        parameters=Parameters(**parameters),  # type: ignore[arg-type]
+    )
+
+
+def client_for(server: LoopbackServer, **kw: object) -> ChatClient:
+    kw.setdefault("retry", NO_RETRY)
+    return ChatClient(server.base_url, FAKE_KEY, **kw)  # type: ignore[arg-type]
+
+
+async def collect(client: ChatClient, req: ChatRequest | None = None) -> list[StreamEvent]:
+    async with client:
+        return [event async for event in client.stream_chat(req or request())]
+
+
+def content(events: list[StreamEvent]) -> str:
+    return "".join(e.text for e in events if isinstance(e, ContentDelta))
+
+
+def reasoning(events: list[StreamEvent]) -> str:
+    return "".join(e.text for e in events if isinstance(e, ReasoningDelta))
+
+
+async def test_request_carries_model_messages_stream_options_key_and_only_set_params(
+    server: LoopbackServer,
+) -> None:
+    await collect(client_for(server), request(temperature=0.4, max_tokens=50))
+    sent = server.chat_requests[0]
+    assert sent.headers["authorization"] == f"Bearer {FAKE_KEY}"
+    assert sent.json() == {
+        "model": "zai-org-glm-5",
+        "messages": [{"role": "user", "content": "hi"}],
+        "temperature": 0.4,
+        "max_tokens": 50,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+
+
+async def test_default_stream_reasoning_content_usage_and_finish(server: LoopbackServer) -> None:
+    events = await collect(client_for(server))
+    assert reasoning(events) == "Thinking briefly."
+    assert content(events) == "Hello from the loopback server."
+    usage = next(e for e in events if isinstance(e, UsageReport)).usage
+    assert usage.prompt_tokens == 11
+    assert events[-1] == Finished("stop", "zai-org-glm-5")
+
+
+async def test_reasoning_field_vllm_style(server: LoopbackServer) -> None:
+    parts = [sse(chunk(reasoning="vllm thinks")), sse(chunk("ok")), DONE]
+    server.enqueue(StreamReply(parts))
+    events = await collect(client_for(server))
+    assert (reasoning(events), content(events)) == ("vllm thinks", "ok")
+
+
+async def test_inline_think_tags(server: LoopbackServer) -> None:
+    server.enqueue(stream_of(["<think>", "hmm", "</think>", "\n\nAnswer"]))
+    events = await collect(client_for(server))
+    assert (reasoning(events), content(events)) == ("hmm", "Answer")
+
+
+async def test_comments_crlf_split_data_and_no_space(server: LoopbackServer) -> None:
+    parts = [
+        comment("ping"),
+        comment("OPENROUTER PROCESSING"),
+        sse(chunk("", role="assistant"), crlf=True),
+        sse(chunk("one "), split=True),
+        sse(chunk("two "), no_space=True),
+        sse(chunk("three", with_object=False), crlf=True, split=True),
+        sse(chunk(finish_reason="stop")),
+        DONE,
+    ]
+    server.enqueue(StreamReply(parts))
+    assert content(await collect(client_for(server))) == "one two three"
+
+
+async def test_event_split_across_network_chunks(server: LoopbackServer) -> None:
+    wire = sse(chunk("split across reads")) + DONE
+    server.enqueue(StreamReply([wire[:7], wire[7:19], wire[19:]]))
+    assert content(await collect(client_for(server))) == "split across reads"
+
+
+async def test_usage_on_choice_chunk_and_repeated_finish(server: LoopbackServer) -> None:
+    usage = {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}
+    parts = [
+        sse(chunk("a", finish_reason="stop", usage=usage)),
+        sse(chunk(finish_reason="stop")),
+        DONE,
+    ]
+    server.enqueue(StreamReply(parts))
+    events = await collect(client_for(server))
+    assert next(e for e in events if isinstance(e, UsageReport)).usage.total_tokens == 3
+    assert [e for e in events if isinstance(e, Finished)] == [Finished("stop", "zai-org-glm-5")]
+
+
+async def test_missing_done_after_finish_is_complete(server: LoopbackServer) -> None:
+    server.enqueue(stream_of(["all", " here"], done=False))
+    events = await collect(client_for(server))
+    assert content(events) == "all here"
+    assert isinstance(events[-1], Finished)
+
+
+async def test_finish_then_connection_reset_is_still_complete(server: LoopbackServer) -> None:
+    server.enqueue(StreamReply([sse(chunk("done", finish_reason="stop")), 0.05, RESET]))
+    events = await collect(client_for(server))
+    assert content(events) == "done"
+    assert isinstance(events[-1], Finished)
+
+
+async def test_truncated_stream_is_an_error_with_partial(server: LoopbackServer) -> None:
+    server.enqueue(
+        stream_of(["partial", " answer"], reasoning_tokens=["r"], finish_reason=None, done=False)
+    )
+    seen: list[StreamEvent] = []
+    with pytest.raises(StreamInterrupted) as info:
+        async with client_for(server) as client:
+            async for event in client.stream_chat(request()):
+                seen.append(event)
+    assert content(seen) == "partial answer"
+    assert info.value.partial_content == "partial answer"
+    assert info.value.partial_reasoning == "r"
+    assert "cut off" in str(info.value)
+
+
+async def test_connection_cut_mid_chunked_body(server: LoopbackServer) -> None:
+    server.enqueue(StreamReply([sse(chunk("half")), CLOSE]))
+    with pytest.raises(StreamInterrupted) as info:
+        await collect(client_for(server))
+    assert info.value.partial_content == "half"
+
+
+async def test_connection_reset_mid_stream(server: LoopbackServer) -> None:
+    server.enqueue(StreamReply([sse(chunk("before reset")), 0.05, RESET]))
+    with pytest.raises(StreamInterrupted) as info:
+        await collect(client_for(server))
+    assert info.value.partial_content == "before reset"
+
+
+@pytest.mark.parametrize("reason", ["sensitive", "network_error", "content_filter", "abort"])
+async def test_unknown_finish_reason_verbatim(server: LoopbackServer, reason: str) -> None:
+    server.enqueue(stream_of(["x"], finish_reason=reason))
+    assert (await collect(client_for(server)))[-1] == Finished(reason, "zai-org-glm-5")
+
+
+async def test_event_error_mid_stream(server: LoopbackServer) -> None:
+    parts = [sse(chunk("some")), sse({"error": {"message": "Upstream overloaded"}}, event="error")]
+    server.enqueue(StreamReply(parts))
+    with pytest.raises(ProviderError, match="Upstream overloaded") as info:
+        await collect(client_for(server))
+    assert info.value.partial_content == "some"
+
+
+async def test_error_object_mid_stream(server: LoopbackServer) -> None:
+    parts = [sse(chunk("some")), sse({"error": {"message": "context length exceeded"}})]
+    server.enqueue(StreamReply(parts))
+    with pytest.raises(ProviderError, match="context length exceeded"):
+        await collect(client_for(server))
+
+
+async def test_malformed_json_event(server: LoopbackServer) -> None:
+    server.enqueue(StreamReply([sse(chunk("ok ")), b'data: {"choices": [\n\n']))
+    with pytest.raises(ProtocolError, match="not valid JSON") as info:
+        await collect(client_for(server))
+    assert info.value.partial_content == "ok "
+
+
+async def test_tool_call_deltas_over_the_wire(server: LoopbackServer) -> None:
+    call = {
+        "index": 0,
+        "id": "c1",
+        "type": "function",
+        "function": {"name": "lookup", "arguments": "{}"},
+    }
+    server.enqueue(
+        StreamReply([sse(chunk(tool_calls=[call])), sse(chunk(finish_reason="tool_calls")), DONE])
+    )
+    events = await collect(client_for(server))
+    assert ToolCallDelta(0, "c1", "lookup", "{}") in events
+    assert events[-1] == Finished("tool_calls", "zai-org-glm-5")
+
+
+async def test_html_page_with_status_200(server: LoopbackServer) -> None:
+    server.enqueue(RawReply(200, b"<html><body>Bad gateway</body></html>"))
+    with pytest.raises(ProtocolError, match=r"did not answer with an event stream \(text/html\)"):
+        await collect(client_for(server))
+
+
+async def test_json_completion_when_stream_was_ignored(server: LoopbackServer) -> None:
+    body = {
+        "object": "chat.completion",
+        "model": "m",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": "whole"},
+                "finish_reason": "stop",
+            }
+        ],
+    }
+    server.enqueue(JsonReply(200, body))
+    events = await collect(client_for(server))
+    assert content(events) == "whole"
+    assert events[-1] == Finished("stop", "m")
+
+
+async def test_invalid_utf8_is_replaced_not_fatal(server: LoopbackServer) -> None:
+    server.enqueue(
+        StreamReply([b'data: {"choices":[{"delta":{"content":"ok \xff\xfe"}}]}\n\n', DONE])
+    )
+    assert content(await collect(client_for(server))).startswith("ok ")
+
+
+async def test_ten_megabyte_event(server: LoopbackServer) -> None:
+    big = "x" * (10 * 1024 * 1024)
+    server.enqueue(StreamReply([sse(chunk(big)), sse(chunk(finish_reason="stop")), DONE]))
+    assert len(content(await collect(client_for(server)))) == len(big)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error_type", "words"),
+    [
+        (401, {"error": {"message": "Invalid API key"}}, AuthError, "key was rejected"),
+        (402, oxen_error("Payment required", "No credits"), CreditsError, "Out of credits"),
+        (
+            404,
+            oxen_error("Model not found", "nope"),
+            NotFoundError,
+            "'zai-org-glm-5' was not found",
+        ),
+        (
+            400,
+            oxen_error("Bad Request", "temperature too high", type="bad_request"),
+            BadRequestError,
+            "Bad Request: temperature too high",
+        ),
+        (500, {"message": "boom"}, ServerError, "server failed (500"),
+        (502, {}, ServerError, "server failed (502"),
+        (503, {}, ServerError, "server failed (503"),
+    ],
+)
+async def test_http_errors_are_typed_with_one_line_messages(
+    server: LoopbackServer, status: int, body: dict, error_type: type, words: str
+) -> None:
+    server.enqueue(JsonReply(status, body))
+    with pytest.raises(error_type) as info:
+        await collect(client_for(server))
+    assert words in str(info.value)
+    assert "\n" not in info.value.describe()
+    assert info.value.status == status
+    assert FAKE_KEY not in info.value.describe()
+
+
+async def test_5xx_is_retried_then_succeeds(server: LoopbackServer) -> None:
+    server.enqueue(JsonReply(503, {}))
+    server.enqueue(JsonReply(500, {}))
+    events = await collect(client_for(server, retry=FAST_RETRY))
+    retries = [e for e in events if isinstance(e, Retrying)]
+    assert [r.attempt for r in retries] == [1, 2]
+    assert content(events) == "Hello from the loopback server."
+    assert len(server.chat_requests) == 3
+
+
+async def test_408_is_retried(server: LoopbackServer) -> None:
+    server.enqueue(JsonReply(408, {}))
+    events = await collect(client_for(server, retry=FAST_RETRY))
+    assert content(events) == "Hello from the loopback server."
+
+
+async def test_retries_give_up_with_the_last_error(server: LoopbackServer) -> None:
+    for _ in range(3):
+        server.enqueue(JsonReply(502, {}))
+    with pytest.raises(ServerError):
+        await collect(client_for(server, retry=FAST_RETRY))
+    assert len(server.chat_requests) == 3
+
+
+async def test_429_honours_retry_after(server: LoopbackServer) -> None:
+    server.enqueue(JsonReply(429, {"error": {"message": "slow down"}}, {"retry-after": "7"}))
+    async with client_for(server, retry=RetryPolicy(max_retries=1)) as client:
+        stream = client.stream_chat(request())
+        first = await anext(stream)
+        await stream.aclose()
+    assert first == Retrying(attempt=1, delay=7.0, reason=first.reason)
+    assert "Rate limited" in first.reason
+
+
+async def test_429_with_retry_after_zero_succeeds(server: LoopbackServer) -> None:
+    server.enqueue(JsonReply(429, {}, {"retry-after": "0"}))
+    events = await collect(client_for(server, retry=FAST_RETRY))
+    assert content(events) == "Hello from the loopback server."
+
+
+async def test_429_without_retry_after_backs_off_then_explains(server: LoopbackServer) -> None:
+    for _ in range(3):
+        server.enqueue(JsonReply(429, {"error": {"message": "Too many requests"}}))
+    with pytest.raises(RateLimitError, match="Rate limited by the provider") as info:
+        await collect(client_for(server, retry=FAST_RETRY))
+    assert info.value.retry_after is None
+    assert len(server.chat_requests) == 3
+
+
+async def test_no_retry_once_text_was_shown(server: LoopbackServer) -> None:
+    server.enqueue(StreamReply([sse(chunk("shown")), 0.05, RESET]))
+    with pytest.raises(StreamInterrupted):
+        await collect(client_for(server, retry=FAST_RETRY))
+    assert len(server.chat_requests) == 1
+
+
+async def test_connection_refused(unused_port: int) -> None:
+    client = ChatClient(f"http://127.0.0.1:{unused_port}/v1", retry=NO_RETRY)
+    with pytest.raises(NetworkError, match="connection refused"):
+        await collect(client)
+
+
+async def test_connection_refused_is_retried(unused_port: int) -> None:
+    client = ChatClient(f"http://127.0.0.1:{unused_port}/v1", retry=FAST_RETRY)
+    events: list[StreamEvent] = []
+    with pytest.raises(NetworkError):
+        async with client:
+            async for event in client.stream_chat(request()):
+                events.append(event)
+    assert [e.attempt for e in events if isinstance(e, Retrying)] == [1, 2]
+
+
+async def test_unresolvable_host() -> None:
+    client = ChatClient("http://glmtui-no-such-host.invalid/v1", retry=NO_RETRY)
+    with pytest.raises(
+        NetworkError, match=r"Could not resolve host 'glmtui-no-such-host\.invalid'"
+    ):
+        await collect(client)
+
+
+async def test_tls_handshake_failure() -> None:
+    """An https:// URL pointing at a server that does not speak TLS."""
+
+    async def not_tls(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(1)  # the ClientHello arrives; answer with plain HTTP
+        writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    plain = await asyncio.start_server(not_tls, "127.0.0.1", 0)
+    port = plain.sockets[0].getsockname()[1]
+    async with plain:
+        client = ChatClient(f"https://127.0.0.1:{port}/v1", retry=NO_RETRY)
+        with pytest.raises(NetworkError, match=r"Secure connection \(TLS\) to 127.0.0.1"):
+            await collect(client)
+
+
+async def test_stall_before_first_byte_times_out(server: LoopbackServer) -> None:
+    server.enqueue(StallReply(math.inf))
+    client = client_for(server, timeouts=Timeouts(read=0.3))
+    with pytest.raises(ApiTimeout, match="silent before answering"):
+        await collect(client)
+
+
+async def test_stall_mid_stream_times_out_with_partial(server: LoopbackServer) -> None:
+    server.enqueue(StreamReply([sse(chunk("so far")), HANG]))
+    client = client_for(server, timeouts=Timeouts(read=0.3))
+    with pytest.raises(ApiTimeout, match="silent mid-reply") as info:
+        await collect(client)
+    assert info.value.partial_content == "so far"
+
+
+async def test_keepalive_comments_reset_the_read_timeout(server: LoopbackServer) -> None:
+    parts: list[object] = [sse(chunk("a"))]
+    for _ in range(4):
+        parts += [0.15, comment()]
+    parts += [sse(chunk("b", finish_reason="stop")), DONE]
+    server.enqueue(StreamReply(parts))  # type: ignore[arg-type]
+    client = client_for(server, timeouts=Timeouts(read=0.4))
+    assert content(await collect(client)) == "ab"  # 0.6 s in all, never 0.4 s silent
+
+
+async def test_closing_the_stream_closes_the_connection(server: LoopbackServer) -> None:
+    server.enqueue(StreamReply([sse(chunk("endless ")), HANG]))
+    async with client_for(server) as client:
+        stream = client.stream_chat(request())
+        assert await anext(stream) == ContentDelta("endless ")
+        await stream.aclose()
+    assert server.wait_for_disconnects(1) >= 1
+
+
+async def test_cancelling_the_consumer_closes_the_connection(server: LoopbackServer) -> None:
+    server.enqueue(StreamReply([sse(chunk("endless ")), HANG]))
+    got_first = asyncio.Event()
+
+    async def consume() -> None:
+        async with client_for(server) as client:
+            async for _ in client.stream_chat(request()):
+                got_first.set()
+
+    task = asyncio.create_task(consume())
+    await got_first.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert server.wait_for_disconnects(1) >= 1
+
+
+async def test_complete_non_streaming(server: LoopbackServer) -> None:
+    async with client_for(server) as client:
+        result = await client.complete(request(top_p=0.5))
+    assert result.content == "Hello from the loopback server."
+    assert result.reasoning == "Thinking briefly."
+    assert result.finish_reason == "stop"
+    body = server.chat_requests[0].json()
+    assert body["stream"] is False
+    assert "stream_options" not in body
+    assert body["top_p"] == 0.5
+
+
+async def test_complete_error(server: LoopbackServer) -> None:
+    server.enqueue(JsonReply(401, {"error": {"message": "bad key"}}))
+    with pytest.raises(AuthError, match="bad key"):
+        async with client_for(server) as client:
+            await client.complete(request())
+
+
+async def test_list_and_get_models(server: LoopbackServer) -> None:
+    async with client_for(server) as client:
+        cards = await client.list_models()
+        card = await client.get_model("zai-org-glm-5")
+    assert "zai-org-glm-5" in [c.id for c in cards]
+    assert card.raw == GLM5_MODEL
+    assert card.context_length == 200_000
+    assert dict(card.facts)["Precision"] == "NVFP4"
+
+
+async def test_get_unknown_model_says_it_does_not_exist(server: LoopbackServer) -> None:
+    with pytest.raises(NotFoundError, match="'no-such' does not exist on this provider"):
+        async with client_for(server) as client:
+            await client.get_model("no-such")
+
+
+async def test_no_authorization_header_without_key(server: LoopbackServer) -> None:
+    await collect(ChatClient(server.base_url, None, retry=NO_RETRY))
+    assert "authorization" not in server.chat_requests[0].headers
+
+
+def test_repr_hides_key() -> None:
+    assert FAKE_KEY not in repr(ChatClient("http://127.0.0.1:1/v1", FAKE_KEY))
+
+
+async def test_demo_transport_speaks_the_same_wire() -> None:
+    from glmtui.api.demo import DEMO_BASE_URL, DemoTransport
+
+    client = ChatClient(DEMO_BASE_URL, transport=DemoTransport(pace=0))
+    events = await collect(client, request())
+    assert "offline demo" in content(events)
+    assert reasoning(events)
+    assert any(isinstance(e, UsageReport) for e in events)
+    assert events[-1] == Finished("stop", "zai-org-glm-5")
+    text = content(events)
+    for block in ("```", "| Feature |", "\n- "):  # fenced code, a table, a list
+        assert block in text
+
+
+async def test_demo_honours_max_tokens() -> None:
+    from glmtui.api.demo import DEMO_BASE_URL, DemoTransport
+
+    client = ChatClient(DEMO_BASE_URL, transport=DemoTransport(pace=0))
+    events = await collect(client, request(max_tokens=120))
+    assert events[-1] == Finished("length", "zai-org-glm-5")
