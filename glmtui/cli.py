@@ -1,0 +1,455 @@
+"""Command-line entry point: the TUI by default, plus scriptable subcommands.
+
+``glmtui`` starts the app; ``glmtui ask``, ``glmtui models`` and ``glmtui config`` work without
+it and never import Textual, so they start fast and behave in pipes. Global options
+(``--base-url``, ``--model``, ``--provider``, ``--demo``, ``--config``) are accepted before or
+after the subcommand name.
+
+Exit status: 0 success, 1 API or network error, 2 bad usage or configuration, 130 Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
+
+from glmtui import __version__
+
+EXIT_OK = 0
+EXIT_API_ERROR = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class UsageError(Exception):
+    """Bad command-line usage; the message is printed and the exit status is 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser that raises instead of exiting, so ``main`` owns every exit path."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message}\nRun '{self.prog} --help' for usage.")
+
+
+def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    """Options every command takes. Subparsers use SUPPRESS so they don't clobber the top level."""
+    default: Any = argparse.SUPPRESS if suppress else None
+    group = parser.add_argument_group("connection (any command, before or after its name)")
+    group.add_argument(
+        "--base-url", metavar="URL", default=default, help="API root (overrides config/env)"
+    )
+    group.add_argument("--model", metavar="ID", default=default, help="model id to use")
+    group.add_argument(
+        "--provider", metavar="NAME", default=default, help="provider profile from the config"
+    )
+    group.add_argument(
+        "--demo",
+        action="store_true",
+        default=argparse.SUPPRESS if suppress else False,
+        help="use the built-in offline demo backend (no key, no network)",
+    )
+    group.add_argument(
+        "--config", metavar="FILE", default=default, help="config file (default: $GLMTUI_CONFIG)"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full command-line grammar."""
+    parser = _Parser(
+        prog="glmtui",
+        description=(
+            "A terminal chat client for GLM-5 on Oxen.ai and any OpenAI-compatible server. "
+            "With no command, starts the full-screen app."
+        ),
+        epilog=(
+            "Environment: OXEN_API_KEY (key), GLMTUI_BASE_URL, GLMTUI_MODEL, GLMTUI_PROVIDER, "
+            "GLMTUI_THEME, GLMTUI_CONFIG (config file), GLMTUI_DATA_DIR (sessions, caches). "
+            "Exit status: 0 ok, 1 API/network error, 2 bad usage or config, 130 interrupted."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"glmtui {__version__}")
+    _global_options(parser, suppress=False)
+    parser.add_argument("--theme", metavar="NAME", help="theme for this run")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    ask = commands.add_parser(
+        "ask",
+        help="one-shot question; streams the answer to stdout",
+        description=(
+            "Ask one question and stream the answer to stdout. The prompt comes from the "
+            "arguments, from stdin, or both (arguments first, then stdin)."
+        ),
+    )
+    ask.add_argument(
+        "prompt",
+        nargs="*",
+        help="the prompt; '-' stands for stdin (default: read stdin when it is piped)",
+    )
+    ask.add_argument("--system", metavar="TEXT", help="system prompt")
+    ask.add_argument("--temperature", type=float, metavar="T", help="sampling temperature, 0–2")
+    ask.add_argument("--top-p", type=float, metavar="P", help="nucleus sampling, 0–1")
+    ask.add_argument("--max-tokens", type=int, metavar="N", help="most tokens to generate")
+    ask.add_argument(
+        "--no-stream", action="store_true", help="wait for the whole answer, then print it"
+    )
+    ask.add_argument(
+        "--show-reasoning", action="store_true", help="print the model's reasoning to stderr"
+    )
+    ask.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object: content, reasoning, usage, finish_reason, model, error",
+    )
+    _global_options(ask, suppress=True)
+
+    models = commands.add_parser(
+        "models", help="list the provider's models, or show one", description="Model catalogue."
+    )
+    models.add_argument("--json", action="store_true", help="print the raw model objects")
+    models.add_argument("--search", metavar="TEXT", help="only models matching TEXT")
+    _global_options(models, suppress=True)
+    models_sub = models.add_subparsers(dest="models_command", metavar="ACTION")
+    show = models_sub.add_parser("show", help="show one model's card")
+    show.add_argument("model_id", metavar="ID")
+    show.add_argument("--json", action="store_true", help="print the raw model object")
+    _global_options(show, suppress=True)
+
+    config = commands.add_parser(
+        "config", help="where the config lives and what it holds", description="Configuration."
+    )
+    _global_options(config, suppress=True)
+    config.add_argument(
+        "action",
+        choices=("path", "show", "reference"),
+        nargs="?",
+        default="show",
+        help="path: print the config file's path; show: the effective settings (default); "
+        "reference: every setting, as a Markdown table",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as exc:
+        print(f"glmtui: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        if args.command == "ask":
+            return _ask(args)
+        if args.command == "models":
+            return _models(args)
+        if args.command == "config":
+            return _config(args)
+        return _tui(args)
+    except UsageError as exc:
+        print(f"glmtui: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("\nglmtui: interrupted.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+# --- settings ------------------------------------------------------------------------------
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from glmtui.config import ConfigError, Overrides, load_settings
+
+    overrides = Overrides(
+        base_url=getattr(args, "base_url", None),
+        model=getattr(args, "model", None),
+        provider=getattr(args, "provider", None),
+        theme=getattr(args, "theme", None),
+        demo=bool(getattr(args, "demo", False)),
+    )
+    config = getattr(args, "config", None)
+    try:
+        return load_settings(overrides, config_path=Path(config).expanduser() if config else None)
+    except ConfigError as exc:
+        raise UsageError(f"config error: {exc}") from None
+
+
+def _require_key(settings: Any) -> None:
+    if settings.key_required:
+        from glmtui.api.errors import missing_key_error
+
+        error = missing_key_error(settings.provider.api_key_env or "OXEN_API_KEY")
+        raise UsageError(error.describe())
+
+
+# --- glmtui (the TUI) ----------------------------------------------------------------------
+
+
+def _tui(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    from glmtui.ui.app import GlmApp
+
+    app = GlmApp(settings)
+    app.run()
+    return app.return_code or 0
+
+
+# --- glmtui ask ----------------------------------------------------------------------------
+
+
+def _stdin_has_input(stdin: TextIO, wait: float) -> bool:
+    """Whether piped stdin has data (or EOF) within ``wait`` seconds.
+
+    A prompt given as arguments is combined with piped text, but a harness that leaves stdin
+    open and idle must not hang ``glmtui ask "…"`` forever.
+    """
+    import select
+
+    try:
+        ready, _, _ = select.select([stdin], [], [], wait)
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return True  # not a selectable file (a StringIO): reading cannot block
+    return bool(ready)
+
+
+def _read_prompt(args: argparse.Namespace, stdin: TextIO) -> str:
+    words = list(args.prompt)
+    piped = ""
+    if "-" in words:  # explicit: wait for all of stdin
+        piped = stdin.read()
+        words = [w for w in words if w != "-"]
+    elif not stdin.isatty() and (not words or _stdin_has_input(stdin, 0.2)):
+        piped = stdin.read()
+    parts = [" ".join(words), piped]
+    prompt = "\n\n".join(p for p in parts if p.strip())
+    if not prompt.strip():
+        raise UsageError('ask needs a prompt: glmtui ask "your question", or pipe text into it.')
+    return prompt
+
+
+def _ask_parameters(args: argparse.Namespace) -> Any:
+    from glmtui.config import PARAMETER_SETTINGS, ConfigError, check_value
+
+    values: dict[str, Any] = {}
+    for key in ("temperature", "top_p", "max_tokens"):
+        value = getattr(args, key)
+        if value is None:
+            continue
+        setting = next(s for s in PARAMETER_SETTINGS if s.key == key)
+        try:
+            values[key] = check_value(setting, value, "--" + key.replace("_", "-"))
+        except ConfigError as exc:
+            raise UsageError(str(exc)) from None
+    return values
+
+
+def _ask(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    settings = _settings(args)
+    overrides = _ask_parameters(args)
+    prompt = _read_prompt(args, sys.stdin)
+    _require_key(settings)
+
+    from glmtui.api.request import build_request
+    from glmtui.domain import Message, Session
+
+    session = Session(
+        model=settings.model,
+        provider=settings.provider.name,
+        system_prompt=args.system if args.system is not None else settings.system_prompt,
+        parameters=replace(settings.parameters, **overrides),
+        messages=[Message("user", prompt)],
+    )
+    request = build_request(
+        session, stream=not args.no_stream, thinking_style=settings.thinking_style
+    )
+    return asyncio.run(_ask_run(settings, request, args))
+
+
+async def _ask_run(settings: Any, request: Any, args: argparse.Namespace) -> int:
+    from glmtui.api.client import Completion
+    from glmtui.api.errors import ApiError
+    from glmtui.api.events import (
+        ContentDelta,
+        Finished,
+        ReasoningDelta,
+        Retrying,
+        UsageReport,
+    )
+    from glmtui.connect import make_client
+
+    out, err = sys.stdout, sys.stderr
+    result = Completion(model=request.model)
+    content: list[str] = []
+    reasoning: list[str] = []
+    printed_reasoning = False
+    error: ApiError | None = None
+    async with make_client(settings) as client:
+        try:
+            if not request.stream:
+                result = await client.complete(request)
+                content.append(result.content)
+                reasoning.append(result.reasoning)
+                if args.show_reasoning and result.reasoning and not args.json:
+                    err.write(result.reasoning + "\n\n")
+                if not args.json:
+                    out.write(result.content)
+            else:
+                async for event in client.stream_chat(request):
+                    if isinstance(event, ContentDelta):
+                        content.append(event.text)
+                        if not args.json:
+                            if printed_reasoning:
+                                err.write("\n\n")
+                                err.flush()
+                                printed_reasoning = False
+                            out.write(event.text)
+                            out.flush()
+                    elif isinstance(event, ReasoningDelta):
+                        reasoning.append(event.text)
+                        if args.show_reasoning and not args.json:
+                            err.write(event.text)
+                            err.flush()
+                            printed_reasoning = True
+                    elif isinstance(event, UsageReport):
+                        result.usage = event.usage
+                    elif isinstance(event, Finished):
+                        result.finish_reason = event.finish_reason
+                        result.model = event.model or request.model
+                    elif isinstance(event, Retrying) and err.isatty():
+                        err.write(
+                            f"glmtui: {event.reason} Retrying in {event.delay:.0f} s "
+                            f"(attempt {event.attempt})…\n"
+                        )
+        except ApiError as exc:
+            error = exc
+    text = "".join(content)
+    if args.json:
+        payload: dict[str, Any] = {
+            "content": text,
+            "reasoning": "".join(reasoning),
+            "finish_reason": result.finish_reason,
+            "model": result.model or request.model,
+            "usage": result.usage.to_dict() if result.usage else None,
+            "error": None,
+        }
+        if error is not None:
+            payload["error"] = {"kind": error.kind, "message": error.describe()}
+            payload["status"] = "interrupted" if error.has_partial else "error"
+        out.write(json.dumps(payload, ensure_ascii=False) + "\n")
+    elif out.isatty() and text and not text.endswith("\n"):
+        out.write("\n")
+    out.flush()
+    if error is not None:
+        # A partial answer stays on stdout exactly as it arrived; the reason goes to stderr.
+        if printed_reasoning or (text and out.isatty()):
+            err.write("\n")
+        err.write(f"glmtui: error: {error.describe()}\n")
+        return EXIT_API_ERROR
+    if result.finish_reason not in (None, "stop", "tool_calls") and not args.json:
+        err.write(f"glmtui: note: the reply ended with finish_reason '{result.finish_reason}'.\n")
+    return EXIT_OK
+
+
+# --- glmtui models -------------------------------------------------------------------------
+
+
+def _models(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    _require_key(settings)
+    return asyncio.run(_models_run(settings, args))
+
+
+async def _models_run(settings: Any, args: argparse.Namespace) -> int:
+    from glmtui.api.errors import ApiError
+    from glmtui.connect import make_client
+    from glmtui.formatting import model_summary_rows, per_million, tokens
+
+    async with make_client(settings) as client:
+        try:
+            if args.models_command == "show":
+                card = await client.get_model(args.model_id)
+                if args.json:
+                    print(json.dumps(card.raw, indent=2, ensure_ascii=False))
+                    return EXIT_OK
+                rows = model_summary_rows(card)
+                width = max(len(label) for label, _ in rows)
+                for label, value in rows:
+                    print(f"{label:<{width}}  {value}")
+                if card.summary:
+                    print(f"\n{card.summary}")
+                return EXIT_OK
+            cards = await client.list_models()
+        except ApiError as exc:
+            print(f"glmtui: error: {exc.describe()}", file=sys.stderr)
+            return EXIT_API_ERROR
+    if args.search:
+        needle = args.search.lower()
+        cards = [
+            c
+            for c in cards
+            if needle in " ".join((c.id, c.display_name, c.developer, c.summary)).lower()
+        ]
+    if args.json:
+        print(json.dumps([c.raw for c in cards], indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if not cards:
+        print("No models found.", file=sys.stderr)
+        return EXIT_OK
+    header = ("ID", "NAME", "CONTEXT", "INPUT", "OUTPUT")
+    table = [
+        (
+            c.id,
+            c.display_name or "",
+            tokens(c.context_length),
+            per_million(c.pricing.input_per_token),
+            per_million(c.pricing.output_per_token),
+        )
+        for c in cards
+    ]
+    widths = [max(len(r[i]) for r in (header, *table)) for i in range(len(header))]
+    for row in (header, *table):
+        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+    return EXIT_OK
+
+
+# --- glmtui config -------------------------------------------------------------------------
+
+
+def _config(args: argparse.Namespace) -> int:
+    from glmtui.config import config_reference
+
+    if args.action == "reference":
+        print(config_reference())
+        return EXIT_OK
+    settings = _settings(args)
+    if args.action == "path":
+        print(settings.config_path)
+        return EXIT_OK
+    key_state = f"set (from {settings.api_key_source})" if settings.api_key else "not set"
+    rows = [
+        (
+            "config file",
+            f"{settings.config_path}"
+            + ("" if settings.config_path.exists() else " (not created yet)"),
+        ),
+        ("data dir", str(settings.data_dir)),
+        ("provider", settings.provider.name),
+        ("base_url", settings.base_url),
+        ("model", settings.model),
+        ("api key", key_state),
+        ("thinking switch", settings.thinking_style),
+        ("session_format", settings.session_format),
+        ("theme", settings.theme),
+        ("parameters", json.dumps(settings.parameters.to_dict()) or "{}"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        print(f"{key:<{width}}  {value}")
+    return EXIT_OK

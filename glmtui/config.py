@@ -1,0 +1,539 @@
+"""Typed settings: defaults < config file < environment < command line.
+
+The config file is TOML (``glmtui config path`` prints where). Every setting is declared once in
+:data:`SETTINGS` with its type, default and a sentence of documentation; validation, the error
+messages and the README's config reference all come from that one table.
+
+Provider profiles (``[providers.NAME]``) bundle a base URL, a model, the environment variable
+holding the key and how the provider takes a thinking on/off switch. The built-in ``oxen``
+profile is the default; its URL and model are the top-level ``base_url`` and ``model``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from glmtui import paths
+from glmtui.api.request import THINKING_STYLES
+from glmtui.domain import Parameters
+
+DEFAULT_BASE_URL = "https://hub.oxen.ai/api/ai"
+DEFAULT_MODEL = "zai-org-glm-5"
+HOSTED_KEY_HOSTS = ("hub.oxen.ai", "api.z.ai", "open.bigmodel.cn")
+"""Hosts that always need a key; for anything else (a local vLLM) a key is optional."""
+
+
+class ConfigError(Exception):
+    """A setting is invalid. The message names the source, the key and what is allowed."""
+
+
+# --- declarations --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One documented setting: the single source for validation and the README reference."""
+
+    key: str
+    kind: str
+    """``str``, ``url``, ``bool``, ``int``, ``float`` or ``choice``."""
+    default: Any
+    doc: str
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    env: str | None = None
+    """The environment variable that overrides the file, if any."""
+
+    def allowed(self) -> str:
+        """What values are allowed, in words."""
+        if self.kind == "choice":
+            return "one of " + ", ".join(f'"{c}"' for c in self.choices)
+        if self.kind == "url":
+            return "an http:// or https:// URL"
+        if self.kind == "bool":
+            return "true or false"
+        if self.kind in ("int", "float"):
+            noun = "a whole number" if self.kind == "int" else "a number"
+            if self.minimum is not None and self.maximum is not None:
+                return f"{noun} from {self.minimum:g} to {self.maximum:g}"
+            if self.minimum is not None:
+                return f"{noun} ≥ {self.minimum:g}"
+            return noun
+        return "a string"
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "provider",
+        "str",
+        "oxen",
+        "Which provider profile to use (see [providers.NAME]); built in: oxen, vllm, sglang, zai.",
+        env="GLMTUI_PROVIDER",
+    ),
+    Setting(
+        "base_url",
+        "url",
+        DEFAULT_BASE_URL,
+        "API root of the oxen profile (chat is POST {base_url}/chat/completions).",
+        env="GLMTUI_BASE_URL",
+    ),
+    Setting("model", "str", DEFAULT_MODEL, "Model id of the oxen profile.", env="GLMTUI_MODEL"),
+    Setting(
+        "api_key",
+        "str",
+        "",
+        "Key for the oxen profile when OXEN_API_KEY is unset. The file is kept at mode 0600.",
+    ),
+    Setting(
+        "session_format",
+        "choice",
+        "toml",
+        "File format for new sessions; both formats are always readable.",
+        choices=("toml", "json"),
+    ),
+    Setting("theme", "str", "textual-dark", "Theme name.", env="GLMTUI_THEME"),
+    Setting(
+        "show_reasoning", "bool", True, "Show GLM's reasoning above each answer (collapsible)."
+    ),
+    Setting("system_prompt", "str", "", "System prompt for new sessions."),
+    Setting(
+        "timeout",
+        "float",
+        120.0,
+        "Seconds of silence from the server before a request fails (read timeout).",
+        minimum=1,
+    ),
+    Setting("connect_timeout", "float", 10.0, "Seconds to wait for a connection.", minimum=0.1),
+    Setting(
+        "max_retries",
+        "int",
+        3,
+        "Retries for 408/429/5xx and connection errors before the first token.",
+        minimum=0,
+        maximum=10,
+    ),
+    Setting(
+        "demo_pace",
+        "float",
+        60.0,
+        "Tokens per second of the offline demo's replies (0 = instant).",
+        minimum=0,
+    ),
+)
+"""Every top-level setting."""
+
+PARAMETER_SETTINGS: tuple[Setting, ...] = (
+    Setting("temperature", "float", None, "Sampling temperature.", minimum=0, maximum=2),
+    Setting("top_p", "float", None, "Nucleus sampling mass.", minimum=0, maximum=1),
+    Setting("max_tokens", "int", None, "Most tokens to generate.", minimum=1),
+    Setting("frequency_penalty", "float", None, "Frequency penalty.", minimum=-2, maximum=2),
+    Setting("presence_penalty", "float", None, "Presence penalty.", minimum=-2, maximum=2),
+    Setting("seed", "int", None, "Sampling seed."),
+    Setting("reasoning", "bool", None, "Thinking on/off (for profiles with a thinking switch)."),
+)
+"""Keys of the ``[parameters]`` table (plus ``stop``, a list of strings). Unset = not sent."""
+
+PROVIDER_SETTINGS: tuple[Setting, ...] = (
+    Setting("base_url", "url", None, "API root, e.g. http://gpu-box:8000/v1."),
+    Setting("model", "str", None, "Model id to use with this provider."),
+    Setting("api_key_env", "str", None, "Environment variable holding the key."),
+    Setting("api_key", "str", None, "The key itself, when no variable is set."),
+    Setting(
+        "thinking",
+        "choice",
+        "none",
+        "How the provider takes a thinking on/off switch.",
+        choices=tuple(THINKING_STYLES),
+    ),
+    Setting(
+        "api_key_required",
+        "bool",
+        None,
+        "Refuse to send without a key (default: only for hosted APIs).",
+    ),
+)
+"""Keys of a ``[providers.NAME]`` table."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderProfile:
+    """A named endpoint: where to send, what model, which key and how to switch thinking."""
+
+    name: str
+    base_url: str
+    model: str
+    api_key_env: str = "OXEN_API_KEY"
+    api_key: str = field(default="", repr=False)
+    thinking: str = "none"
+    api_key_required: bool | None = None
+
+    def key_required(self, base_url: str) -> bool:
+        """Whether requests to ``base_url`` need a key (hosted APIs do; a local vLLM not)."""
+        if self.api_key_required is not None:
+            return self.api_key_required
+        return (urlparse(base_url).hostname or "") in HOSTED_KEY_HOSTS
+
+
+BUILTIN_PROVIDERS: dict[str, ProviderProfile] = {
+    "oxen": ProviderProfile("oxen", DEFAULT_BASE_URL, DEFAULT_MODEL, "OXEN_API_KEY"),
+    "vllm": ProviderProfile(
+        "vllm",
+        "http://localhost:8000/v1",
+        "zai-org/GLM-5-FP8",
+        "VLLM_API_KEY",
+        thinking="chat_template_kwargs",
+    ),
+    "sglang": ProviderProfile(
+        "sglang",
+        "http://localhost:30000/v1",
+        "zai-org/GLM-5-FP8",
+        "SGLANG_API_KEY",
+        thinking="chat_template_kwargs",
+    ),
+    "zai": ProviderProfile(
+        "zai", "https://api.z.ai/api/paas/v4", "glm-5", "ZAI_API_KEY", thinking="thinking_type"
+    ),
+}
+"""Profiles that exist without any config; a ``[providers.NAME]`` table overrides their keys."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The resolved settings for one run. ``api_key`` is never printed (``repr=False``)."""
+
+    provider: ProviderProfile = BUILTIN_PROVIDERS["oxen"]
+    base_url: str = DEFAULT_BASE_URL
+    model: str = DEFAULT_MODEL
+    api_key: str = field(default="", repr=False)
+    api_key_source: str = ""
+    """Where the key came from, in words (``OXEN_API_KEY``, ``config file`` …); "" if none."""
+    session_format: str = "toml"
+    theme: str = "textual-dark"
+    show_reasoning: bool = True
+    system_prompt: str = ""
+    timeout: float = 120.0
+    connect_timeout: float = 10.0
+    max_retries: int = 3
+    demo_pace: float = 60.0
+    demo: bool = False
+    parameters: Parameters = field(default_factory=Parameters)
+    providers: Mapping[str, ProviderProfile] = field(default_factory=lambda: BUILTIN_PROVIDERS)
+    config_path: Path = field(default_factory=paths.default_config_file)
+    data_dir: Path = field(default_factory=paths.data_dir)
+
+    @property
+    def key_required(self) -> bool:
+        """True when the endpoint needs a key and none was found (and this is not the demo)."""
+        return not self.demo and not self.api_key and self.provider.key_required(self.base_url)
+
+    @property
+    def thinking_style(self) -> str:
+        """How the active provider takes the thinking switch."""
+        return self.provider.thinking
+
+
+@dataclass(frozen=True, slots=True)
+class Overrides:
+    """Values from the command line; None means "not given"."""
+
+    base_url: str | None = None
+    model: str | None = None
+    provider: str | None = None
+    theme: str | None = None
+    demo: bool = False
+
+
+# --- validation ----------------------------------------------------------------------------
+
+
+def check_value(setting: Setting, value: Any, where: str) -> Any:
+    """Validate and normalise one value, or raise :class:`ConfigError` naming ``where``."""
+
+    def fail() -> ConfigError:
+        return ConfigError(f"{where}: '{setting.key}' must be {setting.allowed()} (got {value!r}).")
+
+    kind = setting.kind
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise fail()
+        return value
+    if kind in ("int", "float"):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise fail()
+        if kind == "int" and not isinstance(value, int):
+            if float(value).is_integer():
+                value = int(value)
+            else:
+                raise fail()
+        if setting.minimum is not None and value < setting.minimum:
+            raise fail()
+        if setting.maximum is not None and value > setting.maximum:
+            raise fail()
+        return float(value) if kind == "float" else value
+    if not isinstance(value, str):
+        raise fail()
+    if kind == "choice" and value not in setting.choices:
+        raise fail()
+    if kind == "url":
+        parsed = urlparse(value)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise fail()
+        return value.rstrip("/")
+    if kind == "str" and setting.key in ("provider", "model", "theme") and not value.strip():
+        raise ConfigError(f"{where}: '{setting.key}' must not be empty.")
+    return value
+
+
+def _check_table(
+    table: Mapping[str, Any], settings: tuple[Setting, ...], where: str, extra: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    known = {s.key: s for s in settings}
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        if key in extra:
+            continue
+        setting = known.get(key)
+        if setting is None:
+            allowed = ", ".join(sorted([*known, *extra]))
+            raise ConfigError(f"{where}: unknown setting '{key}'. Allowed: {allowed}.")
+        out[key] = check_value(setting, value, where)
+    return out
+
+
+def parse_parameters(table: Any, where: str) -> Parameters:
+    """Validate a ``[parameters]`` table into :class:`Parameters`."""
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"{where}: 'parameters' must be a table, e.g. [parameters].")
+    values = _check_table(table, PARAMETER_SETTINGS, f"{where} [parameters]", extra=("stop",))
+    stop = table.get("stop")
+    if stop is not None:
+        if isinstance(stop, str):
+            stop = [stop]
+        if not isinstance(stop, list) or not all(isinstance(s, str) for s in stop):
+            raise ConfigError(
+                f"{where} [parameters]: 'stop' must be a string or a list of strings "
+                f"(got {stop!r})."
+            )
+        values["stop"] = tuple(stop)
+    return Parameters(**values)
+
+
+def _parse_providers(table: Any, where: str) -> dict[str, ProviderProfile]:
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"{where}: 'providers' must hold tables, e.g. [providers.vllm].")
+    profiles = dict(BUILTIN_PROVIDERS)
+    for name, body in table.items():
+        if not isinstance(body, Mapping):
+            raise ConfigError(f"{where}: [providers.{name}] must be a table.")
+        values = _check_table(body, PROVIDER_SETTINGS, f"{where} [providers.{name}]")
+        base = profiles.get(name)
+        if base is None:
+            if "base_url" not in values:
+                raise ConfigError(
+                    f"{where} [providers.{name}]: 'base_url' is required for a new provider."
+                )
+            base = ProviderProfile(
+                name, values["base_url"], DEFAULT_MODEL, api_key_env="", thinking="none"
+            )
+        profiles[name] = replace(base, **values)
+    return profiles
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The raw TOML of the config file, or {} if there is none.
+
+    Raises:
+        ConfigError: the file cannot be read or is not valid TOML.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file ({exc.strerror}).") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: the config file is not UTF-8 text.") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}).") from None
+
+
+# --- resolution ----------------------------------------------------------------------------
+
+
+def load_settings(
+    overrides: Overrides | None = None,
+    *,
+    config_path: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Resolve settings from defaults, the config file, the environment and the command line.
+
+    Raises:
+        ConfigError: a value anywhere is invalid; the message names where and what is allowed.
+    """
+    overrides = overrides or Overrides()
+    env = os.environ if environ is None else environ
+    path = config_path or paths.default_config_file()
+    raw = read_config_file(path)
+    where = str(path)
+
+    special = ("parameters", "providers")
+    top = _check_table(raw, SETTINGS, where, extra=special)
+    parameters = parse_parameters(raw.get("parameters", {}), where)
+    providers = _parse_providers(raw.get("providers", {}), where)
+
+    values: dict[str, Any] = {s.key: s.default for s in SETTINGS}
+    values.update(top)
+    for setting in SETTINGS:
+        if setting.env and env.get(setting.env):
+            values[setting.key] = check_value(setting, env[setting.env], setting.env)
+    cli = {
+        "base_url": overrides.base_url,
+        "model": overrides.model,
+        "provider": overrides.provider,
+        "theme": overrides.theme,
+    }
+    for key, value in cli.items():
+        if value is not None:
+            setting = next(s for s in SETTINGS if s.key == key)
+            values[key] = check_value(setting, value, "--" + key.replace("_", "-"))
+
+    # The oxen profile takes the top-level base_url/model/api_key.
+    providers["oxen"] = replace(
+        providers["oxen"],
+        base_url=top.get("base_url", providers["oxen"].base_url),
+        model=top.get("model", providers["oxen"].model),
+        api_key=top.get("api_key", "") or providers["oxen"].api_key,
+    )
+    name = values["provider"]
+    if name not in providers:
+        raise ConfigError(
+            f"provider '{name}' is not defined. Known: {', '.join(sorted(providers))}; "
+            f"add a [providers.{name}] table to {where}."
+        )
+    profile = providers[name]
+
+    # Environment and command line override the active profile's URL and model.
+    base_url, model = profile.base_url, profile.model
+    if overrides.base_url or env.get("GLMTUI_BASE_URL"):
+        base_url = values["base_url"]
+    if overrides.model or env.get("GLMTUI_MODEL"):
+        model = values["model"]
+
+    api_key, source = resolve_api_key(profile, base_url, env)
+    data_dir = Path(env["GLMTUI_DATA_DIR"]).expanduser() if env.get("GLMTUI_DATA_DIR") else None
+    return Settings(
+        provider=profile,
+        base_url=base_url,
+        model=model,
+        api_key=api_key,
+        api_key_source=source,
+        session_format=values["session_format"],
+        theme=values["theme"],
+        show_reasoning=values["show_reasoning"],
+        system_prompt=values["system_prompt"],
+        timeout=values["timeout"],
+        connect_timeout=values["connect_timeout"],
+        max_retries=values["max_retries"],
+        demo_pace=values["demo_pace"],
+        demo=overrides.demo,
+        parameters=parameters,
+        providers=providers,
+        config_path=path,
+        data_dir=data_dir or paths.data_dir(),
+    )
+
+
+def resolve_api_key(
+    profile: ProviderProfile, base_url: str, environ: Mapping[str, str]
+) -> tuple[str, str]:
+    """The key and where it came from: the profile's variable, the config, the oxen CLI."""
+    if profile.api_key_env and environ.get(profile.api_key_env, "").strip():
+        return environ[profile.api_key_env].strip(), profile.api_key_env
+    if profile.api_key:
+        return profile.api_key, "config file"
+    host = urlparse(base_url).hostname or ""
+    if profile.name == "oxen" or host.endswith("oxen.ai"):
+        token = oxen_cli_token(host or "hub.oxen.ai")
+        if token:
+            return token, "oxen CLI login"
+    return "", ""
+
+
+def oxen_cli_token(host: str, auth_file: Path | None = None) -> str:
+    """The oxen CLI's token for ``host`` (falls back to hub.oxen.ai), or "" if none.
+
+    A missing or unreadable file is not an error: it is only the last place we look.
+    """
+    path = auth_file or paths.oxen_auth_file()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return ""
+    configs = data.get("host_configs")
+    if not isinstance(configs, list):
+        return ""
+    tokens = {
+        str(c.get("host", "")): str(c.get("auth_token", ""))
+        for c in configs
+        if isinstance(c, dict) and c.get("auth_token")
+    }
+    return tokens.get(host) or tokens.get("hub.oxen.ai") or ""
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def update_config_file(path: Path, changes: Mapping[str, Any]) -> None:
+    """Set top-level keys in the config file, creating it (mode 0600) if needed.
+
+    The file may hold a key, so it is written atomically and never readable by others.
+
+    Raises:
+        ConfigError: the existing file is invalid, or it cannot be written.
+    """
+    import tomli_w
+
+    from glmtui.fileio import atomic_write_text
+
+    data = read_config_file(path)
+    for key, value in changes.items():
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    try:
+        atomic_write_text(path, tomli_w.dumps(data), mode=0o600)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot write the config file ({exc.strerror}).") from None
+
+
+def config_reference() -> str:
+    """The README's config reference table, generated from the declarations."""
+    lines = ["| Setting | Default | Allowed | Environment | Meaning |", "|---|---|---|---|---|"]
+
+    def row(prefix: str, s: Setting) -> str:
+        default = "unset" if s.default is None else repr(s.default).replace("'", '"')
+        if isinstance(s.default, bool):
+            default = str(s.default).lower()
+        return (
+            f"| `{prefix}{s.key}` | `{default}` | {s.allowed()} | "
+            f"{'`' + s.env + '`' if s.env else ''} | {s.doc} |"
+        )
+
+    lines += [row("", s) for s in SETTINGS]
+    lines += [row("parameters.", s) for s in PARAMETER_SETTINGS]
+    lines.append(
+        "| `parameters.stop` | unset | a string or a list of strings |  | Stop sequences. |"
+    )
+    lines += [row("providers.NAME.", s) for s in PROVIDER_SETTINGS]
+    return "\n".join(lines)

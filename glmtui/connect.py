@@ -1,0 +1,26 @@
+"""Build a :class:`~glmtui.api.client.ChatClient` from resolved settings.
+
+Kept apart from both the config and the API packages so neither depends on the other: the
+client knows nothing about config files, the config nothing about HTTP.
+"""
+
+from __future__ import annotations
+
+from glmtui.api.client import ChatClient, RetryPolicy, Timeouts
+from glmtui.config import Settings
+
+
+def make_client(settings: Settings) -> ChatClient:
+    """The client for the active provider, or the offline demo when ``settings.demo``."""
+    timeouts = Timeouts(connect=settings.connect_timeout, read=settings.timeout)
+    retry = RetryPolicy(max_retries=settings.max_retries)
+    if settings.demo:
+        from glmtui.api.demo import DEMO_BASE_URL, DemoTransport
+
+        return ChatClient(
+            DEMO_BASE_URL,
+            transport=DemoTransport(pace=settings.demo_pace),
+            timeouts=timeouts,
+            retry=retry,
+        )
+    return ChatClient(settings.base_url, settings.api_key or None, timeouts=timeouts, retry=retry)
