@@ -517,6 +517,24 @@ def update_config_file(path: Path, changes: Mapping[str, Any]) -> None:
         raise ConfigError(f"{path}: cannot write the config file ({exc.strerror}).") from None
 
 
+def save_api_key(path: Path, provider: str, key: str) -> None:
+    """Store a key for ``provider`` in the config file (mode 0600).
+
+    The oxen profile's key is the top-level ``api_key``; others go in ``[providers.NAME]``.
+
+    Raises:
+        ConfigError: the file is invalid or cannot be written.
+    """
+    if provider == "oxen":
+        update_config_file(path, {"api_key": key})
+        return
+    providers = dict(read_config_file(path).get("providers") or {})
+    table = dict(providers.get(provider) or {})
+    table["api_key"] = key
+    providers[provider] = table
+    update_config_file(path, {"providers": providers})
+
+
 def config_reference() -> str:
     """The README's config reference table, generated from the declarations."""
     lines = ["| Setting | Default | Allowed | Environment | Meaning |", "|---|---|---|---|---|"]

@@ -28,6 +28,15 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
+def auto_title(text: str, limit: int = 60) -> str:
+    """A session title from the first prompt: its first non-blank line, trimmed to ``limit``."""
+    for line in text.splitlines():
+        line = " ".join(line.split())
+        if line:
+            return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+    return "Untitled"
+
+
 @dataclass(frozen=True, slots=True)
 class Usage:
     """Token accounting for one reply, as the server reported it (or estimated locally)."""
@@ -154,7 +163,7 @@ class Message:
 
     role: Role
     content: str
-    created_at: datetime = field(default_factory=utc_now)
+    created_at: datetime = field(default_factory=lambda: utc_now())
     id: str = field(default_factory=new_id)
     reasoning: str = ""
     status: MessageStatus | None = None
@@ -175,8 +184,8 @@ class Session:
 
     id: str = field(default_factory=new_id)
     title: str = ""
-    created_at: datetime = field(default_factory=utc_now)
-    updated_at: datetime = field(default_factory=utc_now)
+    created_at: datetime = field(default_factory=lambda: utc_now())
+    updated_at: datetime = field(default_factory=lambda: utc_now())
     model: str = "zai-org-glm-5"
     provider: str = "oxen"
     system_prompt: str = ""

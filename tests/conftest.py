@@ -58,3 +58,12 @@ def unused_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@pytest.fixture(autouse=True)
+def utc_timezone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Times on screen are local times; pin the zone so screens are the same everywhere."""
+    import time
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()

@@ -13,7 +13,7 @@ import errno
 import json
 import random
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -164,7 +164,7 @@ class ChatClient:
 
     # --- streaming -------------------------------------------------------------------------
 
-    async def stream_chat(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+    async def stream_chat(self, request: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
         """Send ``request`` and yield its reply as typed events.
 
         Failures before any text arrived are retried per :attr:`retry` (a :class:`Retrying`

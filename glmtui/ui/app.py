@@ -1,66 +1,151 @@
-"""GlmApp: the Textual application. Kept thin: screens do the work."""
+"""GlmApp: the Textual application. Kept thin: it wires settings and the client to screens."""
 
 from __future__ import annotations
 
-from textual import on, work
-from textual.app import App, ComposeResult
-from textual.containers import VerticalScroll
-from textual.widgets import Footer, Header, Input, Markdown, Static
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any
 
-from glmtui.config import Settings
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.color import Color
+from textual.screen import Screen
+
+from glmtui.api.client import ChatClient
+from glmtui.api.errors import ApiError, AuthError
+from glmtui.config import ConfigError, Settings, save_api_key
+from glmtui.connect import make_client
+from glmtui.domain import Session
+from glmtui.ui.screens.chat import ChatContext, ChatScreen
+from glmtui.ui.screens.first_run import FirstRunChoice, FirstRunScreen, mask
+
+
+def theme_variable_defaults(colors: dict[str, str]) -> dict[str, str]:
+    """glmtui's own CSS variables, derived from a theme's generated colours.
+
+    Themes may set any of these in their ``variables``; these defaults keep every theme
+    (Textual's built-in ones included) readable.
+    """
+
+    def mix(base: str, over: str, amount: float) -> str:
+        return Color.parse(base).blend(Color.parse(over), amount).hex
+
+    background = colors["background"]
+    return {
+        "user-message-background": mix(background, colors["primary"], 0.12),
+        "user-message-border": colors["primary"],
+        "assistant-message-background": mix(background, colors["foreground"], 0.03),
+        "assistant-message-border": colors["secondary"],
+        "message-focus-background": mix(background, colors["accent"], 0.12),
+        "reasoning-foreground": mix(colors["foreground"], background, 0.35),
+        "reasoning-title": mix(colors["foreground"], background, 0.25),
+        "reasoning-border": mix(background, colors["foreground"], 0.25),
+        "composer-background": colors["surface"],
+        "composer-border": mix(background, colors["foreground"], 0.25),
+        "composer-border-focus": colors["primary"],
+        "status-bar-background": colors["panel"],
+        "status-bar-foreground": colors["foreground"],
+    }
 
 
 class GlmApp(App[int]):
-    """The glmtui application."""
+    """The glmtui application.
 
-    TITLE = "glmtui"
-
-    CSS = """
-    #conversation { height: 1fr; padding: 0 1; }
-    .user { color: $text-accent; margin: 1 0 0 0; }
+    | Key | Action |
+    |---|---|
+    | Ctrl+P | Command palette |
+    | Ctrl+Q | Quit |
     """
 
-    def __init__(self, settings: Settings) -> None:
+    TITLE = "glmtui"
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit")]
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        client: ChatClient | None = None,
+        session: Session | None = None,
+    ) -> None:
         super().__init__()
         self.settings = settings
-        self.sub_title = settings.model + (" (demo)" if settings.demo else "")
+        self._client = client
+        self._initial_session = session
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield VerticalScroll(id="conversation")
-        yield Input(placeholder="Ask GLM-5…", id="composer")
-        yield Footer()
+    @property
+    def client(self) -> ChatClient:
+        """The API client for the current settings (created on first use)."""
+        if self._client is None:
+            self._client = make_client(self.settings)
+        return self._client
 
-    @on(Input.Submitted)
-    async def send(self, event: Input.Submitted) -> None:
-        from glmtui.api.request import build_request
-        from glmtui.domain import Message, Session
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        colors = self.current_theme.to_color_system().generate()
+        return theme_variable_defaults(colors)
 
-        prompt = event.value.strip()
-        if not prompt:
+    def on_mount(self) -> None:
+        self._apply_theme(self.settings.theme)
+        if self.settings.key_required:
+            env_var = self.settings.provider.api_key_env or "OXEN_API_KEY"
+            self.push_screen(
+                FirstRunScreen(self.settings.config_path, env_var, self._check_key),
+                self._first_run_done,
+            )
+        else:
+            self._open_chat()
+
+    def _apply_theme(self, name: str) -> None:
+        if name in self.available_themes:
+            self.theme = name
+        else:
+            self.notify(
+                f"Theme '{name}' not found; using textual-dark.", severity="warning", timeout=6
+            )
+
+    def _open_chat(self) -> None:
+        session, self._initial_session = self._initial_session, None
+        self.push_screen(ChatScreen(ChatContext(self.settings, self.client), session))
+
+    async def _check_key(self, key: str) -> str | None:
+        """Try the key on the models endpoint; only a rejection stops it being saved."""
+        probe = ChatClient(self.settings.base_url, key)
+        try:
+            await probe.list_models()
+        except AuthError:
+            return "That key was rejected by the server. Check it and paste it again."
+        except ApiError:
+            return None  # offline or server trouble: the key may still be right
+        finally:
+            await probe.aclose()
+        return None
+
+    async def _first_run_done(self, choice: FirstRunChoice | None) -> None:
+        if choice is None:
+            self.exit(0)
             return
-        event.input.value = ""
-        pane = self.query_one("#conversation", VerticalScroll)
-        await pane.mount(Static(prompt, markup=False, classes="user"))
-        reply = Markdown()
-        await pane.mount(reply)
-        pane.anchor()
-        session = Session(model=self.settings.model, messages=[Message("user", prompt)])
-        self.stream_reply(build_request(session), reply)
-
-    @work(exclusive=True, group="generation")
-    async def stream_reply(self, request: object, reply: Markdown) -> None:
-        from glmtui.api.errors import ApiError
-        from glmtui.api.events import ContentDelta
-        from glmtui.connect import make_client
-
-        stream = Markdown.get_stream(reply)
-        async with make_client(self.settings) as client:
+        if choice.demo:
+            self.settings = replace(self.settings, demo=True)
+        elif choice.api_key:
+            self.settings = replace(
+                self.settings, api_key=choice.api_key, api_key_source="config file"
+            )
             try:
-                async for event in client.stream_chat(request):  # type: ignore[arg-type]
-                    if isinstance(event, ContentDelta):
-                        await stream.write(event.text)
-            except ApiError as error:
-                self.notify(error.describe(), severity="error")
-            finally:
-                await stream.stop()
+                save_api_key(self.settings.config_path, self.settings.provider.name, choice.api_key)
+                self.notify(
+                    f"Key {mask(choice.api_key)} saved to {self.settings.config_path}.", timeout=5
+                )
+            except ConfigError as error:
+                self.notify(f"{error} The key is used for this run only.", severity="error")
+        if self._client is not None:
+            await self._client.aclose()
+        self._client = None
+        self._open_chat()
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if isinstance(screen, ChatScreen):
+            yield from screen.palette_commands()
+
+    async def on_unmount(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()

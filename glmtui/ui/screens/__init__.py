@@ -1,0 +1,1 @@
+"""Screens: chat, first run, help and pickers."""

@@ -1,0 +1,528 @@
+"""The chat screen: conversation, composer, status bar, and the generation loop.
+
+One turn: the composer's text becomes a user message, an assistant message is mounted in its
+"thinking" state, and an exclusive worker streams the reply into it. Stopping (Esc) or an error
+keeps whatever arrived, marks the reply ``interrupted`` or ``error`` and says why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+from textual import on, work
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+from textual.worker import Worker, WorkerState
+
+from glmtui.api.client import ChatClient
+from glmtui.api.errors import ApiError, one_line
+from glmtui.api.events import ContentDelta, Finished, ReasoningDelta, Retrying, UsageReport
+from glmtui.api.models import KNOWN_CONTEXT_LENGTHS, builtin_card
+from glmtui.api.request import build_request
+from glmtui.config import Settings
+from glmtui.domain import Message, ModelCard, Session, auto_title
+from glmtui.markdown_blocks import code_blocks
+from glmtui.turn import TurnStats, context_use, conversation_cost, estimate_conversation_tokens
+from glmtui.ui.screens.code_picker import CodeBlockPicker
+from glmtui.ui.screens.help import HelpScreen
+from glmtui.ui.widgets.composer import Composer
+from glmtui.ui.widgets.conversation import Conversation
+from glmtui.ui.widgets.message import AssistantMessage, MessageView, UserMessage
+from glmtui.ui.widgets.status import StatusBar, StatusInfo
+
+STATUS_REFRESH = 0.25
+"""Seconds between status-bar refreshes while a reply streams."""
+
+
+@dataclass
+class ChatContext:
+    """What the chat screen needs from the app: settings and a client (nothing Textual)."""
+
+    settings: Settings
+    client: ChatClient
+    model_card: ModelCard | None = None
+
+
+class ChatScreen(Screen[None]):
+    """A conversation with the model.
+
+    | Key | Action |
+    |---|---|
+    | Enter | Send (in the composer) |
+    | Ctrl+J | New line (in the composer) |
+    | Esc | Stop the reply that is streaming; otherwise back to the composer |
+    | Ctrl+R | Regenerate the last reply (retry after an error) |
+    | Ctrl+N | New chat |
+    | Ctrl+End | Jump to the newest text and follow it |
+    | Ctrl+T | Show or hide reasoning in every reply |
+    | F1 | Keys and help |
+    | Ctrl+P | Command palette |
+    """
+
+    CSS_PATH = "chat.tcss"
+
+    BINDINGS = [
+        Binding("escape", "stop", "Stop", priority=True, id="chat.stop"),
+        Binding("escape", "focus_composer", "Composer", show=False, id="chat.focus_composer"),
+        Binding("ctrl+r", "regenerate", "Regenerate", id="chat.regenerate"),
+        Binding("ctrl+n", "new_chat", "New chat", id="chat.new"),
+        Binding("ctrl+end", "follow", "Follow", show=False, id="chat.follow"),
+        Binding("ctrl+t", "toggle_reasoning", "Reasoning", show=False, id="chat.reasoning"),
+        Binding("f1", "help", "Help", id="chat.help"),
+    ]
+
+    def __init__(self, context: ChatContext, session: Session | None = None) -> None:
+        super().__init__()
+        self.context = context
+        settings = context.settings
+        self.session = session or Session(
+            model=settings.model,
+            provider=settings.provider.name,
+            system_prompt=settings.system_prompt,
+            parameters=settings.parameters,
+        )
+        self.show_reasoning = settings.show_reasoning
+        self.model_card = context.model_card or builtin_card(self.session.model)
+        self._generation: Worker[None] | None = None
+        self._stats: TurnStats | None = None
+        self._editing: Message | None = None
+        self._draft_before_edit = ""
+
+    # --- layout ----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="◆")
+        with Vertical(id="main"):
+            yield Conversation(id="conversation")
+            yield Static(id="edit-banner", markup=False)
+            yield Composer(
+                placeholder="Ask GLM-5…  (Enter sends · Ctrl+J new line · F1 help)",
+                id="composer",
+            )
+            yield StatusBar(id="status-bar")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        self.title = "glmtui"
+        self._update_titles()
+        self.query_one("#edit-banner").display = False
+        conversation = self.query_one(Conversation)
+        views = [self._view_for(m) for m in self.session.messages]
+        if views:
+            await conversation.mount_all(views)
+            conversation.action_follow()
+        self.query_one(Composer).focus()
+        self._refresh_status()
+        self._fetch_model_card()
+
+    def _view_for(self, message: Message) -> MessageView:
+        if message.role == "user":
+            return UserMessage(message)
+        return AssistantMessage(
+            message, show_reasoning=self.show_reasoning, model_label=self._model_label()
+        )
+
+    def _model_label(self) -> str:
+        card = self.model_card
+        return (
+            card.name if card is not None and card.id == self.session.model else self.session.model
+        )
+
+    def _update_titles(self) -> None:
+        title = self.session.title or "New chat"
+        demo = " (demo)" if self.context.settings.demo else ""
+        self.sub_title = f"{self.session.model}{demo} · {title}"
+
+    # --- model facts -----------------------------------------------------------------------
+
+    @work(exclusive=True, group="model-card", exit_on_error=False)
+    async def _fetch_model_card(self) -> None:
+        """Get the model's card (context length, prices) without delaying the first frame."""
+        with contextlib.suppress(ApiError):
+            card = await self.context.client.get_model(self.session.model)
+            self.model_card = card
+            self._refresh_status()
+
+    @property
+    def context_limit(self) -> int | None:
+        """The model's context length, when known."""
+        card = self.model_card
+        if card is not None and card.id == self.session.model and card.context_length:
+            return card.context_length
+        return KNOWN_CONTEXT_LENGTHS.get(self.session.model)
+
+    # --- sending ---------------------------------------------------------------------------
+
+    @property
+    def generating(self) -> bool:
+        """True while a reply streams."""
+        return self._generation is not None and self._generation.is_running
+
+    @on(Composer.Submitted)
+    async def _submitted(self, event: Composer.Submitted) -> None:
+        event.stop()
+        if self.generating:
+            self.notify(
+                "A reply is still streaming. Press Esc to stop it, then send.",
+                severity="warning",
+                timeout=4,
+            )
+            return
+        composer = event.composer
+        text = event.text
+        if self._editing is not None:
+            await self._truncate_from(self._editing)
+            self._end_edit(restore_draft=False)
+        composer.remember(text)
+        composer.text = ""
+        message = Message("user", text)
+        self.session.messages.append(message)
+        if not self.session.title:
+            self.session.title = auto_title(text)
+            self._update_titles()
+        self.session.touch()
+        await self.query_one(Conversation).mount(UserMessage(message))
+        await self._start_reply()
+
+    async def _start_reply(self) -> None:
+        reply = Message("assistant", "", status="streaming", model=self.session.model)
+        self.session.messages.append(reply)
+        view = AssistantMessage(
+            reply,
+            show_reasoning=self.show_reasoning,
+            streaming=True,
+            model_label=self._model_label(),
+        )
+        conversation = self.query_one(Conversation)
+        await conversation.mount(view)
+        conversation.action_follow()
+        self._generation = self._generate(reply, view)
+        self.refresh_bindings()
+
+    @work(exclusive=True, group="generation", exit_on_error=False)
+    async def _generate(self, reply: Message, view: AssistantMessage) -> None:
+        """Stream one reply into ``view``; whatever happens, keep what arrived and say why."""
+        index = self.session.messages.index(reply)
+        history = replace(self.session, messages=self.session.messages[:index])
+        request = build_request(history, thinking_style=self.context.settings.thinking_style)
+        stats = TurnStats()
+        stats.start(estimate_conversation_tokens(history.messages, history.system_prompt))
+        self._stats = stats
+        view.start(stats)
+        ticker = self.set_interval(STATUS_REFRESH, self._refresh_status, name="status-tick")
+        stream = self.context.client.stream_chat(request)
+        try:
+            async with contextlib.aclosing(stream):
+                async for event in stream:
+                    if isinstance(event, ContentDelta):
+                        stats.add(event.text)
+                        await view.append_content(event.text)
+                    elif isinstance(event, ReasoningDelta):
+                        stats.add(event.text, reasoning=True)
+                        view.append_reasoning(event.text)
+                    elif isinstance(event, UsageReport):
+                        stats.usage = event.usage
+                    elif isinstance(event, Retrying):
+                        view.show_retrying(event.reason, event.delay)
+                    elif isinstance(event, Finished):
+                        reply.finish_reason = event.finish_reason
+                        reply.model = event.model or reply.model
+            reply.status = "complete"
+            reply.error = None
+        except ApiError as error:
+            reply.status = "error"
+            reply.error = error.describe()
+        except asyncio.CancelledError:
+            reply.status = "interrupted"
+            reply.error = None
+            raise
+        finally:
+            ticker.stop()
+            stats.finish()
+            reply.content = view.content_text
+            reply.reasoning = view.reasoning_text
+            if stats.first_token_at is not None or stats.usage is not None:
+                reply.usage = stats.final_usage()
+            self.session.touch()
+            with contextlib.suppress(Exception):  # the screen may be closing
+                await view.finish()
+            self._stats = None
+            self._refresh_status()
+            self.refresh_bindings()
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        """One place for unexpected worker failures: show them, never crash the app."""
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            error = event.worker.error
+            self.notify(
+                f"Unexpected error: {one_line(f'{type(error).__name__}: {error}', 200)}",
+                severity="error",
+                timeout=8,
+            )
+        if event.worker is self._generation and event.state in (
+            WorkerState.SUCCESS,
+            WorkerState.ERROR,
+            WorkerState.CANCELLED,
+        ):
+            self.refresh_bindings()
+
+    # --- actions ---------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Show Stop only while streaming; Regenerate only when there is something to redo."""
+        if action == "stop":
+            return self.generating
+        if action == "focus_composer":
+            return not self.generating
+        if action == "regenerate":
+            return None if self.generating or not self.session.messages else True
+        return True
+
+    def action_stop(self) -> None:
+        """Stop the reply that is streaming; the partial text stays, marked interrupted."""
+        if self._generation is not None:
+            self._generation.cancel()
+
+    def action_focus_composer(self) -> None:
+        """Back to the composer (or cancel an edit)."""
+        composer = self.query_one(Composer)
+        if self._editing is not None and composer.has_focus:
+            self._end_edit(restore_draft=True)
+        composer.focus()
+
+    async def action_regenerate(self) -> None:
+        """Throw away the last reply and ask again (also: retry after an error)."""
+        if self.generating:
+            return
+        messages = self.session.messages
+        if not messages:
+            self.notify("Nothing to regenerate yet.", timeout=3)
+            return
+        if messages[-1].role == "assistant":
+            await self._remove_message(messages[-1])
+        if not messages or messages[-1].role != "user":
+            self.notify("The last message is not a prompt; send one first.", timeout=3)
+            return
+        await self._start_reply()
+
+    async def action_new_chat(self) -> None:
+        """Start an empty conversation."""
+        if self.generating and self._generation is not None:
+            self._generation.cancel()
+            await self._generation.wait()
+        settings = self.context.settings
+        self.session = Session(
+            model=self.session.model,
+            provider=self.session.provider,
+            system_prompt=settings.system_prompt,
+            parameters=settings.parameters,
+        )
+        await self.query_one(Conversation).remove_children()
+        self._end_edit(restore_draft=False)
+        self._update_titles()
+        self._refresh_status()
+        self.query_one(Composer).focus()
+
+    def action_follow(self) -> None:
+        """Jump to the newest text and keep following it."""
+        self.query_one(Conversation).action_follow()
+
+    def action_toggle_reasoning(self) -> None:
+        """Show or hide the reasoning section of every reply."""
+        self.show_reasoning = not self.show_reasoning
+        for view in self.query(AssistantMessage):
+            view.set_show_reasoning(self.show_reasoning)
+        self.notify(f"Reasoning {'shown' if self.show_reasoning else 'hidden'}.", timeout=2)
+
+    def action_help(self) -> None:
+        """Show the keys."""
+        self.app.push_screen(HelpScreen())
+
+    def palette_commands(self) -> Iterable[SystemCommand]:
+        """Entries for the command palette ("category: action")."""
+        yield SystemCommand("chat: stop", "Stop the streaming reply (Esc)", self.action_stop)
+        yield SystemCommand(
+            "chat: regenerate", "Regenerate the last reply (Ctrl+R)", self.action_regenerate
+        )
+        yield SystemCommand("chat: new", "Start a new chat (Ctrl+N)", self.action_new_chat)
+        yield SystemCommand(
+            "chat: follow", "Jump to the newest text (Ctrl+End)", self.action_follow
+        )
+        yield SystemCommand(
+            "view: toggle reasoning",
+            "Show or hide reasoning in every reply (Ctrl+T)",
+            self.action_toggle_reasoning,
+        )
+        yield SystemCommand("help: keys", "Every key glmtui understands (F1)", self.action_help)
+        target = self._target_message()
+        if target is not None:
+            view = target
+            yield SystemCommand("message: copy", "Copy the selected message (c)", view.action_copy)
+            yield SystemCommand(
+                "message: copy code block", "Copy a code block (b)", view.action_copy_code
+            )
+            yield SystemCommand(
+                "message: delete",
+                "Delete the selected message (d)",
+                lambda: view.action_request("delete"),
+            )
+            if isinstance(view, UserMessage):
+                yield SystemCommand(
+                    "message: edit and resend",
+                    "Edit this prompt and resend from here (e)",
+                    lambda: view.action_request("edit"),
+                )
+            if isinstance(view, AssistantMessage):
+                yield SystemCommand(
+                    "message: toggle reasoning",
+                    "Fold or unfold this reply's reasoning (t)",
+                    view.action_toggle_reasoning,
+                )
+
+    def _target_message(self) -> MessageView | None:
+        """The focused message, else the newest one."""
+        focused = self.focused
+        if isinstance(focused, MessageView):
+            return focused
+        views = self.query_one(Conversation).views()
+        return views[-1] if views else None
+
+    # --- message actions -------------------------------------------------------------------
+
+    @on(MessageView.ActionRequested)
+    async def _message_action(self, event: MessageView.ActionRequested) -> None:
+        event.stop()
+        view, action = event.view, event.action
+        if action == "delete":
+            await self._delete(view)
+        elif action == "edit":
+            self._begin_edit(view.message)
+        elif action == "regenerate":
+            if self.session.messages and view.message is self.session.messages[-1]:
+                await self.action_regenerate()
+            else:
+                self.notify("Only the last reply can be regenerated.", timeout=3)
+        elif action == "copy_code":
+            self._pick_code_block(view.message)
+
+    @on(AssistantMessage.RetryPressed)
+    async def _retry(self, event: AssistantMessage.RetryPressed) -> None:
+        event.stop()
+        if self.session.messages and event.view.message is self.session.messages[-1]:
+            await self.action_regenerate()
+        else:
+            self.notify("Only the last reply can be retried.", timeout=3)
+
+    async def _delete(self, view: MessageView) -> None:
+        if self.generating and view.message.status == "streaming" and self._generation:
+            self._generation.cancel()
+            await self._generation.wait()
+        await self._remove_message(view.message)
+        self.notify("Message deleted.", timeout=2)
+        self.query_one(Composer).focus()
+
+    async def _remove_message(self, message: Message) -> None:
+        if message in self.session.messages:
+            self.session.messages.remove(message)
+            self.session.touch()
+        for view in self.query_one(Conversation).views():
+            if view.message is message:
+                await view.remove()
+        self._refresh_status()
+
+    async def _truncate_from(self, message: Message) -> None:
+        """Remove ``message`` and everything after it (edit-and-resend)."""
+        if message not in self.session.messages:
+            return
+        index = self.session.messages.index(message)
+        for later in list(self.session.messages[index:]):
+            await self._remove_message(later)
+
+    def _begin_edit(self, message: Message) -> None:
+        if self.generating:
+            self.notify("Stop the streaming reply first (Esc).", severity="warning", timeout=3)
+            return
+        composer = self.query_one(Composer)
+        if self._editing is None:
+            self._draft_before_edit = composer.text
+        self._editing = message
+        composer.text = message.content
+        composer.move_cursor(composer.document.end)
+        later = len(self.session.messages) - self.session.messages.index(message) - 1
+        banner = self.query_one("#edit-banner", Static)
+        replaced = f" and the {later} message{'s' if later != 1 else ''} after it" if later else ""
+        banner.update(
+            f"Editing an earlier prompt: Enter resends it, replacing it{replaced}. Esc cancels."
+        )
+        banner.display = True
+        composer.focus()
+
+    def _end_edit(self, *, restore_draft: bool) -> None:
+        if self._editing is None:
+            return
+        self._editing = None
+        self.query_one("#edit-banner").display = False
+        if restore_draft:
+            self.query_one(Composer).text = self._draft_before_edit
+        self._draft_before_edit = ""
+
+    def _pick_code_block(self, message: Message) -> None:
+        blocks = code_blocks(message.content)
+
+        def copy(index: int | None) -> None:
+            if index is not None:
+                self.app.copy_to_clipboard(blocks[index].code)
+                self.notify(f"Code block {index + 1} copied to the clipboard.", timeout=2)
+
+        self.app.push_screen(CodeBlockPicker(blocks), copy)
+
+    # --- status ----------------------------------------------------------------------------
+
+    def _refresh_status(self) -> None:
+        """Recompute the status bar: live numbers while streaming, else the last reply's."""
+        stats = self._stats
+        messages = self.session.messages
+        card = self.model_card
+        pricing = card.pricing if card is not None and card.id == self.session.model else None
+        base = StatusInfo(
+            model=self._model_label(),
+            demo=self.context.settings.demo,
+            cost=conversation_cost(messages, pricing) if pricing is not None else None,
+        )
+        pending = 0
+        if stats is not None:
+            pending = stats.completion_tokens if stats.first_token_at is not None else 0
+            info = replace(
+                base,
+                streaming=True,
+                time_to_first_token=stats.time_to_first_token,
+                tokens_per_second=stats.tokens_per_second,
+                prompt_tokens=stats.usage.prompt_tokens if stats.usage else stats.prompt_estimate,
+                completion_tokens=stats.completion_tokens,
+                estimated=stats.estimated,
+            )
+        else:
+            last = next((m for m in reversed(messages) if m.usage is not None), None)
+            usage = last.usage if last is not None else None
+            info = base
+            if usage is not None:
+                info = replace(
+                    base,
+                    prompt_tokens=usage.prompt_tokens,
+                    completion_tokens=usage.completion_tokens,
+                    reasoning_tokens=usage.reasoning_tokens,
+                    estimated=usage.estimated,
+                )
+        settled = [m for m in messages if m.status != "streaming"]
+        info = replace(
+            info,
+            context=context_use(settled, self.session.system_prompt, self.context_limit, pending),
+        )
+        self.query_one(StatusBar).show(info)

@@ -1,0 +1,137 @@
+"""The composer: a multi-line prompt editor that sends on Enter and remembers earlier prompts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import events
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import TextArea
+
+NEWLINE_KEYS = frozenset({"ctrl+j", "shift+enter", "alt+enter", "ctrl+enter"})
+"""Keys that insert a line break. Ctrl+J reaches the app in every terminal; Shift+Enter only
+where the terminal reports it (kitty, WezTerm, foot, Ghostty, iTerm2 with CSI u)."""
+
+
+class Composer(TextArea):
+    """Where the user writes. Enter sends; Ctrl+J (or Shift+Enter) starts a new line.
+
+    | Key | Action |
+    |---|---|
+    | Enter | Send the prompt |
+    | Ctrl+J, Shift+Enter, Alt+Enter | New line |
+    | Up / Down (empty composer) | Recall earlier prompts |
+    """
+
+    BINDINGS = [
+        Binding("enter", "submit", "Send", id="composer.send", show=True),
+        Binding("ctrl+j", "newline", "New line", id="composer.newline", show=True),
+    ]
+
+    @dataclass
+    class Submitted(Message):
+        """The user sent the composer's text."""
+
+        composer: Composer
+        text: str
+
+        @property
+        def control(self) -> Composer:
+            return self.composer
+
+    def __init__(
+        self,
+        *,
+        placeholder: str = "",
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(
+            "",
+            soft_wrap=True,
+            tab_behavior="focus",
+            show_line_numbers=False,
+            highlight_cursor_line=False,
+            compact=True,
+            placeholder=placeholder,
+            id=id,
+            classes=classes,
+        )
+        self.prompt_history: list[str] = []
+        """Earlier prompts, oldest first."""
+        self._history_index: int | None = None
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key == "enter":
+            event.stop()
+            event.prevent_default()
+            self.action_submit()
+            return
+        if event.key in NEWLINE_KEYS:
+            event.stop()
+            event.prevent_default()
+            self.action_newline()
+            return
+        await super()._on_key(event)
+
+    def action_submit(self) -> None:
+        """Send the text (blank text is ignored)."""
+        if self.text.strip():
+            self.post_message(self.Submitted(self, self.text))
+
+    def action_newline(self) -> None:
+        """Insert a line break at the cursor."""
+        start, end = self.selection
+        self._replace_via_keyboard("\n", start, end)
+
+    def remember(self, text: str) -> None:
+        """Add a sent prompt to the history (consecutive duplicates collapse)."""
+        if text.strip() and (not self.prompt_history or self.prompt_history[-1] != text):
+            self.prompt_history.append(text)
+        self._history_index = None
+
+    def _browsing_history(self) -> bool:
+        if not self.text:
+            return True
+        index = self._history_index
+        return (
+            index is not None
+            and index < len(self.prompt_history)
+            and self.text == self.prompt_history[index]
+        )
+
+    def action_cursor_up(self, select: bool = False) -> None:
+        """Up: recall an earlier prompt when the composer is empty, else move the cursor."""
+        if (
+            not select
+            and self.prompt_history
+            and self._browsing_history()
+            and self.cursor_at_first_line
+        ):
+            index = len(self.prompt_history) if self._history_index is None else self._history_index
+            if index > 0:
+                self._recall(index - 1)
+            return
+        super().action_cursor_up(select)
+
+    def action_cursor_down(self, select: bool = False) -> None:
+        """Down: step forward through recalled prompts, back to an empty composer."""
+        if (
+            not select
+            and self._history_index is not None
+            and self._browsing_history()
+            and self.cursor_at_last_line
+        ):
+            if self._history_index + 1 < len(self.prompt_history):
+                self._recall(self._history_index + 1)
+            else:
+                self._history_index = None
+                self.text = ""
+            return
+        super().action_cursor_down(select)
+
+    def _recall(self, index: int) -> None:
+        self._history_index = index
+        self.text = self.prompt_history[index]
+        self.move_cursor(self.document.end)

@@ -1,0 +1,414 @@
+"""The chat screen driven with Pilot against the loopback server: what a user does and sees."""
+
+from __future__ import annotations
+
+import pytest
+
+from glmtui.ui.screens.code_picker import CodeBlockPicker
+from glmtui.ui.widgets.composer import Composer
+from glmtui.ui.widgets.conversation import Conversation
+from glmtui.ui.widgets.message import AssistantMessage, UserMessage
+from tests.server import (
+    HANG,
+    HELLO_TEXT,
+    JsonReply,
+    LoopbackServer,
+    StreamReply,
+    chunk,
+    sse,
+    stream_of,
+)
+from tests.ui_helpers import chat, make_app, sample_session, send, settle, until, visible_text
+
+SIZE = (120, 40)
+
+
+async def test_send_stream_complete(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "Say hello")
+        await settle(pilot)
+        screen = chat(app)
+        user, reply = screen.session.messages
+        assert (user.role, user.content) == ("user", "Say hello")
+        assert reply.content == HELLO_TEXT
+        assert reply.reasoning == "Thinking briefly."
+        assert reply.status == "complete"
+        assert reply.finish_reason == "stop"
+        assert reply.usage is not None
+        assert not reply.usage.estimated
+        view = screen.query_one(AssistantMessage)
+        assert view.query_one(".answer").source == HELLO_TEXT  # type: ignore[attr-defined]
+        assert screen.query_one(Composer).text == ""
+        assert screen.session.title == "Say hello"
+        sent = server.chat_requests[0].json()
+        assert sent["messages"] == [{"role": "user", "content": "Say hello"}]
+        assert HELLO_TEXT in visible_text(app)
+
+
+async def test_second_turn_sends_history_without_reasoning(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "one")
+        await settle(pilot)
+        await send(pilot, "two")
+        await settle(pilot)
+        assert server.chat_requests[1].json()["messages"] == [
+            {"role": "user", "content": "one"},
+            {"role": "assistant", "content": HELLO_TEXT},
+            {"role": "user", "content": "two"},
+        ]
+
+
+async def test_thinking_state_until_first_token(server: LoopbackServer) -> None:
+    server.enqueue(StreamReply([sse(chunk("", role="assistant")), HANG]))
+    app = make_app(server)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "hi")
+        await until(pilot, lambda: "Thinking…" in visible_text(app))
+        await pilot.press("escape")
+        await settle(pilot)
+
+
+async def test_stop_mid_stream_keeps_partial_marked_interrupted(server: LoopbackServer) -> None:
+    server.enqueue(StreamReply([sse(chunk(reasoning_content="hmm")), sse(chunk("Partial ")), HANG]))
+    app = make_app(server)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "tell me everything")
+        screen = chat(app)
+        view = screen.query_one(AssistantMessage)
+        await until(pilot, lambda: view.content_text == "Partial ")
+        assert screen.generating
+        await pilot.press("escape")
+        await settle(pilot)
+        reply = screen.session.messages[-1]
+        assert reply.status == "interrupted"
+        assert reply.content == "Partial "
+        assert reply.reasoning == "hmm"
+        assert not screen.generating
+        assert "Interrupted" in visible_text(app)
+        assert await server.async_wait_for_disconnects(1) >= 1
+
+
+async def test_escape_when_idle_does_not_stop_anything(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "hi")
+        await settle(pilot)
+        await pilot.press("escape")
+        assert chat(app).session.messages[-1].status == "complete"
+
+
+async def test_error_shown_inline_with_retry(server: LoopbackServer) -> None:
+    server.enqueue(JsonReply(500, {"error": {"message": "upstream exploded"}}))
+    app = make_app(server)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "please work")
+        await settle(pilot)
+        screen = chat(app)
+        reply = screen.session.messages[-1]
+        assert reply.status == "error"
+        assert "upstream exploded" in (reply.error or "")
+        assert "upstream exploded" in visible_text(app)
+        assert screen.session.messages[0].content == "please work"
+        await pilot.click(".retry")
+        await settle(pilot)
+        assert [m.role for m in screen.session.messages] == ["user", "assistant"]
+        assert screen.session.messages[-1].status == "complete"
+        assert screen.session.messages[-1].content == HELLO_TEXT
+
+
+async def test_composer_keeps_unsent_text_across_an_error(server: LoopbackServer) -> None:
+    server.enqueue(StreamReply([sse(chunk("x")), HANG]))
+    app = make_app(server)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "first")
+        screen = chat(app)
+        await until(pilot, lambda: screen.query_one(AssistantMessage).content_text == "x")
+        composer = screen.query_one(Composer)
+        composer.text = "draft in progress"
+        await pilot.press("enter")  # refused while streaming; nothing is lost
+        assert composer.text == "draft in progress"
+        await server.async_wait_for_requests(1)
+        server.stop()  # the connection dies mid-stream
+        await settle(pilot)
+        assert screen.session.messages[-1].status == "error"
+        assert composer.text == "draft in progress"
+
+
+async def test_regenerate_replaces_last_reply(server: LoopbackServer) -> None:
+    server.enqueue(stream_of(["first answer"]))
+    server.enqueue(stream_of(["second answer"]))
+    app = make_app(server)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "q")
+        await settle(pilot)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        screen = chat(app)
+        assert [m.content for m in screen.session.messages] == ["q", "second answer"]
+        assert len(screen.query(AssistantMessage)) == 1
+        first, second = (r.json()["messages"] for r in server.chat_requests)
+        assert first == second
+
+
+async def test_edit_and_resend(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "original question")
+        await settle(pilot)
+        await send(pilot, "follow-up")
+        await settle(pilot)
+        screen = chat(app)
+        first_user = screen.query(UserMessage).first()
+        first_user.focus()
+        await pilot.press("e")
+        composer = screen.query_one(Composer)
+        assert composer.text == "original question"
+        assert composer.has_focus
+        composer.text = "edited question"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert [m.content for m in screen.session.messages] == ["edited question", HELLO_TEXT]
+        assert server.chat_requests[-1].json()["messages"] == [
+            {"role": "user", "content": "edited question"}
+        ]
+
+
+async def test_edit_cancelled_with_escape_restores_draft(server: LoopbackServer) -> None:
+    app = make_app(server, session=sample_session())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat(app)
+        composer = screen.query_one(Composer)
+        composer.text = "my draft"
+        screen.query(UserMessage).first().focus()
+        await pilot.press("e")
+        assert composer.text.startswith("Write a greet function")
+        await pilot.press("escape")
+        assert composer.text == "my draft"
+        assert len(screen.session.messages) == 2
+
+
+async def test_copy_message_and_code_blocks(server: LoopbackServer) -> None:
+    session = sample_session()
+    app = make_app(server, session=session)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat(app)
+        view = screen.query_one(AssistantMessage)
+        view.focus()
+        await pilot.press("c")
+        assert app.clipboard == session.messages[1].content
+        await pilot.press("b")  # two blocks: a picker opens
+        await until(pilot, lambda: isinstance(app.screen, CodeBlockPicker))
+        await pilot.press("2")
+        await until(pilot, lambda: app.screen is screen)
+        assert app.clipboard == "python -c 'print(1)'"
+        screen.query(UserMessage).first().focus()
+        await pilot.press("c")
+        assert app.clipboard == "Write a greet function [and keep it short]"
+
+
+async def test_copy_single_code_block_directly(server: LoopbackServer) -> None:
+    server.enqueue(stream_of(["Run:\n\n```sh\nls -la\n```\n"]))
+    app = make_app(server)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "q")
+        await settle(pilot)
+        chat(app).query_one(AssistantMessage).focus()
+        await pilot.press("b")
+        assert app.clipboard == "ls -la"
+
+
+async def test_delete_message(server: LoopbackServer) -> None:
+    app = make_app(server, session=sample_session())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat(app)
+        screen.query_one(AssistantMessage).focus()
+        await pilot.press("d")
+        await pilot.pause()
+        assert [m.role for m in screen.session.messages] == ["user"]
+        assert not screen.query(AssistantMessage)
+
+
+async def test_follow_tail_versus_scrolled_up(server: LoopbackServer) -> None:
+    lines = [f"line {n}\n\n" for n in range(60)]
+    parts = [sse(chunk(line)) for line in lines[:30]] + [HANG]
+    server.enqueue(StreamReply(parts))
+    app = make_app(server)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "long please")
+        screen = chat(app)
+        view = screen.query_one(AssistantMessage)
+        conversation = screen.query_one(Conversation)
+        await until(pilot, lambda: view.content_text.count("line") == 30)
+        await until(pilot, lambda: conversation.max_scroll_y > 0 and conversation.at_bottom)
+        # Scrolling up stops following: more text arrives, the view stays put.
+        conversation.focus()
+        await pilot.press("pageup")
+        await pilot.pause()
+        parked = conversation.scroll_y
+        assert not conversation.at_bottom
+        for line in lines[30:40]:
+            await view.append_content(line)
+        await pilot.pause()
+        assert conversation.scroll_y == parked
+        # End resumes following.
+        await pilot.press("end")
+        await pilot.pause()
+        assert conversation.at_bottom
+        for line in lines[40:]:
+            await view.append_content(line)
+        await until(pilot, lambda: conversation.at_bottom)
+        await pilot.press("escape")
+        await settle(pilot)
+
+
+async def test_markup_looking_text_is_shown_literally(server: LoopbackServer) -> None:
+    server.enqueue(stream_of(["Reply with [bold]brackets[/bold] and [link=x]y[/link]"]))
+    app = make_app(server)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "User says [red]not red[/red]")
+        await settle(pilot)
+        text = visible_text(app)
+        assert "User says [red]not red[/red]" in text
+        assert "[bold]brackets[/bold]" in text
+        assert "[link=x]y[/link]" in text
+
+
+async def test_composer_history_recall(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "first prompt")
+        await settle(pilot)
+        await send(pilot, "second prompt")
+        await settle(pilot)
+        composer = chat(app).query_one(Composer)
+        composer.focus()
+        await pilot.press("up")
+        assert composer.text == "second prompt"
+        await pilot.press("up")
+        assert composer.text == "first prompt"
+        await pilot.press("down")
+        assert composer.text == "second prompt"
+        await pilot.press("down")
+        assert composer.text == ""
+
+
+async def test_newline_key_does_not_send(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=SIZE) as pilot:
+        composer = chat(app).query_one(Composer)
+        composer.focus()
+        await pilot.press("a", "ctrl+j", "b")
+        assert composer.text == "a\nb"
+        assert server.chat_requests == []
+        await pilot.press("enter")
+        await settle(pilot)
+        assert server.chat_requests[0].json()["messages"][0]["content"] == "a\nb"
+
+
+async def test_toggle_reasoning_setting_and_per_message(server: LoopbackServer) -> None:
+    app = make_app(server, session=sample_session())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat(app)
+        view = screen.query_one(AssistantMessage)
+        collapsible = view.query_one(".reasoning")
+        assert collapsible.display
+        assert collapsible.collapsed  # type: ignore[attr-defined]
+        view.focus()
+        await pilot.press("t")
+        assert not collapsible.collapsed  # type: ignore[attr-defined]
+        assert "tiny Python function" in visible_text(app)
+        await pilot.press("ctrl+t")
+        assert not collapsible.display
+        assert "Reasoning ·" not in visible_text(app)
+
+
+async def test_show_reasoning_off_hides_it(server: LoopbackServer) -> None:
+    app = make_app(server, show_reasoning=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "hi")
+        await settle(pilot)
+        reply = chat(app).session.messages[-1]
+        assert reply.reasoning == "Thinking briefly."  # still kept with the message
+        assert "Reasoning" not in visible_text(app)
+
+
+async def test_status_bar_shows_usage_context_and_cost(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "hi")
+        await settle(pilot)
+        status = visible_text(app).splitlines()[-2]
+        assert "GLM-5" in status
+        assert "in 11" in status
+        assert "of 200k" in status
+        assert "$" in status  # the model card's prices are known
+
+
+async def test_status_bar_marks_estimates_when_no_usage(server: LoopbackServer) -> None:
+    server.enqueue(stream_of(["no usage here"], usage=None))
+    app = make_app(server)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "hi")
+        await settle(pilot)
+        reply = chat(app).session.messages[-1]
+        assert reply.usage is not None
+        assert reply.usage.estimated
+        assert "out ~" in visible_text(app).splitlines()[-2]
+
+
+async def test_context_gauge_warns_at_80_percent(server: LoopbackServer) -> None:
+    usage = {"prompt_tokens": 165_000, "completion_tokens": 10, "total_tokens": 165_010}
+    server.enqueue(stream_of(["ok"], usage=usage))
+    app = make_app(server)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "big")
+        await settle(pilot)
+        assert "⚠" in visible_text(app).splitlines()[-2]
+
+
+async def test_help_panel_lists_keys(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f1")
+        await pilot.pause()
+        text = visible_text(app)
+        assert "Regenerate the last reply" in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is chat(app)
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["chat: stop", "chat: regenerate", "chat: new", "message: copy", "view: toggle reasoning"],
+)
+async def test_palette_has_commands(server: LoopbackServer, title: str) -> None:
+    app = make_app(server, session=sample_session())
+    async with app.run_test(size=SIZE) as pilot:
+        titles = [c.title for c in app.get_system_commands(chat(app))]
+        assert title in titles
+        await pilot.pause()
+
+
+async def test_palette_copy_runs(server: LoopbackServer) -> None:
+    session = sample_session()
+    app = make_app(server, session=session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"message: copy")
+        await pilot.pause()
+        await pilot.press("enter")
+        await until(pilot, lambda: app.clipboard == session.messages[-1].content)
+
+
+async def test_new_chat_clears(server: LoopbackServer) -> None:
+    app = make_app(server, session=sample_session())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        screen = chat(app)
+        assert screen.session.messages == []
+        assert not screen.query(AssistantMessage)

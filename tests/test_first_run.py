@@ -1,0 +1,86 @@
+"""First run without a key: explain, accept a pasted key (saved 0600), or go to the demo."""
+
+from __future__ import annotations
+
+import stat
+from dataclasses import replace
+
+from glmtui.config import load_settings
+from glmtui.ui.app import GlmApp
+from glmtui.ui.screens.chat import ChatScreen
+from glmtui.ui.screens.first_run import FirstRunScreen
+from tests.server import JsonReply, LoopbackServer
+from tests.ui_helpers import send, settings_for, settle, until, visible_text
+
+SIZE = (100, 30)
+NEW_KEY = "sk-pasted-key-XYZ-9876"
+
+
+def keyless_app(server: LoopbackServer) -> GlmApp:
+    settings = settings_for(server, api_key="")
+    provider = replace(settings.provider, api_key_required=True)
+    return GlmApp(replace(settings, provider=provider))
+
+
+async def test_no_key_shows_first_run(server: LoopbackServer) -> None:
+    app = keyless_app(server)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, FirstRunScreen)
+        text = visible_text(app)
+        assert "oxen.ai" in text.lower()
+        assert "Try the offline demo" in text
+
+
+async def test_pasted_key_is_checked_saved_privately_and_used(server: LoopbackServer) -> None:
+    app = keyless_app(server)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press(*NEW_KEY)
+        assert NEW_KEY not in visible_text(app)  # never echoed
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ChatScreen))
+        config = app.settings.config_path
+        assert stat.S_IMODE(config.stat().st_mode) == 0o600
+        assert load_settings().api_key == NEW_KEY
+        assert server.requests[0].path == "/models"  # the check
+        await send(pilot, "hi")
+        await settle(pilot)
+        assert server.chat_requests[0].headers["authorization"] == f"Bearer {NEW_KEY}"
+        assert NEW_KEY not in visible_text(app)
+
+
+async def test_rejected_key_is_not_saved(server: LoopbackServer) -> None:
+    server.enqueue(JsonReply(401, {"error": {"message": "bad key"}}), path="/models")
+    app = keyless_app(server)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press(*"sk-wrong-key-0000")
+        await pilot.press("enter")
+        await until(pilot, lambda: "rejected" in visible_text(app))
+        assert isinstance(app.screen, FirstRunScreen)
+        assert not app.settings.config_path.exists()
+
+
+async def test_demo_choice(server: LoopbackServer) -> None:
+    app = keyless_app(server)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("f2")
+        await until(pilot, lambda: isinstance(app.screen, ChatScreen))
+        assert app.settings.demo
+        await send(pilot, "hello")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ChatScreen)
+        assert "offline demo" in screen.session.messages[-1].content
+        assert server.chat_requests == []
+
+
+async def test_quit_from_first_run(server: LoopbackServer) -> None:
+    app = keyless_app(server)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.click("#quit")
+        await pilot.pause()
+    assert app.return_code == 0

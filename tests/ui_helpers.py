@@ -1,0 +1,132 @@
+"""Helpers for Pilot and snapshot tests: an app wired to the loopback server, and waits."""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from textual.pilot import Pilot
+
+from glmtui.api.client import ChatClient, RetryPolicy
+from glmtui.config import Overrides, Settings, load_settings
+from glmtui.domain import Message, Session, Usage
+from glmtui.ui.app import GlmApp
+from glmtui.ui.screens.chat import ChatScreen
+from tests.conftest import FAKE_KEY
+from tests.server import LoopbackServer
+
+FIXED_TIME = datetime(2026, 11, 25, 14, 30, 0, tzinfo=UTC)
+
+
+def settings_for(server: LoopbackServer | None = None, **changes: object) -> Settings:
+    """Settings pointing at the loopback server with the fake key (or the demo)."""
+    overrides = Overrides(base_url=server.base_url) if server else Overrides(demo=True)
+    settings = load_settings(overrides)
+    settings = replace(settings, api_key=FAKE_KEY if server else "", max_retries=0, demo_pace=0)
+    return replace(settings, **changes)  # type: ignore[arg-type]
+
+
+def make_app(
+    server: LoopbackServer | None = None,
+    *,
+    session: Session | None = None,
+    retries: int = 0,
+    **changes: object,
+) -> GlmApp:
+    """A GlmApp talking to ``server`` (no retries unless asked, fast backoff)."""
+    settings = settings_for(server, **changes)
+    client = None
+    if server is not None and settings.api_key:
+        client = ChatClient(
+            server.base_url,
+            settings.api_key,
+            retry=RetryPolicy(max_retries=retries, base_delay=0.01, max_delay=0.02),
+        )
+    return GlmApp(settings, client=client, session=session)
+
+
+def chat(app: GlmApp) -> ChatScreen:
+    """The active chat screen."""
+    screen = app.screen
+    assert isinstance(screen, ChatScreen), f"expected the chat screen, got {screen!r}"
+    return screen
+
+
+async def until(pilot: Pilot[int], predicate: Callable[[], bool], within: float = 5.0) -> None:
+    """Let the app run until ``predicate()`` holds (for states no event announces)."""
+    deadline = time.monotonic() + within
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        await pilot.pause(0.01)
+
+
+async def send(pilot: Pilot[int], text: str) -> None:
+    """Type ``text`` into the composer and press Enter."""
+    composer = chat(pilot.app).query_one("#composer")
+    composer.focus()
+    composer.text = text  # type: ignore[attr-defined]
+    await pilot.press("enter")
+
+
+async def settle(pilot: Pilot[int]) -> None:
+    """Wait for every worker (generation, model card) and the screen to settle."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+_TEXT = re.compile(
+    r'<text[^>]*\bx="([\d.]+)"[^>]*clip-path="url\(#[^"]*-line-(\d+)\)"[^>]*>([^<]*)</text>'
+)
+_CELL_WIDTH = 12.2  # Textual's SVG export: one terminal cell
+
+
+def visible_text(app: GlmApp) -> str:
+    """The text on screen, line by line, rebuilt from a screenshot's positioned spans."""
+    svg = app.export_screenshot()
+    width, height = app.size
+    grid = [[" "] * width for _ in range(height)]
+    for x, line, text in _TEXT.findall(svg):
+        row = int(line)
+        column = round(float(x) / _CELL_WIDTH)
+        for offset, char in enumerate(html.unescape(text).replace("\xa0", " ")):
+            if row < height and 0 <= column + offset < width:
+                grid[row][column + offset] = char
+    return "\n".join("".join(cells).rstrip() for cells in grid)
+
+
+def sample_session() -> Session:
+    """A finished exchange with reasoning, a list, a table and two code blocks."""
+    answer = (
+        "Here is a function and how to call it:\n\n"
+        '```python\ndef greet(name: str) -> str:\n    return f"Hello, {name}!"\n```\n\n'
+        "- It takes a **name**\n- It returns a greeting\n\n"
+        "| Input | Output |\n|---|---|\n| `Ada` | `Hello, Ada!` |\n\n"
+        "```bash\npython -c 'print(1)'\n```\n"
+    )
+    return Session(
+        id="sample",
+        title="Greeting function",
+        created_at=FIXED_TIME,
+        updated_at=FIXED_TIME,
+        model="zai-org-glm-5",
+        messages=[
+            Message("user", "Write a greet function [and keep it short]", created_at=FIXED_TIME),
+            Message(
+                "assistant",
+                answer,
+                created_at=FIXED_TIME,
+                reasoning="The user wants a tiny Python function. I will show a call too.",
+                status="complete",
+                finish_reason="stop",
+                model="zai-org-glm-5",
+                usage=Usage(
+                    prompt_tokens=21, completion_tokens=96, total_tokens=117, reasoning_tokens=18
+                ),
+            ),
+        ],
+    )
