@@ -6,12 +6,23 @@ client knows nothing about config files, the config nothing about HTTP.
 
 from __future__ import annotations
 
-from glmtui.api.client import ChatClient, RetryPolicy, Timeouts
+from typing import TYPE_CHECKING
+
 from glmtui.config import Settings
 
+if TYPE_CHECKING:
+    from glmtui.api.client import ChatClient
 
-def make_client(settings: Settings) -> ChatClient:
-    """The client for the active provider, or the offline demo when ``settings.demo``."""
+
+def make_client(settings: Settings, *, read_interval: float = 0.0) -> ChatClient:
+    """The client for the active provider, or the offline demo when ``settings.demo``.
+
+    Args:
+        settings: Resolved settings.
+        read_interval: See :class:`ChatClient`; the TUI reads at most once per frame.
+    """
+    from glmtui.api.client import ChatClient, RetryPolicy, Timeouts  # httpx: not at startup
+
     timeouts = Timeouts(connect=settings.connect_timeout, read=settings.timeout)
     retry = RetryPolicy(max_retries=settings.max_retries)
     if settings.demo:

@@ -25,7 +25,13 @@ Typical use::
 When a route's queue is empty a default handler answers (a short deterministic streamed
 "Hello from the loopback server." reply with reasoning, an Oxen-shaped model catalogue, 404s).
 
-Run ``python -m tests.server --port 8765 [--tokens 4000] [--rate 200]`` for manual testing.
+Run ``python -m tests.server --port 8765 [--tokens 4000] [--rate 200]`` for manual testing
+(``--port 0`` picks a free port; the first line printed names it). A chat request body may carry
+``x_tokens`` (reply length in tokens, see :func:`build_tokens`), ``x_rate`` (content chunks per
+second, 0 = as fast as possible), ``x_doc`` (``prose`` or ``code``, see :data:`DOCS`) and
+``x_trace`` (an id: the server notes when each write of the reply left, as ``time.monotonic()``
+and content characters sent so far, and ``GET /x/timeline/<id>`` returns ``{"sends": [[t,
+chars], ...]}`` once); real servers ignore these fields.
 """
 
 from __future__ import annotations
@@ -56,6 +62,7 @@ __all__ = [
     "CATALOGUE",
     "CLOSE",
     "DEFAULT_MODEL",
+    "DOCS",
     "DONE",
     "END_MARKER",
     "GLM5_MODEL",
@@ -294,17 +301,51 @@ def tokenize(text: str) -> list[str]:
     return out
 
 
-@functools.lru_cache(maxsize=16)
-def _build_tokens(n_tokens: int) -> tuple[str, ...]:
-    tail = tokenize("\n\n" + END_MARKER + "\n")
-    if n_tokens <= len(tail):
-        return tuple(tail[len(tail) - n_tokens :]) if n_tokens > 0 else ()
-    body_needed = n_tokens - len(tail)
+_CODE_INTRO = "Here is the whole generated module in one block:\n\n```python\n"
+
+_CODE_UNIT = '''def handler_{n}(event: dict, limit: int = {n}) -> int:
+    """Handle event {n}."""
+    total = event.get("count", 0) + limit
+    if total > limit * 2:
+        return total - {n}
+    return total
+
+
+'''
+"""Nine lines of Python, repeated with a growing number: ~8 tokens a line."""
+
+DOCS: tuple[str, ...] = ("prose", "code")
+"""Documents :func:`build_tokens` can produce: ``prose`` (the mixed Markdown answer: headings,
+paragraphs, lists, code, tables) and ``code`` (one long fenced Python block, ~8 tokens a line,
+so 16,000 tokens make a block of about 2,000 lines)."""
+
+
+def _doc_body(doc: str, body_needed: int) -> list[str]:
+    """At least ``body_needed`` tokens of the chosen document, before the end marker."""
+    if doc == "code":
+        tokens = tokenize(_CODE_INTRO)
+        unit = 1
+        while len(tokens) < body_needed:
+            tokens.extend(tokenize(_CODE_UNIT.format(n=unit)))
+            unit += 1
+        return tokens
     tokens = tokenize(_INTRO)
     section = 1
     while len(tokens) < body_needed:
         tokens.extend(tokenize(_SECTION.format(n=section)))
         section += 1
+    return tokens
+
+
+@functools.lru_cache(maxsize=16)
+def _build_tokens(n_tokens: int, doc: str = "prose") -> tuple[str, ...]:
+    if doc not in DOCS:
+        raise ValueError(f"unknown document {doc!r} (known: {', '.join(DOCS)})")
+    tail = tokenize("\n\n" + END_MARKER + "\n")
+    if n_tokens <= len(tail):
+        return tuple(tail[len(tail) - n_tokens :]) if n_tokens > 0 else ()
+    body_needed = n_tokens - len(tail)
+    tokens = _doc_body(doc, body_needed)
     tokens = tokens[:body_needed]
     # A cut inside a fenced code block would put the marker in code: close the fence first.
     if "".join(tokens).count("```") % 2 == 1:
@@ -313,14 +354,18 @@ def _build_tokens(n_tokens: int) -> tuple[str, ...]:
     return tuple(tokens + tail)
 
 
-def build_tokens(n: int) -> list[str]:
+def build_tokens(n: int, doc: str = "prose") -> list[str]:
     """Exactly ``n`` content tokens of a long deterministic Markdown document.
 
-    The document mixes prose, headings, nested lists, fenced code and tables; whatever ``n``
-    is, the text ends with the line ``END-OF-REPLY-7F3A`` (for tiny ``n`` only the tail of
-    ``"\\n\\nEND-OF-REPLY-7F3A\\n"`` fits).
+    The ``prose`` document mixes prose, headings, nested lists, fenced code and tables; the
+    ``code`` document is one fenced Python block (see :data:`DOCS`). Whatever ``n`` is, the
+    text ends with the line ``END-OF-REPLY-7F3A`` outside any fence (for tiny ``n`` only the
+    tail of ``"\\n\\nEND-OF-REPLY-7F3A\\n"`` fits).
+
+    Raises:
+        ValueError: ``doc`` is not one of :data:`DOCS`.
     """
-    return list(_build_tokens(max(0, int(n))))
+    return list(_build_tokens(max(0, int(n)), doc))
 
 
 # --------------------------------------------------------------------------------------------
@@ -581,8 +626,8 @@ def _usage(completion_tokens: int) -> dict[str, int]:
 
 
 @functools.lru_cache(maxsize=32)
-def _content_events(n_tokens: int | None, model: str) -> tuple[bytes, ...]:
-    tokens = HELLO_TOKENS if n_tokens is None else _build_tokens(n_tokens)
+def _content_events(n_tokens: int | None, model: str, doc: str = "prose") -> tuple[bytes, ...]:
+    tokens = HELLO_TOKENS if n_tokens is None else _build_tokens(n_tokens, doc)
     return tuple(sse(chunk(t, model=model)) for t in tokens)
 
 
@@ -753,6 +798,7 @@ class LoopbackServer:
         self._server: asyncio.Server | None = None
         self._conn_tasks: set[asyncio.Task[None]] = set()
         self._conn_numbers = itertools.count(1)
+        self._timelines: dict[str, list[tuple[float, int]]] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -1148,6 +1194,13 @@ class LoopbackServer:
                 "Model not found", f"No model with id {model_id!r}", type="not_found"
             )
             return await self._send_simple(conn, JsonReply(404, error))
+        if path.startswith("/x/timeline/") and method == "GET":
+            trace = urllib.parse.unquote(path[len("/x/timeline/") :])
+            sends = self._timelines.pop(trace, None)  # only ever touched in the loop thread
+            if sends is not None:
+                return await self._send_simple(
+                    conn, JsonReply(200, {"trace": trace, "sends": sends})
+                )
         error = oxen_error("Not found", f"No route for {method} {request.target}", type="not_found")
         return await self._send_simple(conn, JsonReply(404, error))
 
@@ -1159,11 +1212,15 @@ class LoopbackServer:
             n_tokens = body.get("x_tokens", self.default_tokens)
             n_tokens = None if n_tokens is None else int(n_tokens)
             rate = float(body.get("x_rate", self.default_rate) or 0.0)
+            doc = str(body.get("x_doc") or "prose")
+            trace = body.get("x_trace")
+            if doc not in DOCS:
+                raise ValueError(f"unknown x_doc {doc!r} (known: {', '.join(DOCS)})")
         except (ValueError, TypeError) as exc:
             error = oxen_error("Bad request", f"invalid request body: {exc}", type="bad_request")
             return await self._send_simple(conn, JsonReply(400, error))
         model = str(body.get("model") or DEFAULT_MODEL)
-        tokens = HELLO_TOKENS if n_tokens is None else _build_tokens(n_tokens)
+        tokens = HELLO_TOKENS if n_tokens is None else _build_tokens(n_tokens, doc)
         if not body.get("stream"):
             completion = {
                 "id": _COMPLETION_ID,
@@ -1194,7 +1251,14 @@ class LoopbackServer:
         await conn.send(_frame(sse(chunk("", role="assistant", model=model))))
         for token in HELLO_REASONING_TOKENS:
             await conn.send(_frame(sse(chunk(reasoning_content=token, model=model))))
-        events = _content_events(n_tokens, model)
+        events = _content_events(n_tokens, model, doc)
+        # x_trace: note when each write left (time.monotonic(), content characters sent so far),
+        # for GET /x/timeline/<trace>. On loopback a write lands in the client's socket at once.
+        timeline: list[tuple[float, int]] | None = None
+        sent_chars: list[int] = []
+        if trace is not None:
+            timeline = self._timelines[str(trace)] = []
+            sent_chars = [0, *itertools.accumulate(len(t) for t in tokens)]
         loop = asyncio.get_running_loop()
         start = loop.time()
         batch: list[bytes] = []
@@ -1204,16 +1268,22 @@ class LoopbackServer:
                 delay = start + (i + 1) / rate - loop.time()
                 if delay > 0:  # behind schedule: keep batching until we catch up
                     await conn.send(_frame(b"".join(batch)))
+                    if timeline is not None:
+                        timeline.append((time.monotonic(), sent_chars[i + 1]))
                     batch.clear()
                     await conn.pause(delay)
             elif len(batch) >= _FAST_BATCH:
                 await conn.send(_frame(b"".join(batch)))
+                if timeline is not None:
+                    timeline.append((time.monotonic(), sent_chars[i + 1]))
                 batch.clear()
         tail = [*batch, sse(chunk(finish_reason="stop", model=model))]
         if (body.get("stream_options") or {}).get("include_usage"):
             tail.append(sse(chunk(choices=False, usage=_usage(len(events)), model=model)))
         tail.append(DONE)
         await conn.send(_frame(b"".join(tail)) + b"0\r\n\r\n")
+        if timeline is not None:
+            timeline.append((time.monotonic(), sent_chars[-1]))
         return True
 
 

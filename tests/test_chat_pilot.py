@@ -6,8 +6,7 @@ import pytest
 
 from glmtui.ui.screens.code_picker import CodeBlockPicker
 from glmtui.ui.widgets.composer import Composer
-from glmtui.ui.widgets.conversation import Conversation
-from glmtui.ui.widgets.message import AssistantMessage, UserMessage
+from glmtui.ui.widgets.conversation import ConversationView
 from tests.server import (
     HANG,
     HELLO_TEXT,
@@ -37,8 +36,10 @@ async def test_send_stream_complete(server: LoopbackServer) -> None:
         assert reply.finish_reason == "stop"
         assert reply.usage is not None
         assert not reply.usage.estimated
-        view = screen.query_one(AssistantMessage)
-        assert view.query_one(".answer").source == HELLO_TEXT  # type: ignore[attr-defined]
+        view = screen.conversation.replies[-1]
+        assert view.content_text == HELLO_TEXT
+        assert view.rendered_length == len(HELLO_TEXT)
+        assert not view.streaming
         assert screen.query_one(Composer).text == ""
         assert screen.session.title == "Say hello"
         sent = server.chat_requests[0].json()
@@ -76,8 +77,10 @@ async def test_stop_mid_stream_keeps_partial_marked_interrupted(server: Loopback
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, "tell me everything")
         screen = chat(app)
-        view = screen.query_one(AssistantMessage)
-        await until(pilot, lambda: view.content_text == "Partial ")
+        await until(pilot, lambda: screen.live_reply is not None)
+        view = screen.live_reply
+        assert view is not None
+        await until(pilot, lambda: view.rendered_length == len("Partial "))
         assert screen.generating
         await pilot.press("escape")
         await settle(pilot)
@@ -111,7 +114,9 @@ async def test_error_shown_inline_with_retry(server: LoopbackServer) -> None:
         assert "upstream exploded" in (reply.error or "")
         assert "upstream exploded" in visible_text(app)
         assert screen.session.messages[0].content == "please work"
-        await pilot.click(".retry")
+        offset = screen.conversation.screen_offset_of(reply, "retry")
+        assert offset is not None
+        await pilot.click(ConversationView, offset=offset)
         await settle(pilot)
         assert [m.role for m in screen.session.messages] == ["user", "assistant"]
         assert screen.session.messages[-1].status == "complete"
@@ -124,7 +129,10 @@ async def test_composer_keeps_unsent_text_across_an_error(server: LoopbackServer
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, "first")
         screen = chat(app)
-        await until(pilot, lambda: screen.query_one(AssistantMessage).content_text == "x")
+        await until(pilot, lambda: screen.live_reply is not None)
+        await until(
+            pilot, lambda: screen.live_reply is not None and screen.live_reply.content_text == "x"
+        )
         composer = screen.query_one(Composer)
         composer.text = "draft in progress"
         await pilot.press("enter")  # refused while streaming; nothing is lost
@@ -147,7 +155,7 @@ async def test_regenerate_replaces_last_reply(server: LoopbackServer) -> None:
         await settle(pilot)
         screen = chat(app)
         assert [m.content for m in screen.session.messages] == ["q", "second answer"]
-        assert len(screen.query(AssistantMessage)) == 1
+        assert len(screen.conversation.replies) == 1
         first, second = (r.json()["messages"] for r in server.chat_requests)
         assert first == second
 
@@ -160,8 +168,8 @@ async def test_edit_and_resend(server: LoopbackServer) -> None:
         await send(pilot, "follow-up")
         await settle(pilot)
         screen = chat(app)
-        first_user = screen.query(UserMessage).first()
-        first_user.focus()
+        screen.conversation.focus()
+        screen.conversation.select(0)
         await pilot.press("e")
         composer = screen.query_one(Composer)
         assert composer.text == "original question"
@@ -181,7 +189,8 @@ async def test_edit_cancelled_with_escape_restores_draft(server: LoopbackServer)
         screen = chat(app)
         composer = screen.query_one(Composer)
         composer.text = "my draft"
-        screen.query(UserMessage).first().focus()
+        screen.conversation.focus()
+        screen.conversation.select(0)
         await pilot.press("e")
         assert composer.text.startswith("Write a greet function")
         await pilot.press("escape")
@@ -194,8 +203,9 @@ async def test_copy_message_and_code_blocks(server: LoopbackServer) -> None:
     app = make_app(server, session=session)
     async with app.run_test(size=SIZE) as pilot:
         screen = chat(app)
-        view = screen.query_one(AssistantMessage)
-        view.focus()
+        conversation = screen.conversation
+        conversation.focus()
+        conversation.select(1)
         await pilot.press("c")
         assert app.clipboard == session.messages[1].content
         await pilot.press("b")  # two blocks: a picker opens
@@ -203,7 +213,8 @@ async def test_copy_message_and_code_blocks(server: LoopbackServer) -> None:
         await pilot.press("2")
         await until(pilot, lambda: app.screen is screen)
         assert app.clipboard == "python -c 'print(1)'"
-        screen.query(UserMessage).first().focus()
+        conversation.focus()
+        conversation.select(0)
         await pilot.press("c")
         assert app.clipboard == "Write a greet function [and keep it short]"
 
@@ -214,7 +225,7 @@ async def test_copy_single_code_block_directly(server: LoopbackServer) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, "q")
         await settle(pilot)
-        chat(app).query_one(AssistantMessage).focus()
+        chat(app).conversation.focus()
         await pilot.press("b")
         assert app.clipboard == "ls -la"
 
@@ -223,11 +234,11 @@ async def test_delete_message(server: LoopbackServer) -> None:
     app = make_app(server, session=sample_session())
     async with app.run_test(size=SIZE) as pilot:
         screen = chat(app)
-        screen.query_one(AssistantMessage).focus()
+        screen.conversation.focus()  # selects the newest message
         await pilot.press("d")
         await pilot.pause()
         assert [m.role for m in screen.session.messages] == ["user"]
-        assert not screen.query(AssistantMessage)
+        assert not screen.conversation.replies
 
 
 async def test_follow_tail_versus_scrolled_up(server: LoopbackServer) -> None:
@@ -238,8 +249,10 @@ async def test_follow_tail_versus_scrolled_up(server: LoopbackServer) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, "long please")
         screen = chat(app)
-        view = screen.query_one(AssistantMessage)
-        conversation = screen.query_one(Conversation)
+        await until(pilot, lambda: screen.live_reply is not None)
+        view = screen.live_reply
+        assert view is not None
+        conversation = screen.conversation
         await until(pilot, lambda: view.content_text.count("line") == 30)
         await until(pilot, lambda: conversation.max_scroll_y > 0 and conversation.at_bottom)
         # Scrolling up stops following: more text arrives, the view stays put.
@@ -249,7 +262,8 @@ async def test_follow_tail_versus_scrolled_up(server: LoopbackServer) -> None:
         parked = conversation.scroll_y
         assert not conversation.at_bottom
         for line in lines[30:40]:
-            await view.append_content(line)
+            view.append_content(line)
+            conversation.changed(view)
         await pilot.pause()
         assert conversation.scroll_y == parked
         # End resumes following.
@@ -257,7 +271,8 @@ async def test_follow_tail_versus_scrolled_up(server: LoopbackServer) -> None:
         await pilot.pause()
         assert conversation.at_bottom
         for line in lines[40:]:
-            await view.append_content(line)
+            view.append_content(line)
+            conversation.changed(view)
         await until(pilot, lambda: conversation.at_bottom)
         await pilot.press("escape")
         await settle(pilot)
@@ -311,16 +326,25 @@ async def test_toggle_reasoning_setting_and_per_message(server: LoopbackServer) 
     app = make_app(server, session=sample_session())
     async with app.run_test(size=SIZE) as pilot:
         screen = chat(app)
-        view = screen.query_one(AssistantMessage)
-        collapsible = view.query_one(".reasoning")
-        assert collapsible.display
-        assert collapsible.collapsed  # type: ignore[attr-defined]
-        view.focus()
+        conversation = screen.conversation
+        view = conversation.replies[-1]
+        assert "▶ Reasoning · 13 words" in visible_text(app)
+        assert "tiny Python function" not in visible_text(app)
+        conversation.focus()
         await pilot.press("t")
-        assert not collapsible.collapsed  # type: ignore[attr-defined]
+        await pilot.pause()
+        assert view.reasoning_open
+        assert "tiny Python function" in visible_text(app)
+        await pilot.press("t")
+        await pilot.pause()
+        assert "tiny Python function" not in visible_text(app)
+        offset = conversation.screen_offset_of(view.message, "toggle_reasoning")
+        assert offset is not None
+        await pilot.click(ConversationView, offset=offset)  # the fold line
+        await pilot.pause()
         assert "tiny Python function" in visible_text(app)
         await pilot.press("ctrl+t")
-        assert not collapsible.display
+        await pilot.pause()
         assert "Reasoning ·" not in visible_text(app)
 
 
@@ -411,4 +435,4 @@ async def test_new_chat_clears(server: LoopbackServer) -> None:
         await pilot.pause()
         screen = chat(app)
         assert screen.session.messages == []
-        assert not screen.query(AssistantMessage)
+        assert not screen.conversation.items

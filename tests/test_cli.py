@@ -34,12 +34,12 @@ def keyed(monkeypatch: pytest.MonkeyPatch) -> str:
 
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep the retry count but shrink the backoff, so retry tests take milliseconds."""
+    import functools
+
     from glmtui.api.client import RetryPolicy
 
-    monkeypatch.setattr(
-        "glmtui.connect.RetryPolicy",
-        lambda max_retries: RetryPolicy(max_retries=max_retries, base_delay=0.01, max_delay=0.02),
-    )
+    fast = functools.partial(RetryPolicy, base_delay=0.01, max_delay=0.02)
+    monkeypatch.setattr("glmtui.api.client.RetryPolicy", fast)
 
 
 @pytest.fixture(autouse=True)

@@ -522,3 +522,16 @@ async def test_demo_honours_max_tokens() -> None:
     client = ChatClient(DEMO_BASE_URL, transport=DemoTransport(pace=0))
     events = await collect(client, request(max_tokens=120))
     assert events[-1] == Finished("length", "zai-org-glm-5")
+
+
+async def test_paced_reads_lose_nothing(server: LoopbackServer) -> None:
+    """Reading at most once per frame (as the UI does) delivers every event, in order."""
+    tokens = [f"t{n} " for n in range(60)]
+    parts: list[object] = [sse(chunk("", role="assistant"))]
+    for token in tokens:
+        parts += [sse(chunk(token)), 0.002]
+    parts += [sse(chunk(finish_reason="stop")), DONE]
+    server.enqueue(StreamReply(parts))  # type: ignore[arg-type]
+    events = await collect(client_for(server, read_interval=0.03))
+    assert content(events) == "".join(tokens)
+    assert isinstance(events[-1], Finished)

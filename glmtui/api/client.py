@@ -45,6 +45,8 @@ from glmtui.api.stream import ChunkDecoder
 from glmtui.domain import ModelCard, Usage
 
 _ERROR_BODY_LIMIT = 64 * 1024
+_FRESH_READ = 0.0005
+"""A read that took longer than this waited for the network (buffered data comes at once)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +95,38 @@ class Completion:
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
 
 
+class _PacedStream(httpx.AsyncByteStream):
+    """Reads the socket at most once per ``interval``: what arrives meanwhile comes in one read.
+
+    A model sends one token per network packet; waking up for each costs ~0.5 ms of CPU on a
+    small VM (13 % of a core at 200 tokens/s). A UI that draws at most ~30 frames per second
+    gains nothing from faster reads, so it trades ≤ ``interval`` of latency for a few % of CPU.
+    """
+
+    def __init__(self, inner: httpx.AsyncByteStream, interval: float) -> None:
+        self._inner = inner
+        self._interval = interval
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        loop = asyncio.get_running_loop()
+        chunks = self._inner.__aiter__()
+        while True:
+            started = loop.time()
+            try:
+                chunk = await chunks.__anext__()
+            except StopAsyncIteration:
+                return
+            waited = loop.time() - started
+            yield chunk
+            # A chunk that had to wait came from a fresh network read: pause so the next
+            # ones pile up. Chunks already buffered (no wait) are passed on at once.
+            if waited > _FRESH_READ:
+                await asyncio.sleep(self._interval)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
 class ChatClient:
     """Talks to one OpenAI-compatible endpoint.
 
@@ -102,6 +136,8 @@ class ChatClient:
         transport: An httpx transport to use instead of the network (the offline demo, tests).
         timeouts: Connect/read/write timeouts.
         retry: When and how long to back off.
+        read_interval: Minimum seconds between socket reads while streaming (0 = read as data
+            arrives). A UI sets about one frame; scripts leave it at 0.
     """
 
     def __init__(
@@ -112,8 +148,10 @@ class ChatClient:
         transport: httpx.AsyncBaseTransport | None = None,
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
+        read_interval: float = 0.0,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.read_interval = read_interval
         self._api_key = api_key
         self._transport = transport
         self.timeouts = timeouts or Timeouts()
@@ -211,6 +249,8 @@ class ChatClient:
                     for event in await self._non_sse_body(response, content_type):
                         yield event
                     return
+                if self.read_interval > 0 and isinstance(response.stream, httpx.AsyncByteStream):
+                    response.stream = _PacedStream(response.stream, self.read_interval)
                 async for sse in EventSource(response).aiter_sse():
                     for event in decoder.feed(sse.data, sse.event):
                         yield event

@@ -11,30 +11,29 @@ import asyncio
 import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
-from glmtui.api.client import ChatClient
 from glmtui.api.errors import ApiError, one_line
 from glmtui.api.events import ContentDelta, Finished, ReasoningDelta, Retrying, UsageReport
 from glmtui.api.models import KNOWN_CONTEXT_LENGTHS, builtin_card
 from glmtui.api.request import build_request
 from glmtui.config import Settings
 from glmtui.domain import Message, ModelCard, Session, auto_title
-from glmtui.markdown_blocks import code_blocks
 from glmtui.turn import TurnStats, context_use, conversation_cost, estimate_conversation_tokens
-from glmtui.ui.screens.code_picker import CodeBlockPicker
-from glmtui.ui.screens.help import HelpScreen
+from glmtui.ui.items import Item, ReplyItem, UserItem
 from glmtui.ui.widgets.composer import Composer
-from glmtui.ui.widgets.conversation import Conversation
-from glmtui.ui.widgets.message import AssistantMessage, MessageView, UserMessage
+from glmtui.ui.widgets.conversation import ConversationView
 from glmtui.ui.widgets.status import StatusBar, StatusInfo
+
+if TYPE_CHECKING:
+    from glmtui.api.client import ChatClient
 
 STATUS_REFRESH = 0.25
 """Seconds between status-bar refreshes while a reply streams."""
@@ -98,33 +97,41 @@ class ChatScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header(icon="◆")
-        with Vertical(id="main"):
-            yield Conversation(id="conversation")
-            yield Static(id="edit-banner", markup=False)
-            yield Composer(
-                placeholder="Ask GLM-5…  (Enter sends · Ctrl+J new line · F1 help)",
-                id="composer",
-            )
-            yield StatusBar(id="status-bar")
+        yield ConversationView(id="conversation")
+        yield Static(id="edit-banner", markup=False)
+        yield Composer(
+            placeholder="Ask GLM-5…  (Enter sends · Ctrl+J new line · F1 help)",
+            id="composer",
+        )
+        yield StatusBar(id="status-bar")
         yield Footer()
 
     async def on_mount(self) -> None:
         self.title = "glmtui"
         self._update_titles()
         self.query_one("#edit-banner").display = False
-        conversation = self.query_one(Conversation)
-        views = [self._view_for(m) for m in self.session.messages]
-        if views:
-            await conversation.mount_all(views)
-            conversation.action_follow()
+        self.conversation.load([self._item_for(m) for m in self.session.messages])
         self.query_one(Composer).focus()
         self._refresh_status()
-        self._fetch_model_card()
+        self.call_after_refresh(self._fetch_model_card)  # after the first frame
 
-    def _view_for(self, message: Message) -> MessageView:
+    @property
+    def conversation(self) -> ConversationView:
+        """The conversation pane."""
+        return self.query_one(ConversationView)
+
+    @property
+    def live_reply(self) -> ReplyItem | None:
+        """The reply that is streaming now, if any."""
+        for item in reversed(self.conversation.items):
+            if isinstance(item, ReplyItem) and item.streaming:
+                return item
+        return None
+
+    def _item_for(self, message: Message) -> Item:
         if message.role == "user":
-            return UserMessage(message)
-        return AssistantMessage(
+            return UserItem(message)
+        return ReplyItem(
             message, show_reasoning=self.show_reasoning, model_label=self._model_label()
         )
 
@@ -187,34 +194,35 @@ class ChatScreen(Screen[None]):
             self.session.title = auto_title(text)
             self._update_titles()
         self.session.touch()
-        await self.query_one(Conversation).mount(UserMessage(message))
+        self.conversation.append(UserItem(message))
         await self._start_reply()
 
     async def _start_reply(self) -> None:
         reply = Message("assistant", "", status="streaming", model=self.session.model)
         self.session.messages.append(reply)
-        view = AssistantMessage(
+        item = ReplyItem(
             reply,
             show_reasoning=self.show_reasoning,
             streaming=True,
             model_label=self._model_label(),
         )
-        conversation = self.query_one(Conversation)
-        await conversation.mount(view)
+        conversation = self.conversation
+        conversation.append(item)
         conversation.action_follow()
-        self._generation = self._generate(reply, view)
+        self._generation = self._generate(reply, item)
         self.refresh_bindings()
 
     @work(exclusive=True, group="generation", exit_on_error=False)
-    async def _generate(self, reply: Message, view: AssistantMessage) -> None:
-        """Stream one reply into ``view``; whatever happens, keep what arrived and say why."""
+    async def _generate(self, reply: Message, item: ReplyItem) -> None:
+        """Stream one reply into ``item``; whatever happens, keep what arrived and say why."""
+        conversation = self.conversation
         index = self.session.messages.index(reply)
         history = replace(self.session, messages=self.session.messages[:index])
         request = build_request(history, thinking_style=self.context.settings.thinking_style)
         stats = TurnStats()
         stats.start(estimate_conversation_tokens(history.messages, history.system_prompt))
         self._stats = stats
-        view.start(stats)
+        item.stats = stats
         ticker = self.set_interval(STATUS_REFRESH, self._refresh_status, name="status-tick")
         stream = self.context.client.stream_chat(request)
         try:
@@ -222,14 +230,17 @@ class ChatScreen(Screen[None]):
                 async for event in stream:
                     if isinstance(event, ContentDelta):
                         stats.add(event.text)
-                        await view.append_content(event.text)
+                        item.append_content(event.text)
+                        conversation.changed(item)
                     elif isinstance(event, ReasoningDelta):
                         stats.add(event.text, reasoning=True)
-                        view.append_reasoning(event.text)
+                        item.append_reasoning(event.text)
+                        conversation.changed(item)
                     elif isinstance(event, UsageReport):
                         stats.usage = event.usage
                     elif isinstance(event, Retrying):
-                        view.show_retrying(event.reason, event.delay)
+                        item.retry_note = f"{event.reason} Retrying in {event.delay:.0f} s…"
+                        conversation.changed(item)
                     elif isinstance(event, Finished):
                         reply.finish_reason = event.finish_reason
                         reply.model = event.model or reply.model
@@ -245,13 +256,13 @@ class ChatScreen(Screen[None]):
         finally:
             ticker.stop()
             stats.finish()
-            reply.content = view.content_text
-            reply.reasoning = view.reasoning_text
+            reply.content = item.content_text
+            reply.reasoning = item.reasoning_text
             if stats.first_token_at is not None or stats.usage is not None:
                 reply.usage = stats.final_usage()
             self.session.touch()
             with contextlib.suppress(Exception):  # the screen may be closing
-                await view.finish()
+                conversation.finish(item)
             self._stats = None
             self._refresh_status()
             self.refresh_bindings()
@@ -324,7 +335,7 @@ class ChatScreen(Screen[None]):
             system_prompt=settings.system_prompt,
             parameters=settings.parameters,
         )
-        await self.query_one(Conversation).remove_children()
+        self.conversation.clear()
         self._end_edit(restore_draft=False)
         self._update_titles()
         self._refresh_status()
@@ -332,17 +343,18 @@ class ChatScreen(Screen[None]):
 
     def action_follow(self) -> None:
         """Jump to the newest text and keep following it."""
-        self.query_one(Conversation).action_follow()
+        self.conversation.action_follow()
 
     def action_toggle_reasoning(self) -> None:
         """Show or hide the reasoning section of every reply."""
         self.show_reasoning = not self.show_reasoning
-        for view in self.query(AssistantMessage):
-            view.set_show_reasoning(self.show_reasoning)
+        self.conversation.set_show_reasoning(self.show_reasoning)
         self.notify(f"Reasoning {'shown' if self.show_reasoning else 'hidden'}.", timeout=2)
 
     def action_help(self) -> None:
         """Show the keys."""
+        from glmtui.ui.screens.help import HelpScreen
+
         self.app.push_screen(HelpScreen())
 
     def palette_commands(self) -> Iterable[SystemCommand]:
@@ -361,80 +373,66 @@ class ChatScreen(Screen[None]):
             self.action_toggle_reasoning,
         )
         yield SystemCommand("help: keys", "Every key glmtui understands (F1)", self.action_help)
-        target = self._target_message()
-        if target is not None:
-            view = target
-            yield SystemCommand("message: copy", "Copy the selected message (c)", view.action_copy)
+        conversation = self.conversation
+        if conversation.items:
+            if conversation.selected is None:
+                conversation.selected = len(conversation.items) - 1
+            item = conversation.selected_item
             yield SystemCommand(
-                "message: copy code block", "Copy a code block (b)", view.action_copy_code
+                "message: copy", "Copy the selected message (c)", conversation.action_copy
+            )
+            yield SystemCommand(
+                "message: copy code block", "Copy a code block (b)", conversation.action_copy_code
             )
             yield SystemCommand(
                 "message: delete",
                 "Delete the selected message (d)",
-                lambda: view.action_request("delete"),
+                lambda: conversation.action_request("delete"),
             )
-            if isinstance(view, UserMessage):
+            if isinstance(item, UserItem):
                 yield SystemCommand(
                     "message: edit and resend",
                     "Edit this prompt and resend from here (e)",
-                    lambda: view.action_request("edit"),
+                    lambda: conversation.action_request("edit"),
                 )
-            if isinstance(view, AssistantMessage):
+            if isinstance(item, ReplyItem):
                 yield SystemCommand(
                     "message: toggle reasoning",
                     "Fold or unfold this reply's reasoning (t)",
-                    view.action_toggle_reasoning,
+                    conversation.action_toggle_reasoning,
                 )
-
-    def _target_message(self) -> MessageView | None:
-        """The focused message, else the newest one."""
-        focused = self.focused
-        if isinstance(focused, MessageView):
-            return focused
-        views = self.query_one(Conversation).views()
-        return views[-1] if views else None
 
     # --- message actions -------------------------------------------------------------------
 
-    @on(MessageView.ActionRequested)
-    async def _message_action(self, event: MessageView.ActionRequested) -> None:
+    @on(ConversationView.ActionRequested)
+    async def _message_action(self, event: ConversationView.ActionRequested) -> None:
         event.stop()
-        view, action = event.view, event.action
+        message, action = event.message, event.action
+        is_last = bool(self.session.messages) and message is self.session.messages[-1]
         if action == "delete":
-            await self._delete(view)
+            await self._delete(message)
         elif action == "edit":
-            self._begin_edit(view.message)
-        elif action == "regenerate":
-            if self.session.messages and view.message is self.session.messages[-1]:
+            self._begin_edit(message)
+        elif action in ("regenerate", "retry"):
+            if is_last:
                 await self.action_regenerate()
             else:
-                self.notify("Only the last reply can be regenerated.", timeout=3)
+                self.notify(f"Only the last reply can be {action}d.", timeout=3)
         elif action == "copy_code":
-            self._pick_code_block(view.message)
+            self._pick_code_block(message)
 
-    @on(AssistantMessage.RetryPressed)
-    async def _retry(self, event: AssistantMessage.RetryPressed) -> None:
-        event.stop()
-        if self.session.messages and event.view.message is self.session.messages[-1]:
-            await self.action_regenerate()
-        else:
-            self.notify("Only the last reply can be retried.", timeout=3)
-
-    async def _delete(self, view: MessageView) -> None:
-        if self.generating and view.message.status == "streaming" and self._generation:
+    async def _delete(self, message: Message) -> None:
+        if self.generating and message.status == "streaming" and self._generation:
             self._generation.cancel()
             await self._generation.wait()
-        await self._remove_message(view.message)
+        await self._remove_message(message)
         self.notify("Message deleted.", timeout=2)
-        self.query_one(Composer).focus()
 
     async def _remove_message(self, message: Message) -> None:
         if message in self.session.messages:
             self.session.messages.remove(message)
             self.session.touch()
-        for view in self.query_one(Conversation).views():
-            if view.message is message:
-                await view.remove()
+        self.conversation.remove_message(message)
         self._refresh_status()
 
     async def _truncate_from(self, message: Message) -> None:
@@ -474,6 +472,9 @@ class ChatScreen(Screen[None]):
         self._draft_before_edit = ""
 
     def _pick_code_block(self, message: Message) -> None:
+        from glmtui.markdown_blocks import code_blocks
+        from glmtui.ui.screens.code_picker import CodeBlockPicker
+
         blocks = code_blocks(message.content)
 
         def copy(index: int | None) -> None:

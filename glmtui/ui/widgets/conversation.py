@@ -1,44 +1,702 @@
-"""The conversation pane: a scrolling column of messages that follows the tail while you read it.
+"""The conversation pane: ONE scrolling widget that draws every message with Textual's line API.
 
-It uses Textual's scroll anchor: new text keeps the view at the bottom until the user scrolls
-up; scrolling back to the bottom (or End) resumes following.
+Why one widget: Textual lays out and composites every widget on each frame, so a message made
+of widgets costs layout and CSS work in proportion to the conversation's size, on every frame
+of a streaming reply. Here messages are :mod:`items <glmtui.ui.items>` that render lines into
+caches; a frame repaints only the lines that changed, a streaming reply is redrawn at most
+30 times a second, and a long conversation loads its earlier messages only when you scroll up
+to them.
+
+The view follows the newest text while you are at the bottom (Textual's scroll anchor):
+scroll up and it stays put; End (or scrolling back down) follows again.
 """
 
 from __future__ import annotations
 
-from textual.binding import Binding
-from textual.containers import VerticalScroll
+import asyncio
+import bisect
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import ClassVar
 
-from glmtui.ui.widgets.message import MessageView
+from rich.segment import Segment
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.content import Content
+from textual.geometry import Size
+from textual.message import Message as TextualMessage
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.style import Style
+from textual.timer import Timer
+
+from glmtui.domain import Message
+from glmtui.markdown_blocks import code_blocks
+from glmtui.ui.items import Item, Lines, ReplyItem, UserItem
+
+FRAME_INTERVAL = 1 / 30
+"""Most frequent redraw of streaming text: tokens are coalesced per frame, never dropped."""
+SLOWEST_FRAME = 1 / 12
+"""Least frequent redraw of streaming text (for slow streams)."""
+TOKENS_PER_FRAME = 5
+"""Slow streams are drawn about this many tokens at a time (fast ones at 30 frames/s)."""
+SPIN_INTERVAL = 0.1
+"""Spinner frames while a reply waits for its first token."""
+META_INTERVAL = 0.5
+"""Refresh of a streaming reply's token count and speed."""
+LIVE_HEIGHT_STEP = 6
+"""A streaming reply's height grows in steps of this many lines (the spare lines are blank),
+so the conversation scrolls (a full repaint) every few lines instead of on every line."""
+GAP = 1
+"""Blank lines between messages."""
+MARGIN = 1
+"""Blank columns left and right of every message (drawn here, not by CSS padding: cheaper)."""
+BOTTOM = 1
+"""Blank lines after the last message."""
+LOAD_SCREENS = 3
+"""How many screens of earlier messages to load at a time."""
 
 
-class Conversation(VerticalScroll):
-    """The scrolling list of messages.
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """Where an item's lines start, and how many there are."""
+
+    top: int
+    height: int
+
+
+class ConversationView(ScrollView, can_focus=True):
+    """The scrolling conversation. When focused, one message is selected and keys act on it.
 
     | Key | Action |
     |---|---|
-    | End | Jump to the newest text and follow it again |
-    | Home | Jump to the start of the conversation |
+    | Up / Down, k / j | Select the previous / next message |
+    | c | Copy the selected message |
+    | b | Copy a code block (pick one when there are several) |
+    | e | Edit the selected prompt and resend from there |
+    | r | Regenerate the last reply |
+    | t | Fold or unfold the reply's reasoning |
+    | d, Delete | Delete the selected message |
+    | PageUp / PageDown | Scroll a page |
+    | Home / End | Start of the conversation / newest text (and follow it) |
     """
 
-    BINDINGS = [
+    DEFAULT_CSS = """
+    ConversationView { height: 1fr; }
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "conversation--user",
+        "conversation--user-bar",
+        "conversation--assistant",
+        "conversation--assistant-bar",
+        "conversation--selected",
+        "conversation--selected-bar",
+        "conversation--earlier",
+    }
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "select(-1)", "Previous", show=False, id="message.previous"),
+        Binding("down,j", "select(1)", "Next", show=False, id="message.next"),
+        Binding("c", "copy", "Copy", id="message.copy"),
+        Binding("b", "copy_code", "Copy code", id="message.copy_code"),
+        Binding("e", "request('edit')", "Edit & resend", id="message.edit"),
+        Binding("r", "request('regenerate')", "Regenerate", id="message.regenerate"),
+        Binding("t", "toggle_reasoning", "Reasoning", id="message.toggle_reasoning"),
+        Binding("d,delete", "request('delete')", "Delete", id="message.delete"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="conversation.page_up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="conversation.page_down"),
+        Binding("home", "top", "Top", show=False, id="conversation.top"),
         Binding("end", "follow", "Follow", show=False, id="conversation.follow"),
-        Binding("home", "scroll_home", "Top", show=False, id="conversation.top"),
     ]
 
-    def on_mount(self) -> None:
+    @dataclass
+    class ActionRequested(TextualMessage):
+        """The user asked for something that changes the conversation (the screen decides)."""
+
+        view: ConversationView
+        message: Message
+        action: str
+        """``delete``, ``edit``, ``regenerate``, ``copy_code`` or ``retry``."""
+
+        @property
+        def control(self) -> ConversationView:
+            return self.view
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.items: list[Item] = []
+        self.selected: int | None = None
+        """Index (in :attr:`items`) of the selected message, shown when the view has focus."""
+        self._first = 0
+        """Items before this index are not loaded yet (long conversations load lazily)."""
+        self._width = 0
+        self._rows: list[_Row] = []
+        self._parts: dict[int, list[Lines]] = {}
+        self._strips: dict[int, list[Strip]] = {}
+        self._line_cache: dict[tuple[object, Content], Strip] = {}
+        """Recently converted lines: an open block redrawn each frame reuses its unchanged
+        lines instead of converting them again."""
+        self._style_key = 0
+        self._frame_pending = False
+        self._frame_handle: asyncio.Handle | None = None
+        self._last_frame = 0.0
+        self._ticker: Timer | None = None
+        self._ticker_fast = False
+        self._initial_load = False
+        """True until the first layout: then only the newest screens of messages render."""
+
+    # --- content ---------------------------------------------------------------------------
+
+    def load(self, items: list[Item]) -> None:
+        """Show a conversation; only the newest messages are rendered until scrolled to."""
+        self.items = list(items)
+        self.selected = None
+        self._first = len(self.items)
+        self._rows = []
+        self._parts.clear()
+        self._strips.clear()
+        if self._width:
+            self._load_earlier(self.size.height * LOAD_SCREENS)
+        else:
+            self._initial_load = True
+        self._update_virtual_size()
         self.anchor()
+
+    def append(self, item: Item) -> None:
+        """Add a message at the end (and follow it)."""
+        self.items.append(item)
+        if self._width:
+            self._rows.append(self._measure(len(self.items) - 1, self._next_top()))
+        self._update_virtual_size()
+        if item.streaming:
+            self._start_ticker()
+
+    def remove_message(self, message: Message) -> None:
+        """Remove a message's item."""
+        index = self.index_of(message)
+        if index is None:
+            return
+        del self.items[index]
+        if index < self._first:
+            self._first -= 1
+        if self.selected is not None:
+            if self.selected == index:
+                self.selected = min(index, len(self.items) - 1) if self.items else None
+            elif self.selected > index:
+                self.selected -= 1
+        self._relayout()
+
+    def clear(self) -> None:
+        """Remove every message."""
+        self.load([])
+
+    def index_of(self, message: Message) -> int | None:
+        """The index of the item showing ``message``."""
+        for index in range(len(self.items) - 1, -1, -1):
+            if self.items[index].message is message:
+                return index
+        return None
+
+    def item_for(self, message: Message) -> Item | None:
+        """The item showing ``message``."""
+        index = self.index_of(message)
+        return None if index is None else self.items[index]
+
+    @property
+    def replies(self) -> list[ReplyItem]:
+        """Every reply item, in order."""
+        return [item for item in self.items if isinstance(item, ReplyItem)]
+
+    def redraw(self, item: Item) -> None:
+        """Draw an item again now (its status, folding or content changed)."""
+        index = self.index_of(item.message)
+        if index is not None and index >= self._first:
+            self._update_item(index)
+
+    def changed(self, item: Item) -> None:
+        """A streaming item has new text: draw it at the next frame (at most 30 per second)."""
+        if self._frame_pending:
+            return
+        self._frame_pending = True
+        loop = asyncio.get_running_loop()
+        wait = self._last_frame + self._frame_interval(item) - loop.time()
+        callback = self._frame_safely
+        self._frame_handle = (
+            loop.call_soon(callback) if wait <= 0 else loop.call_later(wait, callback)
+        )
+
+    @staticmethod
+    def _frame_interval(item: Item) -> float:
+        """Seconds between frames for a stream: 30/s when fast, fewer when tokens trickle.
+
+        A frame costs the same whether it shows one token or ten; at 50 tokens/s drawing every
+        other token would spend most of the CPU on frames nobody can tell apart.
+        """
+        stats = item.stats if isinstance(item, ReplyItem) else None
+        speed = stats.tokens_per_second if stats is not None else None
+        if not speed:
+            return FRAME_INTERVAL
+        return float(min(SLOWEST_FRAME, max(FRAME_INTERVAL, TOKENS_PER_FRAME / speed)))
+
+    def finish(self, item: Item) -> None:
+        """A streaming item ended: draw its complete, final form."""
+        if isinstance(item, ReplyItem):
+            item.finish()
+        if not any(i.streaming for i in self.items):
+            self._stop_ticker()
+        self.redraw(item)
+
+    def set_show_reasoning(self, show: bool) -> None:
+        """Show or hide the reasoning section of every reply."""
+        for item in self.replies:
+            item.show_reasoning = show
+        self._relayout()
+
+    # --- frames ----------------------------------------------------------------------------
+
+    def _frame_safely(self) -> None:
+        self._frame_handle = None
+        try:
+            self._frame()
+        except Exception as error:
+            self.app._handle_exception(error)
+
+    def _frame(self) -> None:
+        if not self._frame_pending or not self.is_attached:
+            return
+        self._frame_pending = False
+        self._last_frame = asyncio.get_running_loop().time()
+        for index in range(max(self._first, len(self.items) - 2), len(self.items)):
+            item = self.items[index]
+            if isinstance(item, ReplyItem) and item.streaming:
+                item.flush()
+                self._update_item(index)
+
+    def _start_ticker(self) -> None:
+        if self._ticker is None:
+            self._ticker = self.set_interval(SPIN_INTERVAL, self._tick, name="conversation-tick")
+            self._ticker_fast = True
+
+    def _stop_ticker(self) -> None:
+        if self._ticker is not None:
+            self._ticker.stop()
+            self._ticker = None
+
+    def _tick(self) -> None:
+        """Spinner frames and live numbers of streaming replies (cheap: one line each)."""
+        waiting = False
+        for item in self.items[-2:]:
+            if isinstance(item, ReplyItem) and item.streaming:
+                item.frame += 1
+                waiting = waiting or not item.answer_started
+                if item.refresh_meta() or not item.answer_started:
+                    self.changed(item)
+        if not waiting and self._ticker_fast and self._ticker is not None:
+            self._ticker.stop()
+            self._ticker = self.set_interval(META_INTERVAL, self._tick, name="conversation-meta")
+            self._ticker_fast = False
+
+    # --- layout ----------------------------------------------------------------------------
+
+    @property
+    def _head(self) -> int:
+        """Lines used by the "earlier messages" notice at the top."""
+        return 2 if self._first > 0 else 0
+
+    def _item_width(self) -> int:
+        """Text width of a message: the pane minus margins (1 + 1), bar (1) and padding (1 + 1)."""
+        return max(10, self._width - MARGIN * 2 - 3)
+
+    def _next_top(self) -> int:
+        if not self._rows:
+            return self._head + GAP
+        last = self._rows[-1]
+        return last.top + last.height + GAP
+
+    def _measure(self, index: int, top: int) -> _Row:
+        item = self.items[index]
+        parts = item.parts(self._item_width())
+        self._parts[id(item)] = parts
+        self._strips.pop(id(item), None)
+        height = sum(len(part.content) for part in parts)
+        if item.streaming and height:
+            height = -(-height // LIVE_HEIGHT_STEP) * LIVE_HEIGHT_STEP
+        return _Row(top, height)
+
+    def _relayout(self) -> None:
+        """Measure every loaded item again (after a resize, removal or setting change)."""
+        self._rows = []
+        self._parts.clear()
+        self._strips.clear()
+        if self._width:
+            top = self._head + GAP
+            for index in range(self._first, len(self.items)):
+                row = self._measure(index, top)
+                self._rows.append(row)
+                top += row.height + GAP
+        self._update_virtual_size()
+        self.refresh()
+
+    def _update_virtual_size(self) -> None:
+        height = self._next_top() - GAP + BOTTOM if self._rows else self._head
+        self.virtual_size = Size(self._width, max(0, height))
+
+    def _update_item(self, index: int) -> None:
+        """Re-render one item; repaint only its changed lines unless its height changed."""
+        row_index = index - self._first
+        if not 0 <= row_index < len(self._rows):
+            return
+        item = self.items[index]
+        old_row = self._rows[row_index]
+        old_parts = self._parts.get(id(item), [])
+        new_row = self._measure(index, old_row.top)
+        if new_row.height != old_row.height:
+            delta = new_row.height - old_row.height
+            self._rows[row_index] = new_row
+            for later in range(row_index + 1, len(self._rows)):
+                row = self._rows[later]
+                self._rows[later] = _Row(row.top + delta, row.height)
+            self._update_virtual_size()
+            self.refresh()
+            return
+        new_parts = self._parts[id(item)]
+        # Parts are reused while unchanged: the first differing part is where repainting starts.
+        start = 0
+        for old, new in zip(old_parts, new_parts, strict=False):
+            if old is not new:
+                # The open block re-renders whole, but usually only its last lines change.
+                for old_line, new_line in zip(old.content, new.content, strict=False):
+                    if old_line != new_line:
+                        break
+                    start += 1
+                break
+            start += len(new.content)
+        old_total = sum(len(p.content) for p in old_parts)
+        new_total = sum(len(p.content) for p in new_parts)
+        end = max(old_total, new_total)
+        if start < end:
+            self.refresh_lines(old_row.top + start, end - start)
+
+    def on_resize(self, event: events.Resize) -> None:
+        width = event.size.width
+        if width != self._width:
+            self._width = width
+            if self._initial_load:
+                self._initial_load = False
+                self._load_earlier(self.size.height * LOAD_SCREENS)
+            else:
+                self._relayout()
+
+    def _load_earlier(self, lines: int) -> None:
+        """Render earlier messages until about ``lines`` more lines are loaded."""
+        if self._first == 0:
+            return
+        width = self._item_width()
+        added = 0
+        first = self._first
+        while first > 0 and added < lines:
+            first -= 1
+            added += sum(len(p.content) for p in self.items[first].parts(width)) + GAP
+        self._first = first
+        self._relayout()
+
+    def load_all(self) -> None:
+        """Render every earlier message (for Home and for tests)."""
+        self._load_earlier(10**9)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if new_value <= 1 and self._first > 0 and old_value > new_value:
+            self.call_after_refresh(self._load_earlier_keeping_view)
+
+    def _load_earlier_keeping_view(self, down_to: int | None = None) -> None:
+        """Load earlier messages above the view without moving what is on screen."""
+        if self._first == 0:
+            return
+        before = self.virtual_size.height
+        if down_to is None:
+            self._load_earlier(self.size.height * LOAD_SCREENS)
+        else:
+            self._first = min(self._first, down_to)
+            self._relayout()
+        added = self.virtual_size.height - before
+        if added > 0:
+            self.scroll_to(y=self.scroll_y + added, animate=False, immediate=True)
+
+    # --- drawing ---------------------------------------------------------------------------
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._style_key += 1
+        self._strips.clear()
+
+    def _styles_for(self, item: Item) -> tuple[Style, Style]:
+        kind = "user" if isinstance(item, UserItem) else "assistant"
+        return (
+            self.get_visual_style(f"conversation--{kind}"),
+            self.get_visual_style(f"conversation--{kind}-bar"),
+        )
+
+    def _item_strips(self, index: int) -> list[Strip]:
+        item = self.items[index]
+        key = id(item)
+        strips = self._strips.get(key)
+        if strips is not None:
+            return strips
+        parts = self._parts.get(key)
+        if parts is None:
+            parts = self._parts[key] = item.parts(self._item_width())
+        background, bar = self._styles_for(item)
+        selected = self.has_focus and self.selected == index
+        if selected:
+            background = self.get_visual_style("conversation--selected")
+            bar = self.get_visual_style("conversation--selected-bar")
+        width = self._item_width()
+        style_key = (self._style_key, item.kind, selected)
+        out: list[Strip] = []
+        for part in parts:
+            converted = part.strips.get(style_key)
+            if converted is None:
+                converted = part.strips[style_key] = self._convert(
+                    part.content, style_key, background, bar, width
+                )
+            out.extend(converted)
+        self._strips[key] = out
+        return out
+
+    def _convert(
+        self, lines: list[Content], style_key: object, background: Style, bar: Style, width: int
+    ) -> list[Strip]:
+        """Content lines → full-width strips: margin, a coloured bar, padding, the text."""
+        cache = self._line_cache
+        if len(cache) > 512:
+            cache.clear()
+        fill = background.rich_style
+        margin = Segment(" " * MARGIN, self.visual_style.rich_style)
+        bar_segment = Segment("▌", (background + bar).rich_style)
+        pad = Segment(" ", fill)
+        out: list[Strip] = []
+        for line in lines:
+            strip = cache.get((style_key, line))
+            if strip is None:
+                segments = [margin, bar_segment, pad]
+                segments.extend(
+                    Segment(text, style.rich_style)
+                    for text, style in line.render(background, "", _parse_style)
+                )
+                gap = width - line.cell_length
+                segments.append(Segment(" " * (max(0, gap) + 1), fill))
+                segments.append(margin)
+                strip = cache[(style_key, line)] = Strip(segments, width + 3 + 2 * MARGIN)
+            out.append(strip)
+        return out
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        base = self.visual_style.rich_style
+        absolute = y + int(self.scroll_offset.y)
+        if self._first > 0 and absolute == 0:
+            earlier = self._first
+            plural = "s" if earlier != 1 else ""
+            text = f"⋯ {earlier:,} earlier message{plural}: scroll up or press Home"
+            style = self.get_visual_style("conversation--earlier").rich_style
+            return Strip([Segment(text[:width], style)]).extend_cell_length(width, base)
+        tops = [row.top for row in self._rows]
+        row_index = bisect.bisect_right(tops, absolute) - 1
+        if row_index >= 0:
+            row = self._rows[row_index]
+            line = absolute - row.top
+            if line < row.height:
+                strips = self._item_strips(self._first + row_index)
+                if line < len(strips):
+                    return strips[line].extend_cell_length(width, base)
+                background, bar = self._styles_for(self.items[self._first + row_index])
+                return self._convert(
+                    [Content("")], ("blank", self._style_key), background, bar, self._item_width()
+                )[0]
+        return Strip.blank(width, base)
+
+    # --- geometry helpers ------------------------------------------------------------------
+
+    def row_of(self, index: int) -> tuple[int, int] | None:
+        """``(top, height)`` of a loaded item, in conversation lines."""
+        row_index = index - self._first
+        if 0 <= row_index < len(self._rows):
+            row = self._rows[row_index]
+            return row.top, row.height
+        return None
+
+    def item_at(self, line: int) -> tuple[int, int] | None:
+        """``(item index, line within item)`` at a conversation line, if any."""
+        for row_index, row in enumerate(self._rows):
+            if row.top <= line < row.top + row.height:
+                return self._first + row_index, line - row.top
+        return None
 
     @property
     def at_bottom(self) -> bool:
         """True when the newest text is in view."""
         return self.scroll_y >= self.max_scroll_y
 
+    def screen_offset_of(self, message: Message, action: str) -> tuple[int, int] | None:
+        """Where to click (x, y within this widget) for an item's ``action`` hotspot."""
+        index = self.index_of(message)
+        if index is None:
+            return None
+        row = self.row_of(index)
+        if row is None:
+            return None
+        for hotspot in self.items[index].hotspots:
+            if hotspot.action == action:
+                return (MARGIN + 3, row[0] + hotspot.line - int(self.scroll_y))
+        return None
+
+    # --- interaction -----------------------------------------------------------------------
+
+    def on_focus(self) -> None:
+        if self.selected is None and self.items:
+            self.selected = len(self.items) - 1
+        self._strips.clear()
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self._strips.clear()
+        self.refresh()
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        hit = self.item_at(offset.y + int(self.scroll_y))
+        if hit is None:
+            return
+        index, line = hit
+        self.select(index)
+        for hotspot in self.items[index].hotspots:
+            if hotspot.line == line:
+                event.stop()
+                if hotspot.action == "toggle_reasoning":
+                    self.action_toggle_reasoning()
+                else:
+                    self.post_message(
+                        self.ActionRequested(self, self.items[index].message, "retry")
+                    )
+                return
+
+    def select(self, index: int | None, *, scroll: bool = True) -> None:
+        """Select a message (and scroll it into view)."""
+        if index is not None and not 0 <= index < len(self.items):
+            return
+        if index is not None and index < self._first:
+            self._load_earlier_keeping_view(down_to=index)
+        previous, self.selected = self.selected, index
+        for changed in (previous, index):
+            if changed is not None and 0 <= changed < len(self.items):
+                self._strips.pop(id(self.items[changed]), None)
+        self.refresh()
+        if scroll and index is not None:
+            row = self.row_of(index)
+            if row is not None:
+                top, height = row
+                if top < self.scroll_y or top + min(height, self.size.height) > (
+                    self.scroll_y + self.size.height
+                ):
+                    self.scroll_to(y=max(0, top - 1), animate=False)
+        self.refresh_bindings()
+
+    @property
+    def selected_item(self) -> Item | None:
+        """The selected item, if any."""
+        if self.selected is None or not 0 <= self.selected < len(self.items):
+            return None
+        return self.items[self.selected]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        item = self.selected_item
+        if action in ("copy", "copy_code", "request") and item is None:
+            return None
+        if action == "request" and parameters:
+            what = parameters[0]
+            if what == "edit":
+                return isinstance(item, UserItem)
+            if what == "regenerate":
+                return isinstance(item, ReplyItem) and item is self.items[-1]
+        if action == "toggle_reasoning":
+            return isinstance(item, ReplyItem) and bool(item.reasoning_text)
+        return True
+
+    def action_select(self, step: int) -> None:
+        """Select the previous or next message."""
+        if not self.items:
+            return
+        current = self.selected if self.selected is not None else len(self.items)
+        self.select(max(0, min(len(self.items) - 1, current + step)))
+
+    def action_page(self, direction: int) -> None:
+        """Scroll a page up or down."""
+        if direction < 0:
+            self.scroll_page_up(animate=False)
+        else:
+            self.scroll_page_down(animate=False)
+
+    def action_top(self) -> None:
+        """Load every earlier message and show the first one."""
+        self.load_all()
+        self.scroll_home(animate=False)
+
     def action_follow(self) -> None:
-        """Scroll to the bottom and keep following new text."""
+        """Show the newest text and keep following it."""
         self.anchor()
         self.scroll_end(animate=False, immediate=True)
 
-    def views(self) -> list[MessageView]:
-        """The message widgets, in order."""
-        return list(self.query_children(MessageView))
+    def action_copy(self) -> None:
+        """Copy the selected message (OSC 52, so it works over SSH)."""
+        item = self.selected_item
+        if item is not None:
+            self.app.copy_to_clipboard(item.message.content)
+            self.notify("Message copied to the clipboard.", timeout=2)
+
+    def action_copy_code(self) -> None:
+        """Copy the selected message's code block, or ask which one when there are several."""
+        item = self.selected_item
+        if item is None:
+            return
+        blocks = code_blocks(item.message.content)
+        if not blocks:
+            self.notify("This message has no code block.", severity="warning", timeout=3)
+        elif len(blocks) == 1:
+            self.app.copy_to_clipboard(blocks[0].code)
+            self.notify("Code block copied to the clipboard.", timeout=2)
+        else:
+            self.post_message(self.ActionRequested(self, item.message, "copy_code"))
+
+    def action_request(self, action: str) -> None:
+        """Ask the screen for a conversation-changing action on the selected message."""
+        item = self.selected_item
+        if item is not None:
+            self.post_message(self.ActionRequested(self, item.message, action))
+
+    def action_toggle_reasoning(self) -> None:
+        """Fold or unfold the selected reply's reasoning."""
+        item = self.selected_item
+        if not isinstance(item, ReplyItem):
+            return
+        if not item.reasoning_text:
+            self.notify("This reply has no reasoning.", timeout=2)
+            return
+        if not item.show_reasoning:
+            item.show_reasoning = True
+            item.reasoning_open = True
+        else:
+            item.reasoning_open = not item.reasoning_open
+        self.redraw(item)
+
+    def visible_items(self) -> Iterable[Item]:
+        """Items rendered at the moment (the rest are loaded when scrolled to)."""
+        return self.items[self._first :]
+
+
+def _parse_style(style: str | Style) -> Style:
+    """Resolve a style string (theme variables included) through the app's stylesheet cache."""
+    return style if isinstance(style, Style) else Style.parse(style)

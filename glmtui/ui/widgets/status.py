@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from rich.style import Style
 from rich.text import Text
-from textual.widgets import Static
+from textual.widget import Widget
 
 from glmtui.formatting import cost as format_cost
 from glmtui.turn import ContextUse
@@ -92,17 +92,38 @@ def render_status(
     return text
 
 
-class StatusBar(Static):
-    """One line under the composer with the live numbers of the conversation."""
+class StatusBar(Widget):
+    """One line under the composer with the live numbers of the conversation.
+
+    Updates repaint this one line only (no layout), so refreshing it while a reply streams
+    costs next to nothing.
+    """
+
+    DEFAULT_CSS = """
+    StatusBar { height: 1; }
+    """
 
     COMPONENT_CLASSES = {"status-bar--separator", "status-bar--warning"}
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._text = Text()
+
     def show(self, info: StatusInfo) -> None:
-        """Display ``info`` (cheap: one Text, no layout change)."""
-        self.update(
-            render_status(
-                info,
-                self.get_component_rich_style("status-bar--separator"),
-                self.get_component_rich_style("status-bar--warning"),
-            )
+        """Display ``info``."""
+        text = render_status(
+            info,
+            self.get_component_rich_style("status-bar--separator"),
+            self.get_component_rich_style("status-bar--warning"),
         )
+        if text != self._text:
+            self._text = text
+            self.refresh()
+
+    def render(self) -> Text:
+        return self._text
+
+    @property
+    def text(self) -> str:
+        """What the bar says, as plain text."""
+        return self._text.plain

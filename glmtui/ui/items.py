@@ -1,0 +1,448 @@
+"""The conversation's messages as drawable items (not widgets): lines, caches and streaming state.
+
+The conversation pane is one scrolling widget that draws every message itself
+(:mod:`glmtui.ui.widgets.conversation`). Each message is an :class:`Item` that renders its lines
+at a width and caches them: a finished reply is rendered once; a streaming reply re-renders only
+its open Markdown block (see :mod:`glmtui.markdown_blocks`). Items hold no widgets, so a
+1,000-message conversation costs memory for its text and the lines on screen, not a widget tree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from textual.content import Content
+from textual.strip import Strip
+
+from glmtui.domain import Message
+from glmtui.markdown_blocks import BlockSplitter
+from glmtui.turn import TurnStats
+from glmtui.ui.markdown_render import (
+    fence_language,
+    render_code_label,
+    render_code_text,
+    render_markdown_block,
+    render_plain,
+)
+
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+FINISH_REASONS = {
+    "length": "the max_tokens limit was reached",
+    "content_filter": "the provider's content filter stopped it",
+    "sensitive": "the provider flagged it as sensitive",
+    "network_error": "the provider reported a network error",
+    "abort": "the provider aborted it",
+    "tool_calls": "the model asked to call a tool",
+}
+"""Plain words for finish reasons other than ``stop``; unknown ones are shown verbatim."""
+
+META = "bold $text-muted"
+REASONING_TITLE = "$reasoning-title"
+REASONING_TEXT = "italic $reasoning-foreground"
+REASONING_BAR = "$reasoning-border"
+ERROR = "$text-error"
+WARNING = "$text-warning"
+RETRY = "bold $text-warning on $warning-muted"
+MUTED = "$text-muted"
+
+
+def _clock(message: Message) -> str:
+    return message.created_at.astimezone().strftime("%H:%M")
+
+
+def _words(text: str) -> str:
+    count = len(text.split())
+    return f"{count:,} word{'s' if count != 1 else ''}"
+
+
+class Lines:
+    """Rendered lines of one part of an item at one width.
+
+    The object's identity is what the view compares to decide which lines to repaint, so an
+    unchanged part must be returned as the *same* object.
+    """
+
+    __slots__ = ("content", "strips", "width")
+
+    def __init__(self, content: list[Content], width: int) -> None:
+        self.content = content
+        self.width = width
+        self.strips: dict[object, list[Strip]] = {}
+        """Converted strips, keyed by the style they were drawn with (filled in by the view)."""
+
+
+class _OneLine:
+    """One-line parts keyed by text, so an unchanged line keeps its identity."""
+
+    def __init__(self) -> None:
+        self._parts: dict[str, Lines] = {}
+
+    def get(self, key: str, width: int, make: Callable[[], list[Content]]) -> Lines:
+        part = self._parts.get(key)
+        if part is None or part.width != width:
+            if len(self._parts) > 64:
+                self._parts.clear()
+            part = self._parts[key] = Lines(make(), width)
+        return part
+
+
+@dataclass(frozen=True, slots=True)
+class Hotspot:
+    """A clickable line of an item: which line, and what clicking it does."""
+
+    line: int
+    action: str
+    """``toggle_reasoning`` or ``retry``."""
+
+
+class Item:
+    """One message in the conversation."""
+
+    kind = "message"
+
+    def __init__(self, message: Message) -> None:
+        self.message = message
+        self.hotspots: list[Hotspot] = []
+        """Clickable lines, valid after :meth:`parts`."""
+
+    def parts(self, width: int) -> list[Lines]:
+        """Every line of the item at ``width``, part by part."""
+        raise NotImplementedError
+
+    @property
+    def streaming(self) -> bool:
+        """True while text is still arriving."""
+        return False
+
+
+class UserItem(Item):
+    """A prompt the user sent, shown exactly as typed."""
+
+    kind = "user"
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(message)
+        self._cache: list[Lines] = []
+
+    def parts(self, width: int) -> list[Lines]:
+        if not self._cache or self._cache[0].width != width:
+            header = Content.styled(f"You · {_clock(self.message)}", META)
+            body = render_plain(self.message.content, width)
+            self._cache = [Lines([header, *body], width)]
+        return self._cache
+
+
+class ReplyItem(Item):
+    """A reply from the model: reasoning (foldable), the Markdown answer, and its status.
+
+    While streaming, text is appended to pending buffers and taken in at most once per frame
+    by :meth:`flush`; finished blocks are rendered once, the open block on every frame, and an
+    open code fence line by line.
+    """
+
+    kind = "assistant"
+
+    def __init__(
+        self,
+        message: Message,
+        *,
+        show_reasoning: bool = True,
+        streaming: bool = False,
+        model_label: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.show_reasoning = show_reasoning
+        self._streaming = streaming
+        self.model_label = model_label or message.model or "Assistant"
+        self.stats: TurnStats | None = None
+        self.reasoning_open = streaming
+        """Whether the reasoning section is unfolded."""
+        self.rendered_length = 0
+        """How many answer characters have been drawn (benchmarks measure latency with it)."""
+        self.retry_note = ""
+        self.frame = 0
+        self.meta = ""
+        self._answer = BlockSplitter()
+        self._reasoning = BlockSplitter()
+        self._content_parts: list[str] = []
+        self._reasoning_parts: list[str] = []
+        self._pending_content: list[str] = []
+        self._pending_reasoning: list[str] = []
+        self._answer_started = bool(message.content)
+        self._one_line = _OneLine()
+        self._blocks: dict[int, list[Lines]] = {}
+        self._reasoning_blocks: dict[int, list[Lines]] = {}
+        self._open_cache: tuple[int, str, Lines] | None = None
+        self._open_reasoning_cache: tuple[int, str, Lines] | None = None
+        self._fence_cache: tuple[int, int, list[Content]] | None = None
+        if message.content:
+            self._content_parts.append(message.content)
+            self._answer.feed(message.content)
+            self._answer.finish()
+            self.rendered_length = len(message.content)
+        if message.reasoning:
+            self._reasoning_parts.append(message.reasoning)
+            self._reasoning.feed(message.reasoning)
+            self._reasoning.finish()
+        self.refresh_meta()
+
+    # --- streaming input -------------------------------------------------------------------
+
+    @property
+    def streaming(self) -> bool:
+        return self._streaming
+
+    @property
+    def answer_started(self) -> bool:
+        """True once the first answer text arrived (the reasoning then folds away)."""
+        return self._answer_started
+
+    def append_reasoning(self, text: str) -> None:
+        """More of the model's reasoning (drawn at the next frame)."""
+        self._reasoning_parts.append(text)
+        self._pending_reasoning.append(text)
+        self.retry_note = ""
+
+    def append_content(self, text: str) -> None:
+        """More of the answer (drawn at the next frame)."""
+        self._content_parts.append(text)
+        self._pending_content.append(text)
+        self.retry_note = ""
+        if not self._answer_started:
+            self._answer_started = True
+            self.reasoning_open = False
+
+    @property
+    def has_pending(self) -> bool:
+        """True when text arrived since the last frame."""
+        return bool(self._pending_content or self._pending_reasoning)
+
+    def flush(self) -> None:
+        """Take in the text that arrived since the last frame."""
+        if self._pending_reasoning:
+            self._reasoning.feed("".join(self._pending_reasoning))
+            self._pending_reasoning.clear()
+            self._reasoning.advance()
+        if self._pending_content:
+            self._answer.feed("".join(self._pending_content))
+            self._pending_content.clear()
+            self._answer.advance()
+        self.rendered_length = sum(len(p) for p in self._answer.frozen) + len(
+            self._answer.open_text
+        )
+
+    def finish(self) -> None:
+        """The reply ended: everything that arrived becomes final, rendered completely."""
+        self._streaming = False
+        self._answer.feed("".join(self._pending_content))
+        self._reasoning.feed("".join(self._pending_reasoning))
+        self._pending_content.clear()
+        self._pending_reasoning.clear()
+        self._answer.finish()
+        self._reasoning.finish()
+        self._open_cache = self._open_reasoning_cache = self._fence_cache = None
+        self.rendered_length = len(self.content_text)
+        self.refresh_meta()
+
+    @property
+    def reasoning_text(self) -> str:
+        """All reasoning received so far."""
+        return "".join(self._reasoning_parts)
+
+    @property
+    def content_text(self) -> str:
+        """All answer text received so far."""
+        return "".join(self._content_parts)
+
+    def refresh_meta(self) -> bool:
+        """Recompute the header line (tokens, speed); True when it changed."""
+        meta = self._meta_text()
+        changed = meta != self.meta
+        self.meta = meta
+        return changed
+
+    # --- drawing ---------------------------------------------------------------------------
+
+    def parts(self, width: int) -> list[Lines]:
+        meta = self.meta
+        parts = [self._one_line.get("meta:" + meta, width, lambda: [Content.styled(meta, META)])]
+        y = 1
+        self.hotspots = []
+        has_reasoning = bool(self._reasoning.frozen or self._reasoning.open_text.strip())
+        if has_reasoning and self.show_reasoning:
+            title = f"{'▼' if self.reasoning_open else '▶'} {self._reasoning_title()}"
+            parts.append(
+                self._one_line.get(
+                    "title:" + title, width, lambda: [Content.styled(title, REASONING_TITLE)]
+                )
+            )
+            self.hotspots.append(Hotspot(y, "toggle_reasoning"))
+            y += 1
+            if self.reasoning_open:
+                for part in self._reasoning_parts_at(width):
+                    parts.append(part)
+                    y += len(part.content)
+        if self._streaming and not self._answer_started:
+            spinner = self._spinner_text()
+            parts.append(
+                self._one_line.get(
+                    "spin:" + spinner, width, lambda: [Content.styled(spinner, MUTED)]
+                )
+            )
+            y += 1
+        answer = self._answer_parts_at(width)
+        if answer and y > 1:
+            parts.append(self._blank(width))
+            y += 1
+        for part in answer:
+            parts.append(part)
+            y += len(part.content)
+        status = self._status_lines(width)
+        if status:
+            parts.append(Lines([Content(""), *status], width))
+            if self._retry_available():
+                self.hotspots.append(Hotspot(y + len(status), "retry"))
+        return parts
+
+    def _blank(self, width: int) -> Lines:
+        return self._one_line.get("", width, lambda: [Content("")])
+
+    def _rendered_blocks(self, width: int) -> list[Lines]:
+        """Every finished block, each rendered once per width."""
+        rendered = self._blocks.get(width)
+        if rendered is None:
+            if len(self._blocks) >= 2:  # keep the two latest widths
+                del self._blocks[next(iter(self._blocks))]
+            rendered = self._blocks[width] = []
+        for source in self._answer.frozen[len(rendered) :]:
+            lines = render_markdown_block(source, width) if source.strip() else []
+            rendered.append(Lines(lines, width))
+        return rendered
+
+    def _answer_parts_at(self, width: int) -> list[Lines]:
+        out: list[Lines] = []
+        for part in self._rendered_blocks(width):
+            if part.content:
+                if out:
+                    out.append(self._blank(width))
+                out.append(part)
+        if self._streaming:
+            open_part = self._open_answer(width)
+            if open_part is not None and open_part.content:
+                if out:
+                    out.append(self._blank(width))
+                out.append(open_part)
+        return out
+
+    def _open_answer(self, width: int) -> Lines | None:
+        source = self._answer.open_text
+        if not source.strip():
+            return None
+        if self._answer.open_fence is not None:
+            return self._open_fence_part(source, width)
+        cached = self._open_cache
+        if cached is not None and cached[0] == width and cached[1] == source:
+            return cached[2]
+        part = Lines(render_markdown_block(source, width), width)
+        self._open_cache = (width, source, part)
+        return part
+
+    def _open_fence_part(self, source: str, width: int) -> Lines:
+        """An open fence: complete lines are rendered once; only the last line is redone.
+
+        Keeps a 2,000-line fence as cheap per token as a short one.
+        """
+        opening, _, body = source.partition("\n")
+        complete_chars = body.rfind("\n") + 1  # body[:complete_chars] holds whole lines
+        cached = self._fence_cache
+        if cached is None or cached[0] != width or cached[1] > complete_chars:
+            label = fence_language(opening)
+            done = [render_code_label(label, width)] if label else []
+            done_chars = 0
+        else:
+            _, done_chars, done = cached
+        if complete_chars > done_chars:
+            done = done + render_code_text(body[done_chars : complete_chars - 1], width)
+        self._fence_cache = (width, complete_chars, done)
+        tail = body[complete_chars:]
+        last = render_code_text(tail, width) if tail else []
+        return Lines([*done, *last], width)
+
+    def _reasoning_parts_at(self, width: int) -> list[Lines]:
+        rendered = self._reasoning_blocks.get(width)
+        if rendered is None:
+            self._reasoning_blocks = {}
+            rendered = self._reasoning_blocks[width] = []
+        for source in self._reasoning.frozen[len(rendered) :]:
+            rendered.append(Lines(_reasoning_lines(source, width), width))
+        out = [part for part in rendered if part.content]
+        source = self._reasoning.open_text
+        if source.strip():
+            cached = self._open_reasoning_cache
+            if cached is not None and cached[0] == width and cached[1] == source:
+                out.append(cached[2])
+            else:
+                part = Lines(_reasoning_lines(source, width), width)
+                self._open_reasoning_cache = (width, source, part)
+                out.append(part)
+        return out
+
+    def _reasoning_title(self) -> str:
+        words = _words(self.reasoning_text)
+        if self._streaming and not self._answer_started:
+            return f"Thinking… {words}"
+        return f"Reasoning · {words}"
+
+    def _spinner_text(self) -> str:
+        elapsed = self.stats.elapsed if self.stats else 0.0
+        label = "Reasoning" if self._reasoning_parts else "Thinking"
+        note = f"  {self.retry_note}" if self.retry_note else ""
+        return f"{SPINNER[self.frame % len(SPINNER)]} {label}… {elapsed:.1f} s{note}"
+
+    def _meta_text(self) -> str:
+        parts = [self.model_label, _clock(self.message)]
+        stats = self.stats
+        usage = self.message.usage
+        if stats is not None and stats.first_token_at is not None:
+            approx = "~" if stats.estimated else ""
+            parts.append(f"{approx}{stats.completion_tokens:,} tokens")
+            speed = stats.tokens_per_second
+            if speed is not None:
+                parts.append(f"{speed:,.0f} tok/s")
+        elif usage is not None and usage.completion_tokens:
+            approx = "~" if usage.estimated else ""
+            parts.append(f"{approx}{usage.completion_tokens:,} tokens")
+        return " · ".join(parts)
+
+    def _retry_available(self) -> bool:
+        return not self._streaming and self.message.status in ("error", "interrupted")
+
+    def _status_lines(self, width: int) -> list[Content]:
+        message = self.message
+        if self._streaming or message.status in (None, "streaming"):
+            return []
+        if message.status == "error":
+            text = Content.styled(f"⚠ {message.error or 'The request failed.'}", ERROR)
+        elif message.status == "interrupted":
+            reason = message.error or "Stopped before the model finished."
+            text = Content.styled(f"⏹ Interrupted: {reason} The partial reply is kept.", WARNING)
+        elif message.finish_reason and message.finish_reason != "stop":
+            plain = FINISH_REASONS.get(message.finish_reason, "")
+            note = f"Stopped early: {message.finish_reason}" + (f" ({plain})" if plain else "")
+            return Content.styled(note, WARNING).wrap(width)
+        else:
+            return []
+        lines = text.wrap(width)
+        lines.append(Content.styled(" ↻ Retry ", RETRY) + Content.styled("  r · Ctrl+R", MUTED))
+        return lines
+
+
+def _reasoning_lines(source: str, width: int) -> list[Content]:
+    bar = Content.styled("│ ", REASONING_BAR)
+    text = source.strip("\n")
+    if not text:
+        return []
+    lines = render_plain(text, width - 2, REASONING_TEXT)
+    return [bar + line for line in lines] + [bar]

@@ -1,0 +1,370 @@
+"""Render one Markdown block to lines of Textual ``Content``, theme-aware and cheap to cache.
+
+glmtui renders replies block by block (see :mod:`glmtui.markdown_blocks`): each top-level block
+becomes a list of lines at a given width, cached until the width changes. Styles are theme
+variables (``$markdown-h1-color``, ``$text-accent`` …), resolved when the lines are drawn, so a
+theme switch needs no re-parse. Code is highlighted by Textual's highlighter; an unclosed fence
+while streaming is shown as plain text and highlighted once it closes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import cache
+from typing import TYPE_CHECKING
+
+from rich.cells import cell_len
+from textual.content import Content, Span
+
+from glmtui.markdown_blocks import new_parser
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
+    from markdown_it.tree import SyntaxTreeNode
+
+
+@cache
+def _parser() -> MarkdownIt:
+    return new_parser()
+
+
+HEADING_STYLES = {
+    1: "bold $markdown-h1-color",
+    2: "bold $markdown-h2-color",
+    3: "bold $markdown-h3-color",
+    4: "bold italic $markdown-h4-color",
+    5: "italic $markdown-h5-color",
+    6: "italic $markdown-h6-color",
+}
+CODE_INLINE = "$text-accent on $boost"
+LINK = "underline $text-primary"
+CODE_BLOCK = "on $code-block-background"
+CODE_LABEL = "italic $text-muted"
+QUOTE_BAR = "$text-primary 60%"
+RULE = "$secondary"
+TABLE_BORDER = "$text-muted"
+TABLE_HEADER = "bold $text-primary"
+BULLETS = ("•", "◦", "▪")
+
+Lines = list[Content]
+
+
+def render_markdown_block(source: str, width: int) -> Lines:
+    """All the lines of one (or more) top-level Markdown blocks at ``width`` cells.
+
+    Consecutive blocks inside ``source`` are separated by one blank line. Never returns an
+    empty list for non-blank source, and never a line wider than ``width``.
+    """
+    from markdown_it.tree import SyntaxTreeNode
+
+    width = max(8, width)
+    root = SyntaxTreeNode(_parser().parse(source))
+    out: Lines = []
+    for node in root.children:
+        lines = _block(node, width)
+        if not lines:
+            continue
+        if out:
+            out.append(Content(""))
+        out.extend(lines)
+    if not out and source.strip():
+        out = Content(source.strip()).wrap(width)
+    return out
+
+
+def fence_language(opening_line: str) -> str:
+    """The language named on a fence's opening line (```` ```python ```` → ``python``)."""
+    info = opening_line.strip().lstrip("`~").strip()
+    return info.split()[0] if info else ""
+
+
+def render_open_fence(source: str, width: int) -> Lines:
+    """An unclosed code fence as it streams: plain, unhighlighted, on the code background."""
+    first, _, body = source.partition("\n")
+    label = fence_language(first)
+    lines = [render_code_label(label, width)] if label else []
+    if body:
+        lines.extend(render_code_text(body.removesuffix("\n"), width))
+    return lines
+
+
+def render_code_label(language: str, width: int) -> Content:
+    """The language line at the top of a code block."""
+    return Content.styled(f" {language}".ljust(width), f"{CODE_LABEL} {CODE_BLOCK}")
+
+
+def render_code_text(text: str, width: int) -> Lines:
+    """Plain code lines (one per ``\\n``-separated line of ``text``) on the code background."""
+    return _code_lines(Content(text), "", width)
+
+
+def render_plain(text: str, width: int, style: str = "") -> Lines:
+    """Plain text (the model's reasoning): wrapped, blank lines kept, never parsed as markup."""
+    out: Lines = []
+    for line in text.rstrip("\n").split("\n"):
+        content = Content.styled(line, style) if style else Content(line)
+        out.extend(content.wrap(max(8, width)) if line else [Content("")])
+    return out
+
+
+# --- blocks --------------------------------------------------------------------------------
+
+
+def _block(node: SyntaxTreeNode, width: int) -> Lines:
+    kind = node.type
+    if kind == "paragraph":
+        return _inline_of(node).wrap(width)
+    if kind == "heading":
+        level = int(node.tag[1]) if node.tag[1:].isdigit() else 1
+        return _heading(_inline_of(node), level, width)
+    if kind in ("bullet_list", "ordered_list"):
+        return _list(node, width, depth=0)
+    if kind in ("fence", "code_block"):
+        info = (node.info or "").strip()
+        language = info.split()[0] if info else ""
+        code = node.content.rstrip("\n")
+        return _code_lines(_highlight(code, language), language, width)
+    if kind == "blockquote":
+        inner = _children(node, width - 2)
+        bar = Content.styled("▌ ", QUOTE_BAR)
+        return [bar + line for line in inner] or [bar]
+    if kind == "hr":
+        return [Content.styled("─" * width, RULE)]
+    if kind == "table":
+        return _table(node, width)
+    if kind in ("html_block", "html_inline"):
+        return Content(node.content.rstrip("\n")).wrap(width)
+    # Anything unexpected: show its text rather than lose it.
+    text = node.content if hasattr(node, "content") else ""
+    return Content(text).wrap(width) if text else _children(node, width)
+
+
+def _children(node: SyntaxTreeNode, width: int, *, tight: bool = False) -> Lines:
+    out: Lines = []
+    for child in node.children:
+        lines = _block(child, width)
+        if not lines:
+            continue
+        if out and not tight:
+            out.append(Content(""))
+        out.extend(lines)
+    return out
+
+
+def _heading(text: Content, level: int, width: int) -> Lines:
+    styled = text.stylize_before(HEADING_STYLES.get(level, "bold"))
+    if level == 1:
+        lines = styled.wrap(width - 2)
+        return [line.center(width) for line in lines]
+    return styled.wrap(width)
+
+
+def _list(node: SyntaxTreeNode, width: int, depth: int) -> Lines:
+    ordered = node.type == "ordered_list"
+    start = int(node.attrs.get("start", 1) or 1) if ordered else 1
+    items = [child for child in node.children if child.type == "list_item"]
+    markers = (
+        [f"{start + i}." for i in range(len(items))]
+        if ordered
+        else [BULLETS[depth % len(BULLETS)]] * len(items)
+    )
+    marker_width = max((cell_len(m) for m in markers), default=1) + 1
+    tight = _is_tight(node)
+    out: Lines = []
+    for item, marker in zip(items, markers, strict=True):
+        body = _list_item(item, width - marker_width, depth, tight)
+        if not body:
+            body = [Content("")]
+        if out and not tight:
+            out.append(Content(""))
+        prefix = Content.styled(marker.rjust(marker_width - 1) + " ", "$text-primary")
+        indent = Content(" " * marker_width)
+        out.append(prefix + body[0])
+        out.extend(indent + line for line in body[1:])
+    return out
+
+
+def _list_item(item: SyntaxTreeNode, width: int, depth: int, tight: bool) -> Lines:
+    out: Lines = []
+    for child in item.children:
+        if child.type in ("bullet_list", "ordered_list"):
+            lines = _list(child, width, depth + 1)
+        else:
+            lines = _block(child, width)
+        if out and not tight:
+            out.append(Content(""))
+        out.extend(lines)
+    return out
+
+
+def _is_tight(node: SyntaxTreeNode) -> bool:
+    """Tight lists (no blank lines between items) hide their paragraphs in markdown-it."""
+    for item in node.children:
+        for child in item.children:
+            if child.type == "paragraph":
+                return bool(child.token is not None and child.token.hidden) or bool(
+                    child.nester_tokens and child.nester_tokens.opening.hidden
+                )
+    return True
+
+
+def _highlight(code: str, language: str) -> Content:
+    if not code:
+        return Content("")
+    from textual.highlight import highlight  # pygments: imported when code is first shown
+
+    try:
+        return highlight(code, language=language or "text")
+    except Exception:
+        return Content(code)
+
+
+def _code_lines(code: Content, language: str, width: int) -> Lines:
+    """Code on its own background, one cell of padding each side, long lines folded."""
+    inner = max(4, width - 2)
+    out: Lines = []
+    if language:
+        out.append(render_code_label(language, width))
+    for line in code.split("\n", allow_blank=True) if code.plain else [Content("")]:
+        line = line.expand_tabs(4)
+        pieces = line.fold(inner) if line.cell_length > inner else [line]
+        for piece in pieces:
+            padded = Content(" ") + piece
+            padded = padded.pad_right(width - padded.cell_length)
+            out.append(padded.stylize_before(CODE_BLOCK))
+    return out
+
+
+def _table(node: SyntaxTreeNode, width: int) -> Lines:
+    rows: list[list[Content]] = []
+    aligns: list[str] = []
+    header_rows = 0
+    for section in node.children:
+        for row in section.children:
+            cells = [_inline_of(cell) for cell in row.children]
+            if section.type == "thead":
+                header_rows += 1
+                aligns = [_align(cell) for cell in row.children]
+            rows.append(cells)
+    if not rows:
+        return []
+    columns = max(len(r) for r in rows)
+    for r in rows:
+        r.extend(Content("") for _ in range(columns - len(r)))
+    aligns += ["left"] * (columns - len(aligns))
+    natural = [max(max(r[c].cell_length for r in rows), 1) for c in range(columns)]
+    available = max(columns * 3, width - (3 * columns + 1))
+    widths = _fit_columns(natural, available)
+    border = TABLE_BORDER
+
+    def rule(left: str, middle: str, right: str) -> Content:
+        return Content.styled(left + middle.join("─" * (w + 2) for w in widths) + right, border)
+
+    out: Lines = [rule("┌", "┬", "┐")]
+    for index, cells in enumerate(rows):
+        wrapped = [
+            (cell.stylize_before(TABLE_HEADER) if index < header_rows else cell).wrap(widths[c])
+            or [Content("")]
+            for c, cell in enumerate(cells)
+        ]
+        height = max(len(w) for w in wrapped)
+        for y in range(height):
+            line = Content.styled("│", border)
+            for c, cell_lines in enumerate(wrapped):
+                text = cell_lines[y] if y < len(cell_lines) else Content("")
+                gap = widths[c] - text.cell_length
+                if aligns[c] == "right":
+                    text = text.pad_left(gap)
+                elif aligns[c] == "center":
+                    text = text.pad(gap // 2, gap - gap // 2)
+                else:
+                    text = text.pad_right(gap)
+                line = line + " " + text + " " + Content.styled("│", border)
+            out.append(line)
+        if index + 1 == header_rows:
+            out.append(rule("├", "┼", "┤"))
+    out.append(rule("└", "┴", "┘"))
+    return out
+
+
+def _fit_columns(natural: Sequence[int], available: int) -> list[int]:
+    """Shrink the widest columns first until the table fits."""
+    widths = list(natural)
+    while sum(widths) > available and max(widths) > 3:
+        widest = max(range(len(widths)), key=widths.__getitem__)
+        widths[widest] -= 1
+    return widths
+
+
+def _align(cell: SyntaxTreeNode) -> str:
+    style = str(cell.attrs.get("style", "") or "")
+    for align in ("right", "center", "left"):
+        if align in style:
+            return align
+    return "left"
+
+
+# --- inline --------------------------------------------------------------------------------
+
+
+def _inline_of(node: SyntaxTreeNode) -> Content:
+    for child in node.children:
+        if child.type == "inline":
+            return inline_content(child.children)
+    return Content("")
+
+
+def inline_content(nodes: Iterable[SyntaxTreeNode]) -> Content:
+    """Inline Markdown (emphasis, code, links …) as one styled Content."""
+    text: list[str] = []
+    spans: list[Span] = []
+    position = 0
+
+    def walk(items: Iterable[SyntaxTreeNode], styles: tuple[str, ...]) -> None:
+        nonlocal position
+        for item in items:
+            kind = item.type
+            if kind == "text":
+                emit(item.content, styles)
+            elif kind == "code_inline":
+                emit(item.content, (*styles, CODE_INLINE))
+            elif kind in ("softbreak",):
+                emit(" ", styles)
+            elif kind == "hardbreak":
+                emit("\n", styles)
+            elif kind == "strong":
+                walk(item.children, (*styles, "bold"))
+            elif kind == "em":
+                walk(item.children, (*styles, "italic"))
+            elif kind == "s":
+                walk(item.children, (*styles, "strike"))
+            elif kind == "link":
+                walk(item.children, (*styles, LINK))
+            elif kind == "image":
+                alt = "".join(child.content for child in item.children) or "image"
+                emit(f"[image: {alt}]", (*styles, "italic"))
+            elif kind == "html_inline":
+                emit(item.content, styles)
+            elif item.children:
+                walk(item.children, styles)
+            else:
+                emit(getattr(item, "content", "") or "", styles)
+
+    def emit(value: str, styles: tuple[str, ...]) -> None:
+        nonlocal position
+        if not value:
+            return
+        text.append(value)
+        end = position + len(value)
+        for style in styles:
+            spans.append(Span(position, end, style))
+        position = end
+
+    walk(nodes, ())
+    return Content("".join(text), spans=spans)
+
+
+def token_stream(source: str) -> list[Token]:
+    """The parser's tokens for ``source`` (for tests and tools)."""
+    return _parser().parse(source)

@@ -1,0 +1,134 @@
+"""The correctness side of fast streaming: every token reaches the screen, and the final view is
+exactly a one-shot render of the whole text, however the tokens were coalesced into frames."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from glmtui.domain import Message
+from glmtui.markdown_blocks import BlockSplitter, split_blocks
+from glmtui.ui.items import ReplyItem
+from tests.server import END_MARKER, HELLO_TEXT, LoopbackServer, build_tokens, stream_of
+from tests.ui_helpers import chat, make_app, send, settle, visible_text
+
+WIDTH = 100
+
+TABLES = (
+    "Intro line.\n\n| Model | Tokens/s | Notes |\n|---|---:|:---:|\n"
+    + "".join(f"| m{n} | {n * 10} | row {n} |\n" for n in range(12))
+    + "\nAfter the table.\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"
+)
+UNCLOSED_FENCE = "Some code:\n\n```python\ndef f():\n    return 1\n\n\nx = f()\n# no closing fence"
+NESTED = (
+    "1. one\n   - a\n   - b\n\n     more a\n2. two\n\n> quote\n> > nested\n\nSetext\n---\n\n"
+    "    indented code\n\nEnd *em* **strong** `code` [link](http://x) ~~gone~~\n"
+)
+
+
+def plain_lines(item: ReplyItem, width: int = WIDTH) -> list[tuple[str, object]]:
+    """Every rendered line with its styling, comparable between two renders."""
+    return [(line.plain, tuple(line.spans)) for part in item.parts(width) for line in part.content]
+
+
+def one_shot(text: str) -> ReplyItem:
+    return ReplyItem(Message("assistant", text, status="complete"), model_label="GLM-5")
+
+
+def streamed(tokens: list[str], flush_every: list[int]) -> ReplyItem:
+    item = ReplyItem(
+        Message("assistant", "", status="streaming"), streaming=True, model_label="GLM-5"
+    )
+    position = 0
+    for step in flush_every:
+        for token in tokens[position : position + step]:
+            item.append_content(token)
+        position += step
+        item.flush()
+        item.parts(WIDTH)  # draw a frame
+        assert item.rendered_length == len("".join(tokens[:position]))
+    for token in tokens[position:]:  # the stream ends inside a coalescing window
+        item.append_content(token)
+    item.message.content = "".join(tokens)
+    item.message.status = "complete"
+    item.finish()
+    return item
+
+
+DOCUMENTS = {
+    "prose": "".join(build_tokens(1500)),
+    "code": "".join(build_tokens(1200, doc="code")),
+    "tables": TABLES,
+    "unclosed fence": UNCLOSED_FENCE,
+    "nested": NESTED,
+}
+
+
+@pytest.mark.parametrize("name", list(DOCUMENTS))
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_streamed_final_render_equals_one_shot(name: str, seed: int) -> None:
+    text = DOCUMENTS[name]
+    rng = random.Random(seed)
+    tokens = [text[i : i + rng.randint(1, 9)] for i in range(0, len(text), 1)]
+    # the tokens above overlap; rebuild a proper split of the text at random points
+    cuts = sorted(rng.sample(range(1, len(text)), min(len(text) - 1, len(text) // 3)))
+    tokens = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+    frames = [rng.randint(1, 40) for _ in range(len(tokens) // 20)]
+    item = streamed(tokens, frames)
+    assert item.content_text == text
+    assert plain_lines(item) == plain_lines(one_shot(text))
+
+
+def test_no_token_lost_when_the_stream_ends_between_frames() -> None:
+    item = streamed(["Hello", " there", ", the very", " last token"], [1])
+    rendered = "\n".join(line for line, _ in plain_lines(item))
+    assert "the very last token" in rendered
+
+
+@given(st.text(alphabet="ab \n`#-*|>1.~", max_size=120), st.lists(st.integers(1, 7), max_size=30))
+@settings(max_examples=150, deadline=None)
+def test_splitter_pieces_always_add_up(text: str, cuts: list[int]) -> None:
+    splitter = BlockSplitter()
+    position = 0
+    for cut in cuts:
+        splitter.feed(text[position : position + cut])
+        position += cut
+        splitter.advance()
+        assert "".join(splitter.frozen) + splitter.open_text == text[:position]
+    splitter.feed(text[position:])
+    splitter.finish()
+    assert "".join(splitter.frozen) == text
+    assert splitter.frozen == split_blocks(text)
+
+
+async def test_every_token_on_screen_at_the_end(server: LoopbackServer) -> None:
+    """A stream that ends within one frame of its last token still shows that token."""
+    tokens = [*build_tokens(300)]
+    server.enqueue(stream_of(tokens))
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "go")
+        await settle(pilot)
+        reply = chat(app).session.messages[-1]
+        assert reply.content == "".join(tokens)
+        assert END_MARKER in visible_text(app)
+
+
+async def test_screen_shows_text_while_streaming(server: LoopbackServer) -> None:
+    """Text appears before the reply ends (nothing waits for the end)."""
+    from tests.server import HANG, StreamReply, chunk, sse
+
+    server.enqueue(StreamReply([sse(chunk(HELLO_TEXT)), HANG]))
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "go")
+        screen = chat(app)
+        from tests.ui_helpers import until
+
+        await until(pilot, lambda: HELLO_TEXT in visible_text(app))
+        assert screen.generating
+        await pilot.press("escape")
+        await settle(pilot)
