@@ -1,9 +1,9 @@
 """Command-line entry point: the TUI by default, plus scriptable subcommands.
 
-``glmtui`` starts the app; ``glmtui ask``, ``glmtui models`` and ``glmtui config`` work without
-it and never import Textual, so they start fast and behave in pipes. Global options
-(``--base-url``, ``--model``, ``--provider``, ``--demo``, ``--config``) are accepted before or
-after the subcommand name.
+``glmtui`` starts the app; ``glmtui ask``, ``glmtui models``, ``glmtui sessions`` and
+``glmtui config`` work without it and never import Textual, so they start fast and behave in
+pipes. Global options (``--base-url``, ``--model``, ``--provider``, ``--demo``, ``--config``)
+are accepted before or after the subcommand name.
 
 Exit status: 0 success, 1 API or network error, 2 bad usage or configuration, 130 Ctrl-C.
 """
@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import io
 import json
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -107,6 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print one JSON object: content, reasoning, usage, finish_reason, model, error",
     )
+    ask.add_argument(
+        "--save",
+        action="store_true",
+        help="also store the exchange as a session (see 'glmtui sessions')",
+    )
     _global_options(ask, suppress=True)
 
     models = commands.add_parser(
@@ -120,6 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("model_id", metavar="ID")
     show.add_argument("--json", action="store_true", help="print the raw model object")
     _global_options(show, suppress=True)
+
+    _sessions_parser(commands)
 
     config = commands.add_parser(
         "config", help="where the config lives and what it holds", description="Configuration."
@@ -136,6 +145,56 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _sessions_parser(commands: Any) -> None:
+    """``glmtui sessions list|show|search|export``: the saved conversations, from the shell."""
+    sessions = commands.add_parser(
+        "sessions",
+        help="list, show, search and export saved sessions",
+        description=(
+            "Saved sessions (one TOML or JSON file each, in the data dir's sessions/ folder). "
+            "ID may be any unique prefix of a session id, or a session file's path. "
+            "With no action, lists them."
+        ),
+    )
+    sessions.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _global_options(sessions, suppress=True)
+    actions = sessions.add_subparsers(dest="sessions_command", metavar="ACTION")
+
+    listing = actions.add_parser("list", help="every session, most recently updated first")
+    listing.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="print a JSON array"
+    )
+    _global_options(listing, suppress=True)
+
+    show = actions.add_parser("show", help="print one conversation as Markdown")
+    show.add_argument("ref", metavar="ID")
+    _global_options(show, suppress=True)
+
+    search = actions.add_parser(
+        "search", help="sessions whose title or messages contain every word of TEXT"
+    )
+    search.add_argument("text", nargs="+", metavar="TEXT")
+    search.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="print a JSON array"
+    )
+    search.add_argument(
+        "--limit", type=int, default=200, metavar="N", help="at most N results (default 200)"
+    )
+    _global_options(search, suppress=True)
+
+    export = actions.add_parser("export", help="write a session as Markdown, JSON or TOML")
+    export.add_argument("ref", metavar="ID")
+    export.add_argument(
+        "--format",
+        dest="export_format",
+        choices=("md", "json", "toml"),
+        default="md",
+        help="md (default): Markdown with a front-matter header; json/toml: a session file",
+    )
+    export.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: stdout)")
+    _global_options(export, suppress=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     try:
@@ -148,6 +207,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _ask(args)
         if args.command == "models":
             return _models(args)
+        if args.command == "sessions":
+            return _sessions(args)
         if args.command == "config":
             return _config(args)
         return _tui(args)
@@ -269,10 +330,12 @@ def _ask(args: argparse.Namespace) -> int:
     request = build_request(
         session, stream=not args.no_stream, thinking_style=settings.thinking_style
     )
-    return asyncio.run(_ask_run(settings, request, args))
+    return asyncio.run(_ask_run(settings, request, args, session))
 
 
-async def _ask_run(settings: Any, request: Any, args: argparse.Namespace) -> int:
+async def _ask_run(
+    settings: Any, request: Any, args: argparse.Namespace, session: Any = None
+) -> int:
     from glmtui.api.client import Completion
     from glmtui.api.errors import ApiError
     from glmtui.api.events import (
@@ -285,6 +348,7 @@ async def _ask_run(settings: Any, request: Any, args: argparse.Namespace) -> int
     from glmtui.connect import make_client
 
     out, err = sys.stdout, sys.stderr
+    save = bool(getattr(args, "save", False))
     result = Completion(model=request.model)
     content: list[str] = []
     reasoning: list[str] = []
@@ -329,7 +393,21 @@ async def _ask_run(settings: Any, request: Any, args: argparse.Namespace) -> int
                         )
         except ApiError as exc:
             error = exc
+        except asyncio.CancelledError:  # Ctrl-C: keep what arrived, then exit as usual
+            if save and session is not None:
+                with contextlib.suppress(Exception):
+                    _save_exchange(settings, session, content, reasoning, result, None, True)
+            raise
     text = "".join(content)
+    saved: Path | None = None
+    save_error = ""
+    if save and session is not None:
+        from glmtui.store import StoreError
+
+        try:
+            saved = _save_exchange(settings, session, content, reasoning, result, error, False)
+        except StoreError as exc:
+            save_error = str(exc)
     if args.json:
         payload: dict[str, Any] = {
             "content": text,
@@ -342,19 +420,66 @@ async def _ask_run(settings: Any, request: Any, args: argparse.Namespace) -> int
         if error is not None:
             payload["error"] = {"kind": error.kind, "message": error.describe()}
             payload["status"] = "interrupted" if error.has_partial else "error"
+        if saved is not None:
+            payload["session"] = {"id": session.id, "path": str(saved)}
         out.write(json.dumps(payload, ensure_ascii=False) + "\n")
     elif out.isatty() and text and not text.endswith("\n"):
         out.write("\n")
     out.flush()
+    if saved is not None and not args.json:
+        err.write(f"glmtui: saved as session {session.id[:8]} ({saved})\n")
+    if save_error:
+        err.write(f"glmtui: error: {save_error}\n")
     if error is not None:
         # A partial answer stays on stdout exactly as it arrived; the reason goes to stderr.
         if printed_reasoning or (text and out.isatty()):
             err.write("\n")
         err.write(f"glmtui: error: {error.describe()}\n")
         return EXIT_API_ERROR
+    if save_error:
+        return EXIT_API_ERROR
     if result.finish_reason not in (None, "stop", "tool_calls") and not args.json:
         err.write(f"glmtui: note: the reply ended with finish_reason '{result.finish_reason}'.\n")
     return EXIT_OK
+
+
+def _save_exchange(
+    settings: Any,
+    session: Any,
+    content: list[str],
+    reasoning: list[str],
+    result: Any,
+    error: Any,
+    interrupted: bool,
+) -> Path:
+    """Store the prompt and the reply (whole or partial) as a session; returns its file.
+
+    Raises:
+        StoreError: the session could not be written (the message says why).
+    """
+    from glmtui.domain import Message, MessageStatus, auto_title
+    from glmtui.store import SessionStore
+
+    text = "".join(content)
+    status: MessageStatus = "complete"
+    if error is not None or interrupted:
+        status = "interrupted" if text or interrupted else "error"
+    session.messages.append(
+        Message(
+            "assistant",
+            text,
+            reasoning="".join(reasoning),
+            status=status,
+            finish_reason=result.finish_reason,
+            model=result.model or session.model,
+            usage=result.usage,
+            error=error.describe() if error is not None else None,
+        )
+    )
+    session.title = session.title or auto_title(session.messages[0].content)
+    session.touch()
+    with SessionStore.from_settings(settings) as store:
+        return store.save(session)
 
 
 # --- glmtui models -------------------------------------------------------------------------
@@ -416,6 +541,155 @@ async def _models_run(settings: Any, args: argparse.Namespace) -> int:
     widths = [max(len(r[i]) for r in (header, *table)) for i in range(len(header))]
     for row in (header, *table):
         print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+    return EXIT_OK
+
+
+# --- glmtui sessions -----------------------------------------------------------------------
+
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _printable(text: str) -> str:
+    """Text safe to print to a terminal: control characters (escape sequences from a model or
+    a file) are shown as ``\\xNN`` instead of being obeyed."""
+    return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}", text.replace("\r\n", "\n"))
+
+
+def _sessions(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    from glmtui.store import SessionStore, StoreError
+
+    action = args.sessions_command or "list"
+    with SessionStore.from_settings(settings) as store:
+        try:
+            if action in ("list", "search") and sys.stderr.isatty():
+                _refresh_with_progress(store)
+            if action == "list":
+                return _sessions_list(store, args)
+            if action == "search":
+                return _sessions_search(store, args)
+            if action == "show":
+                print(_printable(store.export(store.load(args.ref), "md")), end="")
+                return EXIT_OK
+            return _sessions_export(store, args)
+        except StoreError as exc:
+            print(f"glmtui: error: {exc}", file=sys.stderr)
+            return EXIT_API_ERROR
+
+
+def _refresh_with_progress(store: Any) -> None:
+    """Index the folder, showing a counter when that means parsing many files (a first run)."""
+
+    def progress(done: int, total: int) -> None:
+        if total >= 200:
+            end = "\n" if done == total else ""
+            print(f"\rglmtui: indexing sessions {done:,}/{total:,}", end=end, file=sys.stderr)
+
+    store.refresh(progress)
+
+
+def _summary_json(summary: Any) -> dict[str, Any]:
+    return {
+        "id": summary.id or None,
+        "title": summary.title,
+        "created_at": summary.created_at.isoformat(),
+        "updated_at": summary.updated_at.isoformat(),
+        "model": summary.model,
+        "provider": summary.provider,
+        "message_count": summary.message_count,
+        "tokens": summary.tokens,
+        "tokens_estimated": summary.tokens_estimated,
+        "path": str(summary.path),
+        "format": summary.format,
+        "read_only": summary.read_only,
+        "error": summary.error,
+    }
+
+
+def _local_time(when: Any) -> str:
+    return str(when.astimezone().strftime("%Y-%m-%d %H:%M")) if when.tzinfo else str(when)[:16]
+
+
+def _sessions_list(store: Any, args: argparse.Namespace) -> int:
+    items = store.list_sessions()
+    if args.json:
+        print(json.dumps([_summary_json(s) for s in items], indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if not items:
+        print(f"No sessions yet (they are saved in {store.folder}).", file=sys.stderr)
+        return EXIT_OK
+    header = ("ID", "UPDATED", "MSGS", "TOKENS", "MODEL", "TITLE")
+    rows = []
+    for s in items:
+        if s.error is not None:
+            reason = f"{s.title}: unreadable ({s.error})"
+            rows.append(("-", _local_time(s.updated_at), "-", "-", "-", reason))
+            continue
+        tokens = ("~" if s.tokens_estimated else "") + f"{s.tokens:,}"
+        title = (s.title or "Untitled") + (" (read-only)" if s.read_only else "")
+        rows.append(
+            (
+                s.id[:8],
+                _local_time(s.updated_at),
+                str(s.message_count),
+                tokens,
+                s.model,
+                title,
+            )
+        )
+    widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header) - 1)]
+    right = {2, 3}
+    for row in (header, *rows):
+        cells = [
+            cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
+            for i, cell in enumerate(row[:-1])
+        ]
+        print(_printable("  ".join([*cells, row[-1]])))
+    return EXIT_OK
+
+
+def _sessions_search(store: Any, args: argparse.Namespace) -> int:
+    if args.limit < 1:
+        raise UsageError("--limit must be 1 or more.")
+    text = " ".join(args.text)
+    hits = store.search(text, limit=args.limit)
+    if args.json:
+        payload = [
+            {
+                **_summary_json(h.summary),
+                "snippet": h.snippet,
+                "match": h.field,
+                "message_index": h.message_index,
+            }
+            for h in hits
+        ]
+        print(json.dumps(payload, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if not hits:
+        print(f"No sessions match '{_printable(text)}'.", file=sys.stderr)
+        return EXIT_OK
+    for hit in hits:
+        s = hit.summary
+        print(_printable(f"{s.id[:8]}  {_local_time(s.updated_at)}  {s.title or 'Untitled'}"))
+        if hit.field == "message":
+            print(_printable(f"    {hit.snippet}"))
+    return EXIT_OK
+
+
+def _sessions_export(store: Any, args: argparse.Namespace) -> int:
+    from glmtui.fileio import atomic_write_text
+    from glmtui.store import StoreError, describe_os_error
+
+    text = store.export(store.load(args.ref), args.export_format)
+    if not args.output:
+        sys.stdout.write(text)
+        return EXIT_OK
+    target = Path(args.output).expanduser()
+    try:
+        atomic_write_text(target, text)
+    except OSError as exc:
+        raise StoreError(describe_os_error(exc, "write", target)) from None
+    print(f"glmtui: wrote {target}", file=sys.stderr)
     return EXIT_OK
 
 

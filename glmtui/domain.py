@@ -98,11 +98,16 @@ class Usage:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Usage:
-        """Inverse of :meth:`to_dict`."""
+        """Inverse of :meth:`to_dict` (flat ``cached_tokens``/``reasoning_tokens`` keys)."""
         usage = cls.from_wire(data)
-        if data.get("estimated"):
-            usage = replace(usage, estimated=True)
-        return usage
+        flat: dict[str, Any] = {}
+        for name in ("cached_tokens", "reasoning_tokens"):
+            value = data.get(name)
+            if isinstance(value, int) and not isinstance(value, bool):
+                flat[name] = value
+        if "total_tokens" in data and isinstance(data["total_tokens"], int):
+            flat["total_tokens"] = data["total_tokens"]
+        return replace(usage, **flat, estimated=bool(data.get("estimated")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +196,11 @@ class Session:
     system_prompt: str = ""
     parameters: Parameters = field(default_factory=Parameters)
     messages: list[Message] = field(default_factory=list)
+    read_only: bool = field(default=False, compare=False)
+    """True when the session was read from a file a newer glmtui wrote (a higher
+    ``schema_version``): it can be shown and copied, but the store refuses to save over it, so
+    fields this version does not know are never lost. Not part of the conversation, so equality
+    ignores it."""
 
     def wire_messages(self) -> list[dict[str, Any]]:
         """The conversation as the API expects it: system prompt first, then every message.

@@ -26,6 +26,13 @@ CORE_MODULES = [
     "glmtui.api.models",
     "glmtui.api.request",
     "glmtui.api.stream",
+    "glmtui.store",
+    "glmtui.store.codecs",
+    "glmtui.store.sessions",
+    "glmtui.store.index",
+    "glmtui.store.export",
+    "glmtui.markdown_blocks",
+    "glmtui.turn",
 ]
 
 

@@ -238,3 +238,10 @@ def test_thinking_switch_per_provider_style(style: str, on: dict, off: dict) -> 
     for key, value in off.items():
         assert body[key] == value
     assert "reasoning" not in body
+
+
+def test_usage_dict_round_trip() -> None:
+    from glmtui.domain import Usage
+
+    usage = Usage(5, 7, 12, cached_tokens=2, reasoning_tokens=3, cost=0.5, estimated=True)
+    assert Usage.from_dict(usage.to_dict()) == usage

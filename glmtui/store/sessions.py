@@ -1,0 +1,663 @@
+"""SessionStore: every conversation as one plain file the user owns, saved so no word is lost.
+
+Files live in ``<data dir>/sessions/`` as ``<YYYYMMDD-HHMMSS>-<slug>.<toml|json>`` (creation time
+in UTC, slug from the title at the first save), with a stable ``id`` inside. A session keeps its
+file for life, even after a rename, so sync tools and ``git`` see one file change, not a move.
+
+Why it is shaped this way:
+
+- Writes are atomic (temp file, fsync, ``os.replace`` via :mod:`glmtui.fileio`): a crash or a
+  ``kill -9`` leaves the old file or the new one, never a torn one. A failed write (disk full,
+  read-only folder) raises :class:`StoreError` with a one-line message and leaves the old file.
+- A file that does not parse is listed with its reason and never touched; nothing here
+  rewrites, renames or deletes a file the user did not ask about.
+- Listing and searching go through :class:`~glmtui.store.index.SessionIndex`, a cache keyed on
+  each file's name and stamp, so a browser over 10,000 sessions opens without parsing them.
+- Everything is synchronous and fast enough to call from the UI thread for single sessions; a
+  cold index build over thousands of files should run in a worker (``refresh(progress=…)``).
+  The store is safe to share between threads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import re
+import shutil
+import stat
+import threading
+import time
+import unicodedata
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Final
+
+from glmtui import paths
+from glmtui.domain import Message, Session, new_id, utc_now
+from glmtui.fileio import atomic_write_bytes
+from glmtui.store.codecs import (
+    SessionFormat,
+    decode_session,
+    encode_session,
+    format_for_path,
+    sniff_format,
+)
+from glmtui.store.errors import SessionConflict, SessionFileError, StoreError, describe_os_error
+from glmtui.store.export import ExportFormat, export_session
+from glmtui.store.index import (
+    INDEX_FILE,
+    Progress,
+    SessionIndex,
+    is_session_file_name,
+)
+from glmtui.store.records import (
+    DeletedSession,
+    FileStamp,
+    RefreshReport,
+    SearchHit,
+    SessionSummary,
+    summarize,
+)
+
+if TYPE_CHECKING:
+    from glmtui.config import Settings
+
+SLUG_LENGTH: Final = 40
+"""Longest slug in a file name (the title itself is unlimited inside the file)."""
+
+MAX_FILE_SIZE: Final = 256 * 1024 * 1024
+"""Files larger than this are listed as unreadable rather than read into memory."""
+
+TEMP_MAX_AGE: Final = 3600.0
+"""Seconds after which a leftover temp file (from a crash mid-save) is removed."""
+
+_TEMP_NAME: Final = re.compile(r"^\..+\.(?:toml|json)\.[A-Za-z0-9_]+\.tmp$")
+"""Names of the temp files :func:`glmtui.fileio.atomic_write_bytes` creates for sessions."""
+
+FRESH_FOR: Final = 2.0
+"""Seconds a search trusts the index without re-scanning the folder (typing stays instant)."""
+
+
+def slugify(title: str) -> str:
+    """An ASCII file-name slug of at most :data:`SLUG_LENGTH` characters; ``untitled`` if empty.
+
+    Accents are stripped (``Café`` → ``cafe``), everything else outside ``[a-z0-9]`` becomes a
+    hyphen, so names are safe on every file system and in every shell.
+    """
+    ascii_text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:SLUG_LENGTH].rstrip("-") or "untitled"
+
+
+def session_file_name(created_at: datetime, slug: str, fmt: SessionFormat) -> str:
+    """``<YYYYMMDD-HHMMSS>-<slug>.<fmt>``, the time in UTC (naive times are taken as UTC)."""
+    when = created_at.replace(tzinfo=UTC) if created_at.tzinfo is None else created_at
+    return f"{when.astimezone(UTC):%Y%m%d-%H%M%S}-{slug}.{fmt}"
+
+
+def _read_bytes(path: Path) -> tuple[FileStamp, bytes]:
+    """The bytes of a regular file and the stamp of exactly those bytes (``fstat`` of the fd).
+
+    Raises:
+        FileNotFoundError: the file is gone.
+        SessionFileError: it is not a regular file, too large, or unreadable.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise SessionFileError(path, f"cannot be read ({exc.strerror or exc})") from None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise SessionFileError(path, "not a regular file")
+        if info.st_size > MAX_FILE_SIZE:
+            raise SessionFileError(path, f"too large to be a session ({info.st_size / 1e6:.0f} MB)")
+        try:
+            data = handle.read()
+        except OSError as exc:
+            raise SessionFileError(path, f"cannot be read ({exc.strerror or exc})") from None
+    return FileStamp.of(info), data
+
+
+def _stamp_of(path: Path) -> FileStamp | None:
+    try:
+        return FileStamp.of(os.stat(path))
+    except OSError:
+        return None
+
+
+def _free_path(path: Path) -> Path:
+    """``path``, or ``path`` with ``-2``, ``-3`` … before the extension if it is taken."""
+    candidate = path
+    number = 2
+    while os.path.lexists(candidate):
+        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
+        number += 1
+    return candidate
+
+
+def _copy_messages(messages: list[Message]) -> list[Message]:
+    """Copies with fresh ids; a reply still streaming is copied as interrupted."""
+    return [
+        replace(m, id=new_id(), status="interrupted" if m.status == "streaming" else m.status)
+        for m in messages
+    ]
+
+
+def _one_line(title: str) -> str:
+    return " ".join(title.split())
+
+
+class SessionStore:
+    """Sessions on disk: save, load, list, search, rename, copy, delete with undo, export, import.
+
+    Args:
+        data_dir: glmtui's data folder; sessions go in ``sessions/``, deleted ones in ``trash/``
+            and the index in ``cache/``.
+        session_format: The format of new session files (existing files keep theirs).
+        disk_index: Keep the index in ``cache/`` (False: in memory, rebuilt per process).
+    """
+
+    def __init__(
+        self,
+        data_dir: Path,
+        session_format: SessionFormat = "toml",
+        *,
+        disk_index: bool = True,
+    ) -> None:
+        self.data_dir = data_dir
+        self.folder = paths.sessions_dir(data_dir)
+        """Where the session files are."""
+        self.trash_folder = data_dir / "trash"
+        """Where deleted session files go (until the user empties it)."""
+        self.session_format: SessionFormat = session_format
+        self.index = SessionIndex(
+            self.folder, paths.cache_dir(data_dir) / INDEX_FILE if disk_index else None
+        )
+        """The listing and search cache (rebuildable; the files are the truth)."""
+        self._paths: dict[str, Path] = {}
+        self._stamps: dict[str, FileStamp] = {}
+        self._lock = threading.RLock()
+        self._dirty = True
+        self._refreshed_at = float("-inf")
+        self._swept = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SessionStore:
+        """The store for the resolved settings (data dir and ``session_format``)."""
+        fmt: SessionFormat = "json" if settings.session_format == "json" else "toml"
+        return cls(settings.data_dir, fmt)
+
+    def close(self) -> None:
+        """Close the index (it reopens on next use)."""
+        self.index.close()
+
+    def __enter__(self) -> SessionStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # --- saving and loading ----------------------------------------------------------------
+
+    def save(self, session: Session, *, expected: FileStamp | None = None) -> Path:
+        """Write ``session`` to its file atomically and return the file's path.
+
+        The first save picks a new file name; later saves (and saves after a rename) go to the
+        same file. The file holds no key. Safe to call often (checkpoints while streaming).
+
+        Args:
+            session: The session to write.
+            expected: When given, the stamp the file had when it was loaded (see :meth:`stamp`);
+                if the file has changed since, nothing is written and SessionConflict is raised.
+
+        Raises:
+            SessionConflict: ``expected`` was given and the file changed on disk.
+            StoreError: the session is read-only, or the write failed (disk full, read-only
+                folder, no permission …); the old file is intact and ``session`` unchanged.
+        """
+        if session.read_only:
+            raise StoreError(
+                f"'{session.title or 'Untitled'}' was saved by a newer glmtui and is open "
+                "read-only; duplicate it to keep working on a copy."
+            )
+        with self._lock:
+            path = self._path_for(session)
+            fmt = format_for_path(path) or self.session_format
+            data = encode_session(session, fmt)
+            if expected is not None and _stamp_of(path) != expected:
+                raise SessionConflict(path)
+            try:
+                atomic_write_bytes(path, data)
+                written = FileStamp.of(os.stat(path))
+            except OSError as exc:
+                raise StoreError(describe_os_error(exc, "save", path)) from exc
+            self._paths[session.id] = path
+            self._stamps[session.id] = written
+            self._dirty = True
+            return path
+
+    def load(self, ref: str | Path) -> Session:
+        """Read a session by id, unique id prefix, or file path.
+
+        Returns:
+            The session; ``read_only`` is set when a newer glmtui wrote it.
+
+        Raises:
+            SessionFileError: the file does not hold a valid session (reason in one line).
+            StoreError: no session matches ``ref``, several do, or the file is gone.
+        """
+        with self._lock:
+            path = self._locate(ref)
+            try:
+                stamp, data = _read_bytes(path)
+            except FileNotFoundError:
+                raise StoreError(f"{path.name} no longer exists.") from None
+            session = decode_session(data, path=path)
+            if self._in_folder(path):
+                self._paths[session.id] = path
+                self._stamps[session.id] = stamp
+            return session
+
+    def path_of(self, session_id: str) -> Path | None:
+        """The file a session was last loaded from or saved to by this store, if any."""
+        return self._paths.get(session_id)
+
+    def stamp(self, session_id: str) -> FileStamp | None:
+        """The file's stamp when this store last loaded or saved the session.
+
+        Pass it back as ``save(session, expected=…)`` to refuse overwriting outside changes.
+        """
+        return self._stamps.get(session_id)
+
+    def changed_on_disk(self, session_id: str) -> bool:
+        """True when the session's file changed (or vanished) since this store read or wrote it."""
+        path, known = self._paths.get(session_id), self._stamps.get(session_id)
+        if path is None or known is None:
+            return False
+        return _stamp_of(path) != known
+
+    # --- listing and searching -------------------------------------------------------------
+
+    def list_sessions(self) -> list[SessionSummary]:
+        """Every session file, most recently updated first; unreadable ones with their reason.
+
+        Brings the index up to date first: a ``scandir`` plus a ``stat`` per file, parsing only
+        files that are new or changed since the last call. While :meth:`refresh` runs in another
+        thread (a first, cold build), answers at once from what is indexed so far.
+        """
+        self._sweep_temp_files()
+        items = self.index.summaries(read=self._index_entry)
+        self._mark_fresh()
+        return items
+
+    def refresh(self, progress: Progress | None = None) -> RefreshReport:
+        """Bring the index up to date now; ``progress(done, total)`` is called while parsing.
+
+        Worth calling in a worker at start-up: the first run over a large folder parses every
+        file once (seconds for thousands of sessions); afterwards it takes milliseconds.
+        """
+        report = self.index.refresh(self._index_entry, progress)
+        self._mark_fresh()
+        return report
+
+    def search(self, text: str, limit: int = 200) -> list[SearchHit]:
+        """Sessions whose title or message text contain every word of ``text``, newest first.
+
+        Case-insensitive substring search (``lifetim`` finds "Lifetimes"; Unicode-aware), fast
+        enough to run on every keystroke (tens of milliseconds over 10,000 sessions). Reasoning
+        and system prompts are not searched. Each hit carries a one-line snippet around the
+        first match. The folder is re-scanned at most every :data:`FRESH_FOR` seconds, and
+        always after this store wrote something.
+        """
+        read = self._index_entry if self._needs_refresh() else None
+        hits = self.index.search(text, limit, read=read)
+        if read is not None:
+            self._mark_fresh()
+        return hits
+
+    def resolve(self, ref: str) -> SessionSummary:
+        """The readable session whose id is ``ref`` or starts with ``ref``.
+
+        Raises:
+            StoreError: no session matches, or the prefix matches more than one.
+        """
+        ref = ref.strip()
+        if not ref:
+            raise StoreError("No session id given.")
+        read = self._index_entry if self._needs_refresh() else None
+        for attempt in range(2):
+            found = self.index.by_id(ref, read=read) or self.index.by_id(ref, prefix=True)
+            if read is not None:
+                self._mark_fresh()
+            ids = {s.id for s in found}
+            if len(ids) == 1:
+                return found[0]
+            if len(ids) > 1:
+                examples = ", ".join(f"{s.id[:12]} ({s.title or 'Untitled'})" for s in found[:3])
+                more = " …" if len(ids) > 3 else ""
+                raise StoreError(
+                    f"'{ref}' matches {len(ids)} sessions: {examples}{more}; give more of the id."
+                )
+            if attempt == 0 and read is None:
+                read = self._index_entry  # maybe the index is behind: look at the folder
+            else:
+                break
+        raise StoreError(f"No session with id '{ref}' (see 'glmtui sessions list').")
+
+    # --- editing ---------------------------------------------------------------------------
+
+    def rename(self, ref: Session | str, title: str) -> Session:
+        """Give a session a new title (one line) and save it; the file name does not change.
+
+        Pass the open :class:`Session` when there is one, so the screen showing it and the file
+        agree; a string is resolved like :meth:`load`.
+
+        Raises:
+            StoreError: the title is empty, the session is read-only, or saving failed.
+        """
+        title = _one_line(title)
+        if not title:
+            raise StoreError("A title cannot be empty.")
+        session = ref if isinstance(ref, Session) else self.load(ref)
+        previous = session.title
+        session.title = title
+        try:
+            self.save(session)
+        except StoreError:
+            session.title = previous
+            raise
+        return session
+
+    def duplicate(self, ref: Session | str) -> Session:
+        """Save and return a copy of a session under a new id, titled "… (copy)"."""
+        source = ref if isinstance(ref, Session) else self.load(ref)
+        return self._save_copy(source, source.messages, "copy")
+
+    def fork(self, ref: Session | str, upto_index: int) -> Session:
+        """Save and return a new session holding messages ``0 … upto_index`` (inclusive).
+
+        "Fork from this message": the conversation up to and including that message, under a
+        new id and titled "… (fork)", to continue in another direction.
+
+        Raises:
+            IndexError: ``upto_index`` is not the index of a message.
+        """
+        source = ref if isinstance(ref, Session) else self.load(ref)
+        if not 0 <= upto_index < len(source.messages):
+            raise IndexError(
+                f"message index {upto_index} is out of range (0–{len(source.messages) - 1})"
+            )
+        return self._save_copy(source, source.messages[: upto_index + 1], "fork")
+
+    def _save_copy(self, source: Session, messages: list[Message], label: str) -> Session:
+        now = utc_now()
+        copy = Session(
+            id=new_id(),
+            title=f"{source.title or 'Untitled'} ({label})",
+            created_at=now,
+            updated_at=now,
+            model=source.model,
+            provider=source.provider,
+            system_prompt=source.system_prompt,
+            parameters=source.parameters,
+            messages=_copy_messages(messages),
+        )
+        self.save(copy)
+        return copy
+
+    def delete(self, ref: Session | str | Path) -> DeletedSession:
+        """Move a session's file (or an unreadable file, by path) to the trash folder.
+
+        Returns:
+            The token for :meth:`undo_delete`.
+
+        Raises:
+            StoreError: nothing matches, the file is outside the sessions folder, or the move
+                failed (the file is then where it was).
+        """
+        with self._lock:
+            if isinstance(ref, Session):
+                ref = ref.id
+            path = self._locate(ref)
+            if not self._in_folder(path):
+                raise StoreError(f"{path} is not in the session folder; not deleted.")
+            session_id, title = "", path.name
+            with contextlib.suppress(StoreError, FileNotFoundError):
+                _, data = _read_bytes(path)
+                session = decode_session(data, path=path)
+                session_id, title = session.id, session.title or "Untitled"
+            try:
+                self.trash_folder.mkdir(parents=True, exist_ok=True)
+                target = _free_path(self.trash_folder / path.name)
+                _move(path, target)
+            except OSError as exc:
+                raise StoreError(describe_os_error(exc, "delete", path)) from exc
+            if session_id and self._paths.get(session_id) == path:
+                del self._paths[session_id]
+                self._stamps.pop(session_id, None)
+            self._dirty = True
+            return DeletedSession(session_id, title, path, target)
+
+    def undo_delete(self, token: DeletedSession) -> Path:
+        """Put a deleted file back (under a new name if its old one has been taken meanwhile).
+
+        Raises:
+            StoreError: the file is no longer in the trash, or moving it back failed.
+        """
+        with self._lock:
+            if not os.path.lexists(token.trashed):
+                raise StoreError(f"{token.trashed.name} is no longer in the trash.")
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                target = _free_path(token.original)
+                _move(token.trashed, target)
+            except OSError as exc:
+                raise StoreError(describe_os_error(exc, "restore", token.original)) from exc
+            if token.session_id:
+                self._paths[token.session_id] = target
+                self._stamps.pop(token.session_id, None)
+            self._dirty = True
+            return target
+
+    # --- export and import -----------------------------------------------------------------
+
+    def export(self, ref: Session | str, fmt: ExportFormat = "md") -> str:
+        """A session as Markdown (front matter, one heading per message) or as JSON/TOML text.
+
+        Raises:
+            ValueError: unknown ``fmt``.
+            StoreError: ``ref`` names no readable session.
+        """
+        session = ref if isinstance(ref, Session) else self.load(ref)
+        return export_session(session, fmt)
+
+    def import_file(self, source: Path) -> Session:
+        """Copy a session file from anywhere into the store and return the session.
+
+        The copy keeps the source's format and gets a file name of its own. If a session with
+        the same id is already in the store, the imported one gets a new id (a file from a
+        newer glmtui is copied byte for byte, so it cannot be given a new id and is refused).
+
+        Raises:
+            SessionFileError: the file is not a valid session.
+            StoreError: it cannot be read, or the copy cannot be written.
+        """
+        source = source.expanduser()
+        try:
+            _, data = _read_bytes(source)
+        except FileNotFoundError:
+            raise StoreError(f"{source} does not exist.") from None
+        session = decode_session(data, path=source)
+        if self._in_folder(source):
+            return self.load(source)  # already in the store
+        fmt = format_for_path(source) or sniff_format(data)
+        with self._lock:
+            taken = session.id in self._paths or bool(
+                self.index.by_id(session.id, read=self._index_entry)
+            )
+            self._mark_fresh()
+            if session.read_only:
+                if taken:
+                    raise StoreError(
+                        f"{source.name} is from a newer glmtui and its session is already in "
+                        "the store; not imported."
+                    )
+                target = self._new_path(session, fmt)
+                payload = data
+            else:
+                if taken:
+                    session.id = new_id()
+                target = self._new_path(session, fmt)
+                payload = encode_session(session, fmt)
+            try:
+                atomic_write_bytes(target, payload)
+            except OSError as exc:
+                raise StoreError(describe_os_error(exc, "import", target)) from exc
+            self._paths[session.id] = target
+            stamp = _stamp_of(target)
+            if stamp is not None:
+                self._stamps[session.id] = stamp
+            self._dirty = True
+            return session
+
+    # --- internals -------------------------------------------------------------------------
+
+    def _sweep_temp_files(self) -> None:
+        """Remove temp files a crash or kill left behind mid-save (ours, an hour old); once.
+
+        They are never sessions (the real file was left intact), only wasted space.
+        """
+        if self._swept:
+            return
+        self._swept = True
+        now = time.time()
+        with contextlib.suppress(OSError), os.scandir(self.folder) as entries:
+            for entry in entries:
+                if not _TEMP_NAME.match(entry.name):
+                    continue
+                with contextlib.suppress(OSError):
+                    info = entry.stat(follow_symlinks=False)
+                    if stat.S_ISREG(info.st_mode) and now - info.st_mtime > TEMP_MAX_AGE:
+                        os.unlink(entry.path)
+
+    def _in_folder(self, path: Path) -> bool:
+        try:
+            return path.resolve().parent == self.folder.resolve()
+        except OSError:
+            return False
+
+    def _needs_refresh(self) -> bool:
+        return self._dirty or time.monotonic() - self._refreshed_at > FRESH_FOR
+
+    def _mark_fresh(self) -> None:
+        self._dirty = False
+        self._refreshed_at = time.monotonic()
+
+    def _locate(self, ref: str | Path) -> Path:
+        """The file ``ref`` names: a path as given, else a session id or unique id prefix."""
+        if isinstance(ref, Path):
+            return ref.expanduser()
+        known = self._paths.get(ref)
+        if known is not None and os.path.lexists(known):
+            return known
+        if os.sep in ref or (os.altsep and os.altsep in ref) or format_for_path(Path(ref)):
+            path = Path(ref).expanduser()
+            if not path.exists() and not path.is_absolute() and (self.folder / path).exists():
+                path = self.folder / path
+            return path
+        return self.resolve(ref).path
+
+    def _path_for(self, session: Session) -> Path:
+        """The file ``session`` lives in, or a new, free file name for its first save.
+
+        A session this store has not seen may still have a file (saved by another store or
+        process): the index is asked, then the few files whose name starts with the session's
+        creation time (a file name never changes, and neither does ``created_at``).
+        """
+        known = self._paths.get(session.id)
+        if known is not None:
+            return known
+        with contextlib.suppress(StoreError):
+            for summary in self.index.by_id(session.id, wait=False):
+                if summary.path.exists():
+                    return summary.path
+        prefix = session_file_name(session.created_at, "", self.session_format).split(".")[0]
+        with contextlib.suppress(OSError), os.scandir(self.folder) as entries:
+            for entry in entries:
+                if entry.name.startswith(prefix) and is_session_file_name(entry.name):
+                    with contextlib.suppress(StoreError, OSError):
+                        _, data = _read_bytes(Path(entry.path))
+                        if decode_session(data, path=Path(entry.path)).id == session.id:
+                            return Path(entry.path)
+        return self._new_path(session, self.session_format)
+
+    def _new_path(self, session: Session, fmt: SessionFormat) -> Path:
+        return _free_path(
+            self.folder / session_file_name(session.created_at, slugify(session.title), fmt)
+        )
+
+    def _index_entry(self, path: Path) -> tuple[FileStamp, SessionSummary, list[str]] | None:
+        """Read one file for the index; never raises for a bad file (it is listed instead)."""
+        fmt = format_for_path(path) or self.session_format
+        try:
+            stamp, data = _read_bytes(path)
+            session = decode_session(data, path=path)
+        except FileNotFoundError:
+            return None
+        except SessionFileError as exc:
+            stamp_now = _stamp_of(path)
+            return None if stamp_now is None else self._unreadable(path, stamp_now, fmt, exc.reason)
+        except Exception as exc:  # one odd file must never break the browser
+            stamp_now = _stamp_of(path)
+            if stamp_now is None:
+                return None
+            reason = f"could not be read ({type(exc).__name__}: {exc})".splitlines()[0]
+            return self._unreadable(path, stamp_now, fmt, reason)
+        parts = [session.title, *(m.content for m in session.messages)]
+        return stamp, summarize(session, path, fmt), parts
+
+    @staticmethod
+    def _unreadable(
+        path: Path, stamp: FileStamp, fmt: SessionFormat, reason: str
+    ) -> tuple[FileStamp, SessionSummary, list[str]]:
+        when = datetime.fromtimestamp(stamp.mtime_ns // 1_000_000_000, UTC)
+        summary = SessionSummary(
+            id="",
+            title=path.name,
+            created_at=when,
+            updated_at=when,
+            model="",
+            provider="",
+            message_count=0,
+            tokens=0,
+            tokens_estimated=False,
+            folder=path.parent,
+            name=path.name,
+            format=fmt,
+            error=reason,
+        )
+        return stamp, summary, []
+
+
+def _move(source: Path, target: Path) -> None:
+    """Rename, or copy and delete when the two folders are on different file systems."""
+    try:
+        os.rename(source, target)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        shutil.move(os.fspath(source), os.fspath(target))
+
+
+__all__ = ["SessionStore", "session_file_name", "slugify"]
