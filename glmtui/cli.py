@@ -79,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"glmtui {__version__}")
     _global_options(parser, suppress=False)
     parser.add_argument("--theme", metavar="NAME", help="theme for this run")
+    tui = parser.add_mutually_exclusive_group()
+    tui.add_argument(
+        "--session", metavar="ID", help="resume a saved session (an id or a unique prefix)"
+    )
+    tui.add_argument("--sessions", action="store_true", help="start in the session browser")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     ask = commands.add_parser(
@@ -253,9 +258,18 @@ def _require_key(settings: Any) -> None:
 
 def _tui(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    from glmtui.store import SessionStore, StoreError
+
+    store = SessionStore.from_settings(settings)
+    session = None
+    if args.session:
+        try:
+            session = store.load(args.session)
+        except StoreError as exc:
+            raise UsageError(f"cannot resume session: {exc}") from None
     from glmtui.ui.app import GlmApp
 
-    app = GlmApp(settings)
+    app = GlmApp(settings, session=session, store=store, open_browser=bool(args.sessions))
     app.run()
     return app.return_code or 0
 

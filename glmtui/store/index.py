@@ -250,6 +250,7 @@ class SessionIndex:
         self._listing: list[SessionSummary] | None = None
         self._listing_for: dict[str, FileStamp] | None = None
         self._generation = 0
+        self._opened = False
         """Counts database connections opened: a change means the index may have been replaced."""
 
     # --- connection ------------------------------------------------------------------------
@@ -270,7 +271,9 @@ class SessionIndex:
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
             self._conn = self._open()
-            self._generation += 1
+            if self._opened:  # a re-open (after damage or close): earlier answers may be stale
+                self._generation += 1
+            self._opened = True
         return self._conn
 
     def _open(self) -> sqlite3.Connection:

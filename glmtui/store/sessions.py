@@ -289,14 +289,17 @@ class SessionStore:
 
     # --- listing and searching -------------------------------------------------------------
 
-    def list_sessions(self) -> list[SessionSummary]:
+    def list_sessions(self, *, refresh: bool = True) -> list[SessionSummary]:
         """Every session file, most recently updated first; unreadable ones with their reason.
 
-        Brings the index up to date first: a ``scandir`` plus a ``stat`` per file, parsing only
-        files that are new or changed since the last call. While :meth:`refresh` runs in another
-        thread (a first, cold build), answers at once from what is indexed so far.
+        Brings the index up to date first (unless ``refresh`` is False, e.g. right after
+        :meth:`refresh`): a ``scandir`` plus a ``stat`` per file, parsing only files that are
+        new or changed since the last call. While :meth:`refresh` runs in another thread (a
+        first, cold build), answers at once from what is indexed so far.
         """
         self._sweep_temp_files()
+        if not refresh:
+            return self.index.summaries()
         items = self.index.summaries(read=self._index_entry)
         self._mark_fresh()
         return items

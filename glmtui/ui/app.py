@@ -19,6 +19,7 @@ from glmtui.ui.screens.chat import ChatContext, ChatScreen
 
 if TYPE_CHECKING:
     from glmtui.api.client import ChatClient
+    from glmtui.store import SessionStore
     from glmtui.ui.screens.first_run import FirstRunChoice
 
 
@@ -73,11 +74,23 @@ class GlmApp(App[int]):
         *,
         client: ChatClient | None = None,
         session: Session | None = None,
+        store: SessionStore | None = None,
+        open_browser: bool = False,
     ) -> None:
+        """
+        Args:
+            settings: Resolved settings.
+            client: The API client (default: one made from the settings on first use).
+            session: A conversation to show first (``--session``).
+            store: Where sessions are saved (default: the data dir's store).
+            open_browser: Open the session browser first (``--sessions``).
+        """
         super().__init__()
         self.settings = settings
         self._client = client
         self._initial_session = session
+        self._store = store
+        self._open_browser = open_browser
 
     @property
     def client(self) -> ChatClient:
@@ -111,9 +124,23 @@ class GlmApp(App[int]):
                 f"Theme '{name}' not found; using textual-dark.", severity="warning", timeout=6
             )
 
+    @property
+    def store(self) -> SessionStore:
+        """The session store (opened on first use)."""
+        if self._store is None:
+            from glmtui.store import SessionStore
+
+            self._store = SessionStore.from_settings(self.settings)
+        return self._store
+
     def _open_chat(self) -> None:
         session, self._initial_session = self._initial_session, None
-        self.push_screen(ChatScreen(ChatContext(self.settings, self.client), session))
+        context = ChatContext(self.settings, lambda: self.client, make_store=lambda: self.store)
+        screen = ChatScreen(context, session)
+        self.push_screen(screen)
+        if self._open_browser:
+            self._open_browser = False
+            self.call_after_refresh(screen.action_sessions)
 
     async def _check_key(self, key: str) -> str | None:
         """Try the key on the models endpoint; only a rejection stops it being saved."""
@@ -162,3 +189,5 @@ class GlmApp(App[int]):
     async def on_unmount(self) -> None:
         if self._client is not None:
             await self._client.aclose()
+        if self._store is not None:
+            self._store.close()

@@ -27,6 +27,8 @@ from glmtui.ui.markdown_render import (
 )
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+FENCE_CHUNK = 32
+"""Lines per cached piece of an open code fence."""
 
 FINISH_REASONS = {
     "length": "the max_tokens limit was reached",
@@ -176,7 +178,7 @@ class ReplyItem(Item):
         self._reasoning_blocks: dict[int, list[Lines]] = {}
         self._open_cache: tuple[int, str, Lines] | None = None
         self._open_reasoning_cache: tuple[int, str, Lines] | None = None
-        self._fence_cache: tuple[int, int, list[Content]] | None = None
+        self._fence_cache: tuple[int, int, list[Lines], list[Content]] | None = None
         if message.content:
             self._content_parts.append(message.content)
             self._answer.feed(message.content)
@@ -329,46 +331,51 @@ class ReplyItem(Item):
                     out.append(self._blank(width))
                 out.append(part)
         if self._streaming:
-            open_part = self._open_answer(width)
-            if open_part is not None and open_part.content:
+            open_parts = [part for part in self._open_answer(width) if part.content]
+            if open_parts:
                 if out:
                     out.append(self._blank(width))
-                out.append(open_part)
+                out.extend(open_parts)
         return out
 
-    def _open_answer(self, width: int) -> Lines | None:
+    def _open_answer(self, width: int) -> list[Lines]:
         source = self._answer.open_text
         if not source.strip():
-            return None
+            return []
         if self._answer.open_fence is not None:
-            return self._open_fence_part(source, width)
+            return self._open_fence_parts(source, width)
         cached = self._open_cache
         if cached is not None and cached[0] == width and cached[1] == source:
-            return cached[2]
+            return [cached[2]]
         part = Lines(render_markdown_block(source, width), width)
         self._open_cache = (width, source, part)
-        return part
+        return [part]
 
-    def _open_fence_part(self, source: str, width: int) -> Lines:
-        """An open fence: complete lines are rendered once; only the last line is redone.
-
-        Keeps a 2,000-line fence as cheap per token as a short one.
-        """
+    def _open_fence_parts(self, source: str, width: int) -> list[Lines]:
+        """An open fence: complete lines are rendered once, in fixed chunks; only the last
+        line is redone. Chunks keep their identity, so a 2,000-line fence costs the same per
+        token as a short one (no line is converted to screen strips twice)."""
         opening, _, body = source.partition("\n")
         complete_chars = body.rfind("\n") + 1  # body[:complete_chars] holds whole lines
         cached = self._fence_cache
         if cached is None or cached[0] != width or cached[1] > complete_chars:
             label = fence_language(opening)
-            done = [render_code_label(label, width)] if label else []
+            chunks: list[Lines] = [Lines([render_code_label(label, width)], width)] if label else []
+            pending: list[Content] = []
             done_chars = 0
         else:
-            _, done_chars, done = cached
+            _, done_chars, chunks, pending = cached
+            chunks = list(chunks)
+            pending = list(pending)
         if complete_chars > done_chars:
-            done = done + render_code_text(body[done_chars : complete_chars - 1], width)
-        self._fence_cache = (width, complete_chars, done)
+            pending.extend(render_code_text(body[done_chars : complete_chars - 1], width))
+            while len(pending) >= FENCE_CHUNK:
+                chunks.append(Lines(pending[:FENCE_CHUNK], width))
+                pending = pending[FENCE_CHUNK:]
+        self._fence_cache = (width, complete_chars, chunks, pending)
         tail = body[complete_chars:]
         last = render_code_text(tail, width) if tail else []
-        return Lines([*done, *last], width)
+        return [*chunks, Lines([*pending, *last], width)]
 
     def _reasoning_parts_at(self, width: int) -> list[Lines]:
         rendered = self._reasoning_blocks.get(width)

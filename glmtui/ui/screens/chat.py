@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -28,24 +28,41 @@ from glmtui.config import Settings
 from glmtui.domain import Message, ModelCard, Session, auto_title
 from glmtui.turn import TurnStats, context_use, conversation_cost, estimate_conversation_tokens
 from glmtui.ui.items import Item, ReplyItem, UserItem
+from glmtui.ui.persistence import SessionKeeper
 from glmtui.ui.widgets.composer import Composer
 from glmtui.ui.widgets.conversation import ConversationView
 from glmtui.ui.widgets.status import StatusBar, StatusInfo
 
 if TYPE_CHECKING:
     from glmtui.api.client import ChatClient
+    from glmtui.store import SessionStore
 
 STATUS_REFRESH = 0.25
 """Seconds between status-bar refreshes while a reply streams."""
+CHECKPOINT_INTERVAL = 3.0
+"""Seconds between saves of a streaming reply (a crash loses at most this much)."""
 
 
 @dataclass
 class ChatContext:
-    """What the chat screen needs from the app: settings and a client (nothing Textual)."""
+    """What the chat screen needs from the app: settings, a client and the store."""
 
     settings: Settings
-    client: ChatClient
+    make_client: Callable[[], ChatClient]
+    """Gives the API client; called on first use, so httpx loads after the first frame."""
     model_card: ModelCard | None = None
+    make_store: Callable[[], SessionStore] | None = None
+    """Gives the session store (None: nothing is saved); called on first use."""
+
+    @property
+    def client(self) -> ChatClient:
+        """The API client."""
+        return self.make_client()
+
+    @property
+    def store(self) -> SessionStore | None:
+        """Where sessions are saved, if anywhere."""
+        return self.make_store() if self.make_store is not None else None
 
 
 class ChatScreen(Screen[None]):
@@ -58,6 +75,7 @@ class ChatScreen(Screen[None]):
     | Esc | Stop the reply that is streaming; otherwise back to the composer |
     | Ctrl+R | Regenerate the last reply (retry after an error) |
     | Ctrl+N | New chat |
+    | Ctrl+O | Sessions: browse, search, resume |
     | Ctrl+End | Jump to the newest text and follow it |
     | Ctrl+T | Show or hide reasoning in every reply |
     | F1 | Keys and help |
@@ -69,8 +87,9 @@ class ChatScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "stop", "Stop", priority=True, id="chat.stop"),
         Binding("escape", "focus_composer", "Composer", show=False, id="chat.focus_composer"),
-        Binding("ctrl+r", "regenerate", "Regenerate", id="chat.regenerate"),
-        Binding("ctrl+n", "new_chat", "New chat", id="chat.new"),
+        Binding("ctrl+r", "regenerate", "Regenerate", show=False, id="chat.regenerate"),
+        Binding("ctrl+n", "new_chat", "New chat", show=False, id="chat.new"),
+        Binding("ctrl+o", "sessions", "Sessions", id="chat.sessions"),
         Binding("ctrl+end", "follow", "Follow", show=False, id="chat.follow"),
         Binding("ctrl+t", "toggle_reasoning", "Reasoning", show=False, id="chat.reasoning"),
         Binding("f1", "help", "Help", id="chat.help"),
@@ -92,6 +111,14 @@ class ChatScreen(Screen[None]):
         self._stats: TurnStats | None = None
         self._editing: Message | None = None
         self._draft_before_edit = ""
+        self.keeper = SessionKeeper(
+            lambda: context.store,
+            on_error=lambda text: self.notify(text, severity="error", timeout=10),
+            on_saved=self._saved_again,
+            on_conflict=self._conflict,
+        )
+        if session is not None:
+            self.keeper.adopt(session)
 
     # --- layout ----------------------------------------------------------------------------
 
@@ -181,6 +208,14 @@ class ChatScreen(Screen[None]):
                 timeout=4,
             )
             return
+        if self.session.read_only:
+            self.notify(
+                "This session is read-only (saved by a newer glmtui). Duplicate it in the "
+                "session browser (Ctrl+O, c) to continue it.",
+                severity="warning",
+                timeout=8,
+            )
+            return
         composer = event.composer
         text = event.text
         if self._editing is not None:
@@ -195,6 +230,7 @@ class ChatScreen(Screen[None]):
             self._update_titles()
         self.session.touch()
         self.conversation.append(UserItem(message))
+        self.keeper.save_now(self.session)  # on disk before the request goes out
         await self._start_reply()
 
     async def _start_reply(self) -> None:
@@ -224,6 +260,9 @@ class ChatScreen(Screen[None]):
         self._stats = stats
         item.stats = stats
         ticker = self.set_interval(STATUS_REFRESH, self._refresh_status, name="status-tick")
+        checkpoints = self.set_interval(
+            CHECKPOINT_INTERVAL, lambda: self._checkpoint(reply, item), name="checkpoint"
+        )
         stream = self.context.client.stream_chat(request)
         try:
             async with contextlib.aclosing(stream):
@@ -255,17 +294,33 @@ class ChatScreen(Screen[None]):
             raise
         finally:
             ticker.stop()
+            checkpoints.stop()
             stats.finish()
             reply.content = item.content_text
             reply.reasoning = item.reasoning_text
             if stats.first_token_at is not None or stats.usage is not None:
                 reply.usage = stats.final_usage()
             self.session.touch()
+            self.keeper.save_now(self.session)
             with contextlib.suppress(Exception):  # the screen may be closing
                 conversation.finish(item)
             self._stats = None
             self._refresh_status()
             self.refresh_bindings()
+
+    def _checkpoint(self, reply: Message, item: ReplyItem) -> None:
+        """Save the reply so far (marked interrupted on disk until it completes)."""
+        reply.content = item.content_text
+        reply.reasoning = item.reasoning_text
+        self.run_worker(self.keeper.save_soon(self.session), group="checkpoint")
+
+    def _saved_again(self) -> None:
+        self.notify("Saved again.", timeout=3)
+        self._refresh_status()
+
+    def _conflict(self, text: str) -> None:
+        self.notify(text, severity="warning", timeout=12)
+        self._update_titles()
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:
@@ -325,21 +380,106 @@ class ChatScreen(Screen[None]):
 
     async def action_new_chat(self) -> None:
         """Start an empty conversation."""
+        settings = self.context.settings
+        await self.show_session(
+            Session(
+                model=self.session.model,
+                provider=self.session.provider,
+                system_prompt=settings.system_prompt,
+                parameters=settings.parameters,
+            )
+        )
+
+    async def show_session(self, session: Session) -> None:
+        """Switch the screen to ``session`` (stopping any reply that streams)."""
         if self.generating and self._generation is not None:
             self._generation.cancel()
             await self._generation.wait()
-        settings = self.context.settings
-        self.session = Session(
-            model=self.session.model,
-            provider=self.session.provider,
-            system_prompt=settings.system_prompt,
-            parameters=settings.parameters,
-        )
-        self.conversation.clear()
+        self.session = session
+        self.keeper.adopt(session)
+        self.conversation.load([self._item_for(m) for m in session.messages])
         self._end_edit(restore_draft=False)
         self._update_titles()
         self._refresh_status()
         self.query_one(Composer).focus()
+        if session.read_only:
+            self.notify(
+                "This session was saved by a newer glmtui: it is open read-only. "
+                "Duplicate it in the session browser to continue it.",
+                severity="warning",
+                timeout=10,
+            )
+
+    async def open_session(self, session_id: str) -> None:
+        """Load a saved session by id and show it."""
+        from glmtui.store import StoreError
+
+        store = self.context.store
+        if store is None:
+            return
+        try:
+            session = store.load(session_id)
+        except StoreError as error:
+            self.notify(str(error), severity="error", timeout=8)
+            return
+        await self.show_session(session)
+
+    def action_sessions(self) -> None:
+        """Open the session browser."""
+        from glmtui.ui.screens.sessions import BrowserResult, SessionsScreen
+
+        store = self.context.store
+        if store is None:
+            self.notify("Sessions are not saved in this mode.", timeout=3)
+            return
+        self.keeper.save_now(self.session)
+
+        async def chosen(result: BrowserResult | None) -> None:
+            if result is None:
+                return
+            if result.action == "new":
+                await self.action_new_chat()
+            elif result.action == "open" and result.session_id != self.session.id:
+                await self.open_session(result.session_id)
+
+        self.app.push_screen(SessionsScreen(store), chosen)
+
+    def action_rename(self) -> None:
+        """Rename the current session."""
+        from glmtui.ui.screens.prompt import PromptScreen
+
+        def rename(title: str | None) -> None:
+            if not title:
+                return
+            self.session.title = title
+            self.session.touch()
+            self.keeper.save_now(self.session)
+            self._update_titles()
+
+        self.app.push_screen(
+            PromptScreen(
+                "Rename this session",
+                self.session.title,
+                validate=lambda text: None if text else "A title cannot be empty.",
+            ),
+            rename,
+        )
+
+    async def _fork_from(self, message: Message) -> None:
+        """Continue in a copy of the conversation that ends at ``message``."""
+        from glmtui.store import StoreError
+
+        store = self.context.store
+        if store is None or message not in self.session.messages:
+            return
+        self.keeper.save_now(self.session)
+        try:
+            fork = store.fork(self.session, self.session.messages.index(message))
+        except StoreError as error:
+            self.notify(str(error), severity="error", timeout=8)
+            return
+        await self.show_session(fork)
+        self.notify(f"Forked into “{fork.title}”; the original is unchanged.", timeout=5)
 
     def action_follow(self) -> None:
         """Jump to the newest text and keep following it."""
@@ -373,6 +513,13 @@ class ChatScreen(Screen[None]):
             self.action_toggle_reasoning,
         )
         yield SystemCommand("help: keys", "Every key glmtui understands (F1)", self.action_help)
+        if self.context.store is not None:
+            yield SystemCommand(
+                "session: browse",
+                "Search, resume and manage sessions (Ctrl+O)",
+                self.action_sessions,
+            )
+            yield SystemCommand("session: rename", "Rename this session", self.action_rename)
         conversation = self.conversation
         if conversation.items:
             if conversation.selected is None:
@@ -389,6 +536,12 @@ class ChatScreen(Screen[None]):
                 "Delete the selected message (d)",
                 lambda: conversation.action_request("delete"),
             )
+            if self.context.store is not None:
+                yield SystemCommand(
+                    "session: fork from this message",
+                    "Continue in a copy that ends at the selected message (f)",
+                    lambda: conversation.action_request("fork"),
+                )
             if isinstance(item, UserItem):
                 yield SystemCommand(
                     "message: edit and resend",
@@ -420,6 +573,8 @@ class ChatScreen(Screen[None]):
                 self.notify(f"Only the last reply can be {action}d.", timeout=3)
         elif action == "copy_code":
             self._pick_code_block(message)
+        elif action == "fork":
+            await self._fork_from(message)
 
     async def _delete(self, message: Message) -> None:
         if self.generating and message.status == "streaming" and self._generation:
@@ -432,6 +587,7 @@ class ChatScreen(Screen[None]):
         if message in self.session.messages:
             self.session.messages.remove(message)
             self.session.touch()
+            self.keeper.save_now(self.session)
         self.conversation.remove_message(message)
         self._refresh_status()
 
@@ -498,6 +654,8 @@ class ChatScreen(Screen[None]):
             cost=conversation_cost(messages, pricing) if pricing is not None else None,
         )
         pending = 0
+        if self.keeper.unsaved:
+            base = replace(base, note="⚠ not saved")
         if stats is not None:
             pending = stats.completion_tokens if stats.first_token_at is not None else 0
             info = replace(

@@ -77,6 +77,7 @@ class ConversationView(ScrollView, can_focus=True):
     | r | Regenerate the last reply |
     | t | Fold or unfold the reply's reasoning |
     | d, Delete | Delete the selected message |
+    | f | Fork: continue in a copy that ends at the selected message |
     | PageUp / PageDown | Scroll a page |
     | Home / End | Start of the conversation / newest text (and follow it) |
     """
@@ -104,6 +105,7 @@ class ConversationView(ScrollView, can_focus=True):
         Binding("r", "request('regenerate')", "Regenerate", id="message.regenerate"),
         Binding("t", "toggle_reasoning", "Reasoning", id="message.toggle_reasoning"),
         Binding("d,delete", "request('delete')", "Delete", id="message.delete"),
+        Binding("f", "request('fork')", "Fork", id="message.fork"),
         Binding("pageup", "page(-1)", "Page up", show=False, id="conversation.page_up"),
         Binding("pagedown", "page(1)", "Page down", show=False, id="conversation.page_down"),
         Binding("home", "top", "Top", show=False, id="conversation.top"),
@@ -117,7 +119,7 @@ class ConversationView(ScrollView, can_focus=True):
         view: ConversationView
         message: Message
         action: str
-        """``delete``, ``edit``, ``regenerate``, ``copy_code`` or ``retry``."""
+        """``delete``, ``edit``, ``regenerate``, ``copy_code``, ``fork`` or ``retry``."""
 
         @property
         def control(self) -> ConversationView:
@@ -379,7 +381,7 @@ class ConversationView(ScrollView, can_focus=True):
             self.refresh_lines(old_row.top + start, end - start)
 
     def on_resize(self, event: events.Resize) -> None:
-        width = event.size.width
+        width = self.scrollable_content_region.width
         if width != self._width:
             self._width = width
             if self._initial_load:

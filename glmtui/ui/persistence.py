@@ -1,0 +1,156 @@
+"""Keeping the open conversation on disk: save before sending, checkpoint while streaming.
+
+The chat screen calls :meth:`SessionKeeper.save` at every point where losing the session would
+lose words: after the user sends (before the request goes out), every few seconds while a reply
+streams, and when it ends, fails or is stopped. A failed save (disk full, read-only folder) is
+reported once and retried at the next save; the session stays in memory either way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Literal
+
+from glmtui.domain import Session
+
+if TYPE_CHECKING:
+    from glmtui.store import SessionStore
+    from glmtui.store.records import FileStamp
+
+
+def snapshot(session: Session) -> Session:
+    """A copy that later edits of ``session`` cannot change (texts are immutable strings)."""
+    return replace(session, messages=[replace(message) for message in session.messages])
+
+
+class SessionKeeper:
+    """Saves one session through the store, in order, reporting failures without raising.
+
+    Args:
+        store: Gives the store where sessions live, or None (nothing is saved). Called when
+            first needed, so the store's imports stay out of startup.
+        on_error: Called with a one-line message when a save fails (not repeated while the
+            same problem persists).
+        on_saved: Called after a save succeeds (e.g. to clear an "unsaved" marker).
+        on_conflict: Called with the message when the file was changed by another program;
+            the conversation is then saved as a copy so both versions are kept.
+    """
+
+    def __init__(
+        self,
+        store: Callable[[], SessionStore | None],
+        *,
+        on_error: Callable[[str], None],
+        on_saved: Callable[[], None] = lambda: None,
+        on_conflict: Callable[[str], None] | None = None,
+    ) -> None:
+        self._store = store
+        self._on_error = on_error
+        self._on_saved = on_saved
+        self._on_conflict = on_conflict or on_error
+        self._write_lock = threading.Lock()
+        self._sequence = itertools.count(1)
+        self._written = 0
+        """Sequence number of the newest snapshot on disk: an older one is never written
+        after it (a checkpoint thread finishing late cannot undo the final save)."""
+        self._stamp: FileStamp | None = None
+        self._last_error = ""
+        self._conflict = ""
+        self.unsaved = False
+        """True while the latest changes are only in memory (the last save failed)."""
+
+    @property
+    def store(self) -> SessionStore | None:
+        """The store (opened on first use)."""
+        return self._store()
+
+    def adopt(self, session: Session) -> None:
+        """Track a session opened from disk: later saves refuse to overwrite outside changes."""
+        store = self.store
+        self._stamp = store.stamp(session.id) if store is not None else None
+
+    def save_now(self, session: Session) -> bool:
+        """Save synchronously (a few milliseconds): before a request, at the end of a reply."""
+        if self.store is None or session.read_only or not session.messages:
+            return True
+        return self._settle(session, *self._write(session, next(self._sequence)))
+
+    async def save_soon(self, session: Session) -> bool:
+        """Save a snapshot in a thread, so a checkpoint never stalls a frame."""
+        if self.store is None or session.read_only or not session.messages:
+            return True
+        outcome = await asyncio.to_thread(self._write, snapshot(session), next(self._sequence))
+        return self._settle(session, *outcome)
+
+    def _write(
+        self, session: Session, sequence: int
+    ) -> tuple[Literal["ok", "error", "conflict"], str]:
+        """Write (may run in a thread: no UI calls here). Returns the outcome and message."""
+        from glmtui.store import SessionConflict, StoreError
+
+        store = self.store
+        assert store is not None
+        with self._write_lock:
+            if sequence < self._written:
+                return "ok", ""  # a newer snapshot is already on disk
+            try:
+                store.save(session, expected=self._stamp)
+            except SessionConflict as conflict:
+                return "conflict", str(conflict)
+            except StoreError as error:
+                return "error", str(error)
+            self._written = sequence
+            self._stamp = store.stamp(session.id)
+        return "ok", ""
+
+    def _settle(
+        self, session: Session, outcome: Literal["ok", "error", "conflict"], message: str
+    ) -> bool:
+        """Report an outcome (on the UI's thread)."""
+        if outcome == "conflict":
+            self._conflict = message
+            return self._fork_after_conflict(session)
+        if outcome == "error":
+            self._failed(message)
+            return False
+        self._succeeded()
+        return True
+
+    def _failed(self, message: str) -> None:
+        self.unsaved = True
+        if message != self._last_error:
+            self._last_error = message
+            self._on_error(f"{message} The conversation is kept in memory; saving retries.")
+
+    def _succeeded(self) -> None:
+        self._last_error = ""
+        if self.unsaved:
+            self.unsaved = False
+            self._on_saved()
+
+    def _fork_after_conflict(self, session: Session) -> bool:
+        """Another program changed the file: keep its version and save ours as a copy."""
+        from glmtui.domain import new_id
+        from glmtui.store import StoreError
+
+        store = self.store
+        assert store is not None
+        original_id = session.id
+        session.id = new_id()
+        session.title = f"{session.title or 'Untitled'} (copy)"
+        try:
+            store.save(session)
+        except StoreError as error:
+            self._failed(str(error))
+            return False
+        self._stamp = store.stamp(session.id)
+        self._succeeded()
+        self._on_conflict(
+            f"{self._conflict} Your conversation continues as '{session.title}'; "
+            f"the other version (id {original_id[:8]}) is kept."
+        )
+        return True
