@@ -15,13 +15,13 @@ import asyncio
 import contextlib
 import io
 import json
-import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from glmtui import __version__
+from glmtui.safe_text import printable
 
 EXIT_OK = 0
 EXIT_API_ERROR = 1
@@ -84,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--session", metavar="ID", help="resume a saved session (an id or a unique prefix)"
     )
     tui.add_argument("--sessions", action="store_true", help="start in the session browser")
+    tui.add_argument(
+        "--model-info", metavar="ID", help="start on a model's details (its id, e.g. zai-org-glm-5)"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     ask = commands.add_parser(
@@ -103,8 +106,24 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--temperature", type=float, metavar="T", help="sampling temperature, 0–2")
     ask.add_argument("--top-p", type=float, metavar="P", help="nucleus sampling, 0–1")
     ask.add_argument("--max-tokens", type=int, metavar="N", help="most tokens to generate")
+    ask.add_argument("--frequency-penalty", type=float, metavar="F", help="frequency penalty, −2–2")
+    ask.add_argument("--presence-penalty", type=float, metavar="F", help="presence penalty, −2–2")
+    ask.add_argument("--seed", type=int, metavar="N", help="sampling seed")
+    ask.add_argument(
+        "--stop",
+        action="append",
+        metavar="TEXT",
+        help="stop sequence (repeat for up to 4)",
+    )
     ask.add_argument(
         "--no-stream", action="store_true", help="wait for the whole answer, then print it"
+    )
+    ask.add_argument(
+        "--print-request",
+        choices=("curl", "python", "json"),
+        metavar="FORMAT",
+        help="print the request as curl, python or json instead of sending it "
+        "(the key is written as its environment variable)",
     )
     ask.add_argument(
         "--show-reasoning", action="store_true", help="print the model's reasoning to stderr"
@@ -122,13 +141,31 @@ def build_parser() -> argparse.ArgumentParser:
     _global_options(ask, suppress=True)
 
     models = commands.add_parser(
-        "models", help="list the provider's models, or show one", description="Model catalogue."
+        "models",
+        help="list the provider's models, or show one",
+        description=(
+            "The provider's model catalogue: id, name, context length and prices per 1M "
+            "tokens. The provider is always asked; when it cannot be reached, or there is no "
+            "key or the key is rejected, the copy cached on the last success is shown (or the "
+            "built-in GLM-5 card) and stderr says so."
+        ),
     )
     models.add_argument("--json", action="store_true", help="print the raw model objects")
-    models.add_argument("--search", metavar="TEXT", help="only models matching TEXT")
+    models.add_argument(
+        "--search",
+        metavar="TEXT",
+        help="only models whose id, name, developer or summary contain every word of TEXT",
+    )
     _global_options(models, suppress=True)
     models_sub = models.add_subparsers(dest="models_command", metavar="ACTION")
-    show = models_sub.add_parser("show", help="show one model's card")
+    show = models_sub.add_parser(
+        "show",
+        help="show one model's card",
+        description=(
+            "One model's card: limits, prices per 1M tokens, size and precision, request "
+            "parameters and description. Exits 1 when the model does not exist."
+        ),
+    )
     show.add_argument("model_id", metavar="ID")
     show.add_argument("--json", action="store_true", help="print the raw model object")
     _global_options(show, suppress=True)
@@ -221,7 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"glmtui: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("\nglmtui: interrupted.", file=sys.stderr)
+        print(("\n" if sys.stderr.isatty() else "") + "glmtui: interrupted.", file=sys.stderr)
         return EXIT_INTERRUPTED
 
 
@@ -269,7 +306,13 @@ def _tui(args: argparse.Namespace) -> int:
             raise UsageError(f"cannot resume session: {exc}") from None
     from glmtui.ui.app import GlmApp
 
-    app = GlmApp(settings, session=session, store=store, open_browser=bool(args.sessions))
+    app = GlmApp(
+        settings,
+        session=session,
+        store=store,
+        open_browser=bool(args.sessions),
+        model_info=args.model_info,
+    )
     app.run()
     return app.return_code or 0
 
@@ -307,29 +350,45 @@ def _read_prompt(args: argparse.Namespace, stdin: TextIO) -> str:
     return prompt
 
 
-def _ask_parameters(args: argparse.Namespace) -> Any:
-    from glmtui.config import PARAMETER_SETTINGS, ConfigError, check_value
+def _ask_parameters(args: argparse.Namespace, settings: Any) -> Any:
+    """The config's default parameters with the command line's on top, validated by the
+    same rules as the sidebar (the model's request schema when known, else OpenAI's)."""
+    from dataclasses import replace
+
+    from glmtui.api.models import builtin_card
+    from glmtui.params import ParameterError, parse_stop, ranges_for, validate
 
     values: dict[str, Any] = {}
-    for key in ("temperature", "top_p", "max_tokens"):
+    for key in (
+        "temperature",
+        "top_p",
+        "max_tokens",
+        "frequency_penalty",
+        "presence_penalty",
+        "seed",
+    ):
         value = getattr(args, key)
-        if value is None:
-            continue
-        setting = next(s for s in PARAMETER_SETTINGS if s.key == key)
-        try:
-            values[key] = check_value(setting, value, "--" + key.replace("_", "-"))
-        except ConfigError as exc:
-            raise UsageError(str(exc)) from None
-    return values
+        if value is not None:
+            values[key] = value
+    try:
+        if args.stop:
+            values["stop"] = parse_stop("\n".join(args.stop))
+    except ParameterError as exc:
+        raise UsageError(f"--stop: {exc.reason}") from None
+    if args.no_stream:
+        values["stream"] = False
+    parameters = replace(settings.parameters, **values)
+    problems = validate(parameters, ranges_for(builtin_card(settings.model)))
+    if problems:
+        first = problems[0]
+        raise UsageError(f"--{first.name.replace('_', '-')}: {first.reason}; nothing was sent.")
+    return parameters
 
 
 def _ask(args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
     settings = _settings(args)
-    overrides = _ask_parameters(args)
+    parameters = _ask_parameters(args, settings)
     prompt = _read_prompt(args, sys.stdin)
-    _require_key(settings)
 
     from glmtui.api.request import build_request
     from glmtui.domain import Message, Session
@@ -338,13 +397,27 @@ def _ask(args: argparse.Namespace) -> int:
         model=settings.model,
         provider=settings.provider.name,
         system_prompt=args.system if args.system is not None else settings.system_prompt,
-        parameters=replace(settings.parameters, **overrides),
+        parameters=parameters,
         messages=[Message("user", prompt)],
     )
-    request = build_request(
-        session, stream=not args.no_stream, thinking_style=settings.thinking_style
-    )
+    request = build_request(session, thinking_style=settings.thinking_style)
+    if args.print_request:
+        from glmtui.request_export import render
+
+        base_url = "http://demo.glmtui.invalid/v1" if settings.demo else settings.base_url
+        sys.stdout.write(render(request, args.print_request, base_url, _key_variable(settings)))
+        return EXIT_OK
+    _require_key(settings)
     return asyncio.run(_ask_run(settings, request, args, session))
+
+
+def _key_variable(settings: Any) -> str | None:
+    """The environment variable a printed request reads the key from (None: no key needed)."""
+    if settings.demo:
+        return None
+    variable = settings.provider.api_key_env or "OXEN_API_KEY"
+    needed = settings.provider.key_required(settings.base_url) or bool(settings.api_key)
+    return str(variable) if needed else None
 
 
 async def _ask_run(
@@ -362,6 +435,11 @@ async def _ask_run(
     from glmtui.connect import make_client
 
     out, err = sys.stdout, sys.stderr
+    # On a terminal, escape sequences in the model's text are shown, not obeyed (a reply
+    # must not retitle the window, rewrite the clipboard or clear the screen); into a pipe
+    # or a file the text goes exactly as the model wrote it.
+    shown_out = printable if out.isatty() else _verbatim
+    shown_err = printable if err.isatty() else _verbatim
     save = bool(getattr(args, "save", False))
     result = Completion(model=request.model)
     content: list[str] = []
@@ -375,9 +453,9 @@ async def _ask_run(
                 content.append(result.content)
                 reasoning.append(result.reasoning)
                 if args.show_reasoning and result.reasoning and not args.json:
-                    err.write(result.reasoning + "\n\n")
+                    err.write(shown_err(result.reasoning) + "\n\n")
                 if not args.json:
-                    out.write(result.content)
+                    out.write(shown_out(result.content))
             else:
                 async for event in client.stream_chat(request):
                     if isinstance(event, ContentDelta):
@@ -387,12 +465,12 @@ async def _ask_run(
                                 err.write("\n\n")
                                 err.flush()
                                 printed_reasoning = False
-                            out.write(event.text)
+                            out.write(shown_out(event.text))
                             out.flush()
                     elif isinstance(event, ReasoningDelta):
                         reasoning.append(event.text)
                         if args.show_reasoning and not args.json:
-                            err.write(event.text)
+                            err.write(shown_err(event.text))
                             err.flush()
                             printed_reasoning = True
                     elif isinstance(event, UsageReport):
@@ -433,7 +511,7 @@ async def _ask_run(
         }
         if error is not None:
             payload["error"] = {"kind": error.kind, "message": error.describe()}
-            payload["status"] = "interrupted" if error.has_partial else "error"
+            payload["status"] = "error"
         if saved is not None:
             payload["session"] = {"id": session.id, "path": str(saved)}
         out.write(json.dumps(payload, ensure_ascii=False) + "\n")
@@ -476,8 +554,10 @@ def _save_exchange(
 
     text = "".join(content)
     status: MessageStatus = "complete"
-    if error is not None or interrupted:
-        status = "interrupted" if text or interrupted else "error"
+    if interrupted:
+        status = "interrupted"  # stopped by the user (Ctrl-C), as the TUI's Esc
+    elif error is not None:
+        status = "error"  # the partial text, if any, is kept with the error
     session.messages.append(
         Message(
             "assistant",
@@ -500,48 +580,39 @@ def _save_exchange(
 
 
 def _models(args: argparse.Namespace) -> int:
+    # No key check here: without a key the catalogue answers from its cache or the built-in
+    # card (and says so), which is what someone offline or not yet signed up wants to see.
     settings = _settings(args)
-    _require_key(settings)
     return asyncio.run(_models_run(settings, args))
 
 
 async def _models_run(settings: Any, args: argparse.Namespace) -> int:
-    from glmtui.api.errors import ApiError
-    from glmtui.connect import make_client
-    from glmtui.formatting import model_summary_rows, per_million, tokens
+    from glmtui.formatting import per_million, tokens, visible
+    from glmtui.model_catalog import ModelCatalog, filter_cards
 
-    async with make_client(settings) as client:
-        try:
-            if args.models_command == "show":
-                card = await client.get_model(args.model_id)
-                if args.json:
-                    print(json.dumps(card.raw, indent=2, ensure_ascii=False))
-                    return EXIT_OK
-                rows = model_summary_rows(card)
-                width = max(len(label) for label, _ in rows)
-                for label, value in rows:
-                    print(f"{label:<{width}}  {value}")
-                if card.summary:
-                    print(f"\n{card.summary}")
-                return EXIT_OK
-            cards = await client.list_models()
-        except ApiError as exc:
-            print(f"glmtui: error: {exc.describe()}", file=sys.stderr)
+    catalog = ModelCatalog.from_settings(settings)
+    if args.models_command == "show":
+        result = await catalog.card(args.model_id, refresh=True)
+        if result.card is None:
+            reason = result.error.describe() if result.error else "no card."
+            print(f"glmtui: error: {visible(reason)}", file=sys.stderr)
             return EXIT_API_ERROR
-    if args.search:
-        needle = args.search.lower()
-        cards = [
-            c
-            for c in cards
-            if needle in " ".join((c.id, c.display_name, c.developer, c.summary)).lower()
-        ]
+        _models_note(catalog, result)
+        if args.json:
+            print(json.dumps(result.card.raw, indent=2, ensure_ascii=False))
+        else:
+            print(visible(_model_card_text(result.card)), end="")
+        return EXIT_OK
+    listing = await catalog.catalogue(refresh=True)
+    _models_note(catalog, listing)
+    cards = filter_cards(listing.cards, args.search or "")
     if args.json:
         print(json.dumps([c.raw for c in cards], indent=2, ensure_ascii=False))
         return EXIT_OK
     if not cards:
         print("No models found.", file=sys.stderr)
         return EXIT_OK
-    header = ("ID", "NAME", "CONTEXT", "INPUT", "OUTPUT")
+    header = ("ID", "NAME", "CONTEXT", "PRICE IN", "PRICE OUT")
     table = [
         (
             c.id,
@@ -554,19 +625,60 @@ async def _models_run(settings: Any, args: argparse.Namespace) -> int:
     ]
     widths = [max(len(r[i]) for r in (header, *table)) for i in range(len(header))]
     for row in (header, *table):
-        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+        print(visible("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip()))
     return EXIT_OK
+
+
+def _models_note(catalog: Any, result: Any) -> None:
+    """Say on stderr when the data is not live: how old the copy is and why (offline, no key,
+    key rejected …), with what to do about it."""
+    from glmtui.formatting import visible
+
+    if result.source == "live":
+        return
+    note = catalog.describe(result)
+    if result.error is not None and result.error.hint:
+        note += f" {result.error.hint}"
+    print(f"glmtui: note: {visible(note)}", file=sys.stderr)
+
+
+def _model_card_text(card: Any) -> str:
+    """``glmtui models show``: the facts, the summary, the request parameters, the description."""
+    from glmtui.api.models import schema_rows
+    from glmtui.formatting import model_fact_rows
+
+    rows = [("Name", card.name), ("Id", card.id), *model_fact_rows(card)]
+    width = max(len(label) for label, _ in rows)
+    lines = [f"{label:<{width}}  {value}" for label, value in rows]
+    if card.summary:
+        lines += ["", card.summary]
+    parameters = schema_rows(card.request_schema)
+    lines.append("")
+    if parameters:
+        lines.append("Request parameters:")
+        header = ("NAME", "TYPE", "RANGE", "DEFAULT", "DESCRIPTION")
+        table = [
+            (p.name + ("*" if p.required else ""), p.type, p.range, p.default, p.description)
+            for p in parameters
+        ]
+        widths = [max(len(r[i]) for r in (header, *table)) for i in range(4)]
+        for row in (header, *table):
+            cells = [cell.ljust(widths[i]) for i, cell in enumerate(row[:4])]
+            lines.append("  " + "  ".join([*cells, row[4]]).rstrip())
+        if any(p.required for p in parameters):
+            lines.append("  (* required)")
+    else:
+        lines.append("Request parameters: none published (the chat-completions parameters apply).")
+    if card.description.strip():
+        lines += ["", "Description:", "", card.description.strip()]
+    return "\n".join(lines) + "\n"
 
 
 # --- glmtui sessions -----------------------------------------------------------------------
 
-_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
-
-def _printable(text: str) -> str:
-    """Text safe to print to a terminal: control characters (escape sequences from a model or
-    a file) are shown as ``\\xNN`` instead of being obeyed."""
-    return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}", text.replace("\r\n", "\n"))
+def _verbatim(text: str) -> str:
+    return text
 
 
 def _sessions(args: argparse.Namespace) -> int:
@@ -583,7 +695,7 @@ def _sessions(args: argparse.Namespace) -> int:
             if action == "search":
                 return _sessions_search(store, args)
             if action == "show":
-                print(_printable(store.export(store.load(args.ref), "md")), end="")
+                print(printable(store.export(store.load(args.ref), "md")), end="")
                 return EXIT_OK
             return _sessions_export(store, args)
         except StoreError as exc:
@@ -658,7 +770,7 @@ def _sessions_list(store: Any, args: argparse.Namespace) -> int:
             cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
             for i, cell in enumerate(row[:-1])
         ]
-        print(_printable("  ".join([*cells, row[-1]])))
+        print(printable("  ".join([*cells, row[-1]])))
     return EXIT_OK
 
 
@@ -680,13 +792,13 @@ def _sessions_search(store: Any, args: argparse.Namespace) -> int:
         print(json.dumps(payload, indent=2, ensure_ascii=False))
         return EXIT_OK
     if not hits:
-        print(f"No sessions match '{_printable(text)}'.", file=sys.stderr)
+        print(f"No sessions match '{printable(text)}'.", file=sys.stderr)
         return EXIT_OK
     for hit in hits:
         s = hit.summary
-        print(_printable(f"{s.id[:8]}  {_local_time(s.updated_at)}  {s.title or 'Untitled'}"))
+        print(printable(f"{s.id[:8]}  {_local_time(s.updated_at)}  {s.title or 'Untitled'}"))
         if hit.field == "message":
-            print(_printable(f"    {hit.snippet}"))
+            print(printable(f"    {hit.snippet}"))
     return EXIT_OK
 
 

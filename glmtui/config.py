@@ -11,6 +11,7 @@ profile is the default; its URL and model are the top-level ``base_url`` and ``m
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -25,12 +26,29 @@ from glmtui.domain import Parameters
 
 DEFAULT_BASE_URL = "https://hub.oxen.ai/api/ai"
 DEFAULT_MODEL = "zai-org-glm-5"
+DEFAULT_THEME = "glmtui"
+"""The bundled theme designed for glmtui (``themes/glmtui.toml``), also the fallback."""
 HOSTED_KEY_HOSTS = ("hub.oxen.ai", "api.z.ai", "open.bigmodel.cn")
 """Hosts that always need a key; for anything else (a local vLLM) a key is optional."""
 
 
 class ConfigError(Exception):
     """A setting is invalid. The message names the source, the key and what is allowed."""
+
+
+def _shown(name: str) -> str:
+    """A key or table name from the file as a message shows it.
+
+    A name holding control or other unprintable characters (a TOML key may hold anything) is
+    shown escaped, as a Python literal, so an error message never carries a terminal escape
+    sequence to the screen.
+    """
+    return name if name.isprintable() else repr(name)
+
+
+def _quoted(name: str) -> str:
+    """A key or table name from the file, quoted for a message: ``'model'``."""
+    return f"'{name}'" if name.isprintable() else repr(name)
 
 
 # --- declarations --------------------------------------------------------------------------
@@ -98,7 +116,14 @@ SETTINGS: tuple[Setting, ...] = (
         "File format for new sessions; both formats are always readable.",
         choices=("toml", "json"),
     ),
-    Setting("theme", "str", "textual-dark", "Theme name.", env="GLMTUI_THEME"),
+    Setting(
+        "theme",
+        "str",
+        DEFAULT_THEME,
+        "Theme name: a bundled theme, one of yours (<config dir>/themes/*.toml) or a Textual "
+        "theme. Ctrl+P → Theme picks one with a preview and saves it here.",
+        env="GLMTUI_THEME",
+    ),
     Setting(
         "show_reasoning", "bool", True, "Show GLM's reasoning above each answer (collapsible)."
     ),
@@ -137,6 +162,7 @@ PARAMETER_SETTINGS: tuple[Setting, ...] = (
     Setting("presence_penalty", "float", None, "Presence penalty.", minimum=-2, maximum=2),
     Setting("seed", "int", None, "Sampling seed."),
     Setting("reasoning", "bool", None, "Thinking on/off (for profiles with a thinking switch)."),
+    Setting("stream", "bool", None, "Stream replies as they are written (default true)."),
 )
 """Keys of the ``[parameters]`` table (plus ``stop``, a list of strings). Unset = not sent."""
 
@@ -215,7 +241,7 @@ class Settings:
     api_key_source: str = ""
     """Where the key came from, in words (``OXEN_API_KEY``, ``config file`` …); "" if none."""
     session_format: str = "toml"
-    theme: str = "textual-dark"
+    theme: str = DEFAULT_THEME
     show_reasoning: bool = True
     system_prompt: str = ""
     timeout: float = 120.0
@@ -257,7 +283,9 @@ def check_value(setting: Setting, value: Any, where: str) -> Any:
     """Validate and normalise one value, or raise :class:`ConfigError` naming ``where``."""
 
     def fail() -> ConfigError:
-        return ConfigError(f"{where}: '{setting.key}' must be {setting.allowed()} (got {value!r}).")
+        return ConfigError(
+            f"{where}: '{setting.key}' must be {setting.allowed()} (got {_got(setting, value)})."
+        )
 
     kind = setting.kind
     if kind == "bool":
@@ -267,6 +295,8 @@ def check_value(setting: Setting, value: Any, where: str) -> Any:
     if kind in ("int", "float"):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise fail()
+        if isinstance(value, float) and not math.isfinite(value):
+            raise fail()  # TOML has nan and inf; no setting means anything by them
         if kind == "int" and not isinstance(value, int):
             if float(value).is_integer():
                 value = int(value)
@@ -291,6 +321,18 @@ def check_value(setting: Setting, value: Any, where: str) -> Any:
     return value
 
 
+_GOT_LIMIT = 60
+"""Longest rendering of a wrong value in a message (a whole pasted document helps no one)."""
+
+
+def _got(setting: Setting, value: Any) -> str:
+    """A wrong value as an error message shows it: escaped, shortened, and never a key."""
+    if setting.key == "api_key":
+        return f"a {type(value).__name__} value, not shown"
+    text = repr(value)
+    return text if len(text) <= _GOT_LIMIT else text[: _GOT_LIMIT - 1] + "…"
+
+
 def _check_table(
     table: Mapping[str, Any], settings: tuple[Setting, ...], where: str, extra: tuple[str, ...] = ()
 ) -> dict[str, Any]:
@@ -302,7 +344,7 @@ def _check_table(
         setting = known.get(key)
         if setting is None:
             allowed = ", ".join(sorted([*known, *extra]))
-            raise ConfigError(f"{where}: unknown setting '{key}'. Allowed: {allowed}.")
+            raise ConfigError(f"{where}: unknown setting {_quoted(key)}. Allowed: {allowed}.")
         out[key] = check_value(setting, value, where)
     return out
 
@@ -330,14 +372,15 @@ def _parse_providers(table: Any, where: str) -> dict[str, ProviderProfile]:
         raise ConfigError(f"{where}: 'providers' must hold tables, e.g. [providers.vllm].")
     profiles = dict(BUILTIN_PROVIDERS)
     for name, body in table.items():
+        shown = _shown(name)
         if not isinstance(body, Mapping):
-            raise ConfigError(f"{where}: [providers.{name}] must be a table.")
-        values = _check_table(body, PROVIDER_SETTINGS, f"{where} [providers.{name}]")
+            raise ConfigError(f"{where}: [providers.{shown}] must be a table.")
+        values = _check_table(body, PROVIDER_SETTINGS, f"{where} [providers.{shown}]")
         base = profiles.get(name)
         if base is None:
             if "base_url" not in values:
                 raise ConfigError(
-                    f"{where} [providers.{name}]: 'base_url' is required for a new provider."
+                    f"{where} [providers.{shown}]: 'base_url' is required for a new provider."
                 )
             base = ProviderProfile(
                 name, values["base_url"], DEFAULT_MODEL, api_key_env="", thinking="none"
@@ -349,11 +392,14 @@ def _parse_providers(table: Any, where: str) -> dict[str, ProviderProfile]:
 def read_config_file(path: Path) -> dict[str, Any]:
     """The raw TOML of the config file, or {} if there is none.
 
+    A UTF-8 byte order mark (some Windows editors write one) is ignored.
+
     Raises:
-        ConfigError: the file cannot be read or is not valid TOML.
+        ConfigError: the file cannot be read or is not valid TOML (nesting too deep for the
+            parser included).
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         return {}
     except OSError as exc:
@@ -364,6 +410,8 @@ def read_config_file(path: Path) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc}).") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML (nested too deeply).") from None
 
 
 # --- resolution ----------------------------------------------------------------------------
@@ -417,8 +465,9 @@ def load_settings(
     name = values["provider"]
     if name not in providers:
         raise ConfigError(
-            f"provider '{name}' is not defined. Known: {', '.join(sorted(providers))}; "
-            f"add a [providers.{name}] table to {where}."
+            f"provider {_quoted(name)} is not defined. "
+            f"Known: {', '.join(_shown(n) for n in sorted(providers))}; "
+            f"add a [providers.{_shown(name)}] table to {where}."
         )
     profile = providers[name]
 
@@ -528,8 +577,13 @@ def save_api_key(path: Path, provider: str, key: str) -> None:
     if provider == "oxen":
         update_config_file(path, {"api_key": key})
         return
-    providers = dict(read_config_file(path).get("providers") or {})
-    table = dict(providers.get(provider) or {})
+    providers = read_config_file(path).get("providers") or {}
+    if not isinstance(providers, Mapping):
+        raise ConfigError(f"{path}: 'providers' must hold tables, e.g. [providers.vllm].")
+    table = providers.get(provider) or {}
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"{path}: [providers.{_shown(provider)}] must be a table.")
+    providers, table = dict(providers), dict(table)
     table["api_key"] = key
     providers[provider] = table
     update_config_file(path, {"providers": providers})

@@ -134,22 +134,29 @@ class Parameters:
     """Seed for providers that support reproducible sampling."""
     reasoning: bool | None = None
     """Thinking on/off; sent only in the form the provider profile names."""
+    stream: bool | None = None
+    """Stream the reply (None: yes). Off waits for the whole reply, for servers that cannot."""
 
     def to_wire(self) -> dict[str, Any]:
-        """The set sampling fields as chat-completions body keys (``reasoning`` excluded)."""
+        """The set sampling fields as chat-completions body keys.
+
+        ``reasoning`` and ``stream`` are not sampling fields: the request builder turns them
+        into the provider's thinking switch and the ``stream`` flag.
+        """
         out: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if value is None or f.name == "reasoning":
+            if value is None or f.name in ("reasoning", "stream"):
                 continue
             out[f.name] = list(value) if isinstance(value, tuple) else value
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        """Every set field (``reasoning`` included), for session files and config."""
+        """Every set field (``reasoning`` and ``stream`` included), for files and config."""
         out = self.to_wire()
-        if self.reasoning is not None:
-            out["reasoning"] = self.reasoning
+        for name in ("reasoning", "stream"):
+            if getattr(self, name) is not None:
+                out[name] = getattr(self, name)
         return out
 
     def merged(self, other: Parameters) -> Parameters:

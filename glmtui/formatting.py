@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from glmtui.domain import ModelCard
@@ -74,3 +75,113 @@ def model_summary_rows(card: ModelCard) -> list[tuple[str, str]]:
         if key.lower() not in shown:
             rows.append((key, value))
     return rows
+
+
+def parameter_count(count: int | None, text: str = "") -> str:
+    """``744_000_000_000`` → ``"744 billion"``; unparsed provider text as given; else "unknown"."""
+    if count is None:
+        return text or "unknown"
+    for size, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
+        if count >= size:
+            value = count / size
+            number = f"{value:.0f}" if value >= 100 or value.is_integer() else f"{value:.3g}"
+            return f"{number} {word}"
+    return f"{count:,}"
+
+
+def yes_no(value: bool | None) -> str:
+    """True → "yes", False → "no", None → "not stated"."""
+    return "not stated" if value is None else "yes" if value else "no"
+
+
+def model_fact_rows(card: ModelCard) -> list[tuple[str, str]]:
+    """What the info screen and ``glmtui models show`` list about a model, in display order:
+    who made it, what it takes and gives, its limits and prices (USD per 1M tokens), its size
+    and format, then any other rows of the description's table.
+
+    The name and id are left to the caller's title line. For a model that does not chat (an
+    image model), token limits and token prices are listed only when known, and other prices
+    (``cost_per_image`` …) are shown as the provider names them.
+    """
+    from glmtui.api.models import is_chat_model, is_spec_fact, model_specs
+
+    specs = model_specs(card)
+    chat = is_chat_model(card)
+    rows: list[tuple[str, str]] = []
+    if card.developer or card.owned_by:
+        rows.append(("Developer", card.developer or card.owned_by))
+    if card.released_at:
+        rows.append(("Released", card.released_at[:10]))
+    rows.append(("Input", ", ".join(card.input_modalities) or "not stated"))
+    rows.append(("Output", ", ".join(card.output_modalities) or "not stated"))
+    if chat or card.context_length:
+        context = f"{tokens(card.context_length)} tokens" if card.context_length else "unknown"
+        rows.append(("Context length", context))
+    if chat or card.max_output_tokens:
+        limit = card.max_output_tokens
+        rows.append(("Max output", f"{tokens(limit)} tokens" if limit else "not stated"))
+    if chat or card.pricing.input_per_token is not None:
+        rows.append(("Input price", _price_text(card.pricing.input_per_token, card.builtin)))
+    if chat or card.pricing.output_per_token is not None:
+        rows.append(("Output price", _price_text(card.pricing.output_per_token, card.builtin)))
+    rows.extend(_other_prices(card))
+    if specs.parameters is not None or specs.parameters_text:
+        rows.append(("Parameters", parameter_count(specs.parameters, specs.parameters_text)))
+    if specs.mixture_of_experts is not None:
+        rows.append(("Mixture of Experts", yes_no(specs.mixture_of_experts)))
+    if specs.active_parameters is not None or specs.active_parameters_text:
+        active = parameter_count(specs.active_parameters, specs.active_parameters_text)
+        rows.append(("Active parameters", active))
+    if specs.precision:
+        rows.append(("Precision", specs.precision))
+    if specs.multilingual is not None:
+        rows.append(("Multilingual", yes_no(specs.multilingual)))
+    rows.extend((key, value) for key, value in card.facts if not is_spec_fact(key))
+    return rows
+
+
+def _other_prices(card: ModelCard) -> list[tuple[str, str]]:
+    """Prices that are not per token (``cost_per_image: 0.025`` → ``$0.025 per image``)."""
+    pricing = card.raw.get("pricing")
+    if not isinstance(pricing, dict):
+        return []
+    rows = []
+    for key, value in pricing.items():
+        if key in ("input_cost_per_token", "output_cost_per_token") or "cost" not in key:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        unit = key.replace("cost_per_", "per ").replace("_cost", "").replace("_", " ").strip()
+        rows.append(("Price", f"${value:g} {unit}"))
+    return rows
+
+
+def _price_text(per_token: float | None, builtin: bool = False) -> str:
+    """``$1.00 / 1M tokens``; with no price, "not published" (the provider gives none) or,
+    for the built-in card, which ships without prices, "unknown (built-in card)"."""
+    if per_token is None:
+        return "unknown (built-in card)" if builtin else "not published"
+    return f"{per_million(per_token)} tokens"
+
+
+def count(number: int, noun: str, *, approx: str = "") -> str:
+    """``1 token``, ``1,204 tokens``: a count with its noun in the right number."""
+    return f"{approx}{number:,} {noun}{'' if number == 1 else 's'}"
+
+
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+"""Characters a terminal obeys instead of showing: C0/C1 controls (escape sequences, carriage
+return) and the bidirectional overrides that reorder what is shown. Newline and tab are kept."""
+
+
+def visible(text: str, *, for_json: bool = False) -> str:
+    """Text from a server made safe to show: each control or bidi override becomes a visible
+    escape (``\\x1b``, ``\\u202e``), so nothing a provider sends can move the cursor, clear
+    the screen or disguise itself. ``for_json`` uses ``\\u001b`` forms, which keep JSON valid.
+    """
+
+    def escape(match: re.Match[str]) -> str:
+        code = ord(match.group())
+        return f"\\u{code:04x}" if for_json or code > 0xFF else f"\\x{code:02x}"
+
+    return _UNSAFE.sub(escape, text)

@@ -92,6 +92,127 @@ def split_blocks(text: str) -> list[str]:
 
 _FENCE_OPEN = re.compile(r"^( {0,3})(`{3,}|~{3,})([^`]*)$")
 
+FORMAT_LINE_LIMIT = 400
+"""Blocks longer than this many lines (except fenced code) are shown as plain text.
+
+Formatting costs grow with a block's size (a 10,000-row table takes seconds to parse and lay
+out) and a block that long is not read as a formatted whole anyway. Fenced code is exempt: its
+cost per line is small and constant."""
+
+FORMAT_CHAR_LIMIT = 32_000
+"""Likewise for blocks of more characters than this (a megabyte on one line)."""
+
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+
+
+class RawBlock(str):
+    """A piece of a block too large to format (see :data:`FORMAT_LINE_LIMIT`): plain text."""
+
+    continued: bool
+    """True for the pieces after the first of one huge block."""
+
+    def __new__(cls, text: str, *, continued: bool = False) -> RawBlock:
+        block = super().__new__(cls, text)
+        block.continued = continued
+        return block
+
+
+def _cut_lines(
+    text: str, start: int, limit: int, char_limit: int = FORMAT_CHAR_LIMIT
+) -> tuple[int, bool]:
+    """Where the first ``limit`` lines of ``text[start:]`` end (at most ``char_limit``
+    characters on: cut at a line end when there is one, else mid-line), and whether more
+    text follows."""
+    stop = min(len(text), start + char_limit)
+    end = start - 1
+    for _ in range(limit):
+        end = text.find("\n", end + 1, stop)
+        if end < 0:
+            if len(text) - start <= char_limit:
+                return len(text), False
+            return (text.rfind("\n", start, stop) + 1 or stop), True
+    return end + 1, end + 1 < len(text)
+
+
+def _fence_length(text: str, start: int = 0) -> int | None:
+    """When ``text[start:]`` begins (after blank lines) with a code fence: the index just past
+    that fenced block's closing line (``len(text)`` if unclosed); else None."""
+    position = start
+    while position < len(text):
+        end = text.find("\n", position)
+        line_end = len(text) if end < 0 else end + 1
+        line = text[position:line_end]
+        position = line_end
+        if not line.strip():
+            continue
+        match = _FENCE_OPEN.match(line.rstrip("\r\n"))
+        if match is None or (match.group(2)[0] == "`" and "`" in match.group(3)):
+            return None
+        marker = match.group(2)
+        while position < len(text):
+            end = text.find("\n", position)
+            line_end = len(text) if end < 0 else end + 1
+            after = text[position:line_end].rstrip("\r\n")
+            position = line_end
+            stripped = after.strip()
+            if (
+                len(after) - len(after.lstrip(" ")) <= 3
+                and stripped.startswith(marker)
+                and set(stripped) == {marker[0]}
+            ):
+                return position
+        return len(text)
+    return None
+
+
+def split_blocks_bounded(
+    text: str, *, continuing: bool = False, limit: int = FORMAT_LINE_LIMIT
+) -> list[str]:
+    """:func:`split_blocks`, parsing at most ``limit`` lines at a time.
+
+    A block longer than ``limit`` lines (other than fenced code) comes out as :class:`RawBlock`
+    pieces, so neither splitting nor rendering ever works on more than ``limit`` lines of
+    one block. The pieces concatenate back to ``text``.
+
+    Args:
+        continuing: ``text`` starts inside a huge block already cut: its first block is raw.
+    """
+    pieces: list[str] = []
+    at = 0  # where the text not yet cut into pieces starts (no copies of the rest: O(n))
+    while at < len(text):
+        cut, more = _cut_lines(text, at, limit)
+        if continuing and more and text.find("\n", at, cut) < 0:
+            # The middle of one huge line: it can only continue the block being cut.
+            pieces.append(RawBlock(text[at:cut], continued=True))
+            at = cut
+            continue
+        found = split_blocks(text[at:cut] if more else text[at:])
+        if continuing and found:
+            continuing = False
+            if len(found) == 1 and more:
+                pieces.append(RawBlock(text[at:cut], continued=True))
+                at = cut
+                continuing = True
+                continue
+            found[0] = RawBlock(found[0], continued=True)
+        if not more:
+            pieces.extend(found)
+            break
+        if len(found) >= 2:
+            done = found[:-1]
+            pieces.extend(done)
+            at += sum(len(piece) for piece in done)
+            continue
+        fence = _fence_length(text, at)
+        if fence is not None:
+            pieces.append(text[at:fence])
+            at = fence
+            continue
+        pieces.append(RawBlock(text[at:cut]))
+        at = cut
+        continuing = True
+    return pieces
+
 
 class BlockSplitter:
     """Incrementally split streamed Markdown into final blocks and one open block.
@@ -104,10 +225,16 @@ class BlockSplitter:
     def __init__(self) -> None:
         self.frozen: list[str] = []
         """Final block sources, in order."""
+        self.open_start = 0
+        """Where the open block starts in the whole text (the frozen blocks' length)."""
         self._tail: list[str] = []
         self._tail_text = ""
         self._fence: tuple[str, int] | None = None
         """``(fence chars, scanned length)`` while the open block is an unclosed fence."""
+        self._continuing = False
+        """The open block continues a huge block already frozen in raw pieces."""
+        self._checked = (0, 0)
+        """``(characters, lines)`` of the open block when it was last split."""
 
     @property
     def open_text(self) -> str:
@@ -116,6 +243,11 @@ class BlockSplitter:
             self._tail_text += "".join(self._tail)
             self._tail.clear()
         return self._tail_text
+
+    @property
+    def open_raw(self) -> bool:
+        """True when the open block is the rest of a block too large to format."""
+        return self._continuing
 
     @property
     def open_fence(self) -> str | None:
@@ -137,24 +269,52 @@ class BlockSplitter:
         # Only complete lines decide where blocks start: "#" alone is a heading, but "#1"
         # continues a paragraph, so a block start on the unfinished last line is not trusted.
         complete = tail[: tail.rfind("\n") + 1]
-        pieces = split_blocks(complete) if complete else []
+        if not complete or not self._worth_splitting(complete):
+            self._track_fence(tail)
+            return []
+        pieces = split_blocks_bounded(complete, continuing=self._continuing)
         if len(pieces) < 2:
             self._track_fence(tail)
             return []
         done = pieces[:-1]
         self.frozen.extend(done)
+        self.open_start += sum(len(piece) for piece in done)
+        self._continuing = isinstance(pieces[-1], RawBlock)
         self._tail_text = tail[sum(len(piece) for piece in done) :]
+        self._checked = (0, 0)
         self._fence = None
         self._track_fence(self._tail_text)
         return done
+
+    def _worth_splitting(self, complete: str) -> bool:
+        """Whether to look for block boundaries now.
+
+        Short open blocks are split on every call. A long one (a big table or list) is split
+        again only when a blank line arrived or it grew by a quarter: re-parsing it on every
+        frame would make streaming it quadratic. Deferring a split only delays freezing;
+        what is shown is the same.
+        """
+        lines = complete.count("\n")
+        checked_chars, checked_lines = self._checked
+        if lines <= 64 or lines > FORMAT_LINE_LIMIT or len(complete) > FORMAT_CHAR_LIMIT:
+            worth = True
+        else:
+            fresh = complete[max(0, checked_chars - 1) :]
+            worth = lines >= checked_lines * 1.25 or _BLANK_LINE.search(fresh) is not None
+        if worth:
+            self._checked = (len(complete), lines)
+        return worth
 
     def finish(self) -> list[str]:
         """End of stream: every remaining block is final. Returns the newly frozen sources."""
         tail = self.open_text
         self._tail_text = ""
         self._fence = None
-        pieces = split_blocks(tail)
+        pieces = split_blocks_bounded(tail, continuing=self._continuing)
+        self._continuing = False
+        self._checked = (0, 0)
         self.frozen.extend(pieces)
+        self.open_start += len(tail)
         return pieces
 
     def _track_fence(self, tail: str) -> None:

@@ -70,8 +70,11 @@ __all__ = [
     "HELLO_REASONING_TOKENS",
     "HELLO_TEXT",
     "HELLO_TOKENS",
+    "IMAGE_MODEL",
     "LLAMA_MODEL",
     "RESET",
+    "VISION_MODEL",
+    "WIDE_CATALOGUE",
     "Action",
     "JsonReply",
     "LoopbackServer",
@@ -195,6 +198,135 @@ LLAMA_MODEL: dict[str, Any] = {
 
 CATALOGUE: dict[str, Any] = {"object": "list", "data": [GLM5_MODEL, LLAMA_MODEL]}
 """The body of the default ``GET /models`` reply."""
+
+VISION_MODEL: dict[str, Any] = {
+    "id": "qwen-qwen3-vl-32b-instruct",
+    "object": "model",
+    "created": 1759276800,
+    "owned_by": "qwen",
+    "display_name": "Qwen3 VL 32B Instruct",
+    "description": (
+        "Qwen's vision-language model: reads images and text, answers in text.\n\n"
+        "| Specification | Details |\n"
+        "|:--|:--|\n"
+        "| **Total Parameters** | 33B |\n"
+        "| Activated Parameters | 33B |\n"
+        "| Context Window | 128K tokens |\n"
+        "| Max Output Tokens | 32,768 |\n"
+        "| Quantization | FP8 |\n"
+        "| License | Apache 2.0 |\n"
+    ),
+    "summary": None,
+    "model_type": "text_generation",
+    "endpoint": "/chat/completions",
+    "capabilities": {"input": ["text", "image"], "output": ["text"]},
+    "pricing": {
+        "method": "per_token",
+        "input_cost_per_token": "0.0000002",
+        "output_cost_per_token": "0.0000006",
+    },
+    "developer": {"name": "Qwen", "logo": None},
+    "released_at": None,
+    "request_schema": None,
+    "json_request_schema": json.dumps(
+        {
+            "type": "object",
+            "required": ["messages"],
+            "properties": {
+                "messages": {"type": "array", "items": {"type": "object"}},
+                "temperature": {
+                    "type": "number",
+                    "minimum": 0,
+                    "maximum": 2,
+                    "default": 0.7,
+                    "description": "Sampling temperature.",
+                },
+                "max_tokens": {
+                    "type": ["integer", "null"],
+                    "minimum": 1,
+                    "maximum": 32768,
+                    "description": "Most tokens to generate.",
+                },
+                "response_format": {
+                    "enum": ["text", "json_object"],
+                    "default": "text",
+                },
+            },
+        }
+    ),
+    "context_length": None,
+    "max_output_tokens": None,
+}
+"""A model object shaped differently from GLM-5's: the request schema as a JSON *string*
+under ``json_request_schema``, limits only in a description table whose rows have other names
+(Context Window, Max Output Tokens, Total/Activated Parameters, Quantization), prices as
+strings and null fields. Not in :data:`CATALOGUE`; enqueue it where a test needs it."""
+
+IMAGE_MODEL: dict[str, Any] = {
+    "id": "black-forest-labs-flux-1-dev",
+    "object": "model",
+    "created": 1722470400,
+    "owned_by": "black-forest-labs",
+    "display_name": "FLUX.1 [dev]",
+    "description": "An image generation model.",
+    "summary": "Text-to-image.",
+    "model_type": "image_generation",
+    "endpoint": "/images/generate",
+    "capabilities": {"input": ["text"], "output": ["image"]},
+    "pricing": {"method": "per_image", "cost_per_image": 0.025},
+    "developer": {"name": "Black Forest Labs"},
+    "released_at": "2024-08-01T00:00:00Z",
+    "request_schema": {
+        "openapi": "3.1.0",
+        "paths": {
+            "/images/generate": {
+                "post": {
+                    "requestBody": {
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/ImageRequest"}
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "components": {
+            "schemas": {
+                "ImageRequest": {
+                    "type": "object",
+                    "required": ["prompt"],
+                    "properties": {
+                        "prompt": {"type": "string", "description": "What to draw."},
+                        "num_images": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": 4,
+                            "default": 1,
+                        },
+                        "guidance": {"$ref": "#/components/schemas/Guidance"},
+                    },
+                },
+                "Guidance": {
+                    "type": "number",
+                    "exclusiveMinimum": 0,
+                    "maximum": 20,
+                    "default": 3.5,
+                },
+            }
+        },
+    },
+    "context_length": None,
+    "max_output_tokens": None,
+}
+"""An image model with an OpenAPI-shaped ``request_schema`` (``$ref`` into ``components``).
+Not in :data:`CATALOGUE`; for catalogue filters (chat models only) and schema parsing."""
+
+WIDE_CATALOGUE: dict[str, Any] = {
+    "object": "list",
+    "data": [GLM5_MODEL, LLAMA_MODEL, VISION_MODEL, IMAGE_MODEL],
+}
+"""A ``GET /models`` body with four differently shaped models (set it as the default)."""
 
 
 def oxen_error(title: str, detail: str, *, type: str = "error") -> dict[str, Any]:

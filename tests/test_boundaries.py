@@ -33,6 +33,7 @@ CORE_MODULES = [
     "glmtui.store.export",
     "glmtui.markdown_blocks",
     "glmtui.turn",
+    "glmtui.model_catalog",
 ]
 
 

@@ -197,7 +197,7 @@ def test_ask_json_on_error_keeps_partial(
     payload = json.loads(out)
     assert code == 1
     assert payload["content"] == "half"
-    assert payload["status"] == "interrupted"
+    assert payload["status"] == "error"  # as the TUI: an error, with the partial kept
     assert "died" in payload["error"]["message"]
 
 
@@ -219,9 +219,14 @@ def test_ask_demo_needs_no_key(capsys: pytest.CaptureFixture[str], config_file: 
 @pytest.mark.parametrize(
     ("argv", "words"),
     [
-        (["ask", "--temperature", "3", "hi"], "'temperature' must be a number from 0 to 2"),
-        (["ask", "--top-p", "-1", "hi"], "'top_p' must be a number from 0 to 1"),
-        (["ask", "--max-tokens", "0", "hi"], "'max_tokens' must be a whole number ≥ 1"),
+        (["ask", "--temperature", "3", "hi"], "--temperature: must be 0–2 (got 3)"),
+        (["ask", "--top-p", "-1", "hi"], "--top-p: must be 0–1 (got -1)"),
+        (["ask", "--max-tokens", "0", "hi"], "--max-tokens: must be 1–200,000 (got 0)"),
+        (
+            ["ask", "--frequency-penalty", "2.5", "hi"],
+            "--frequency-penalty: must be -2–2 (got 2.5)",
+        ),
+        (["ask", *["--stop", "x"] * 5, "hi"], "--stop: at most 4 stop sequences"),
         (["ask", "--temperature", "warm", "hi"], "invalid float value"),
         (["ask", "--bogus"], "unrecognized arguments"),
         (["nonsense"], "invalid choice"),

@@ -282,7 +282,7 @@ def test_ask_save_keeps_a_failed_exchange(
     assert "saved as session" in err
     [session] = saved_sessions()
     reply = session.messages[1]
-    assert (reply.content, reply.status) == ("half an ", "interrupted")
+    assert (reply.content, reply.status) == ("half an ", "error")
     assert "died" in str(reply.error)
 
     server.enqueue(JsonReply(404, {"error": {"message": "no such model"}}))

@@ -12,6 +12,7 @@ import contextlib
 import errno
 import json
 import random
+import re
 import ssl
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from glmtui.api.errors import (
     ProtocolError,
     StreamInterrupted,
     error_for_status,
+    html_text,
     message_from_object,
     one_line,
 )
@@ -45,6 +47,7 @@ from glmtui.api.stream import ChunkDecoder
 from glmtui.domain import ModelCard, Usage
 
 _ERROR_BODY_LIMIT = 64 * 1024
+_SSL_SOURCE = re.compile(r"\s*\(_ssl\.c:\d+\)")
 _FRESH_READ = 0.0005
 """A read that took longer than this waited for the network (buffered data comes at once)."""
 
@@ -161,6 +164,12 @@ class ChatClient:
     def __repr__(self) -> str:  # never show the key
         return f"ChatClient({self.base_url!r}, api_key={'***' if self._api_key else None})"
 
+    def _scrub(self, error: ApiError) -> None:
+        """Take the key out of an error's text: some servers and proxies quote the key they
+        rejected ("Incorrect API key provided: sk-…"), and errors are shown, logged and saved."""
+        if self._api_key:
+            error.redact(self._api_key)
+
     @property
     def has_key(self) -> bool:
         """True when requests carry an Authorization header."""
@@ -221,6 +230,7 @@ class ChatClient:
                     yield event
                 return
             except ApiError as error:
+                self._scrub(error)
                 decoder.attach_partial(error)
                 attempt += 1
                 delay = None if decoder.has_output else self.retry.delay(attempt, error)
@@ -287,7 +297,10 @@ class ChatClient:
         if said:
             raise ProtocolError(f"The server answered with an error: {said}.")
         kind = content_type.split(";")[0].strip() or "no content type"
-        snippet = one_line(raw.decode("utf-8", "replace"), 80) if raw else "an empty body"
+        text = raw.decode("utf-8", "replace")
+        if "html" in kind or text.lstrip()[:1] == "<":
+            text = html_text(text)  # an error page: what it says, not its markup
+        snippet = one_line(text, 80) if text.strip() else "an empty body"
         raise ProtocolError(
             f"The server did not answer with an event stream ({kind}): {snippet}",
             hint="Check base_url: it should point at an OpenAI-compatible API.",
@@ -377,6 +390,7 @@ class ChatClient:
                         hint="Check base_url: it should point at an OpenAI-compatible API.",
                     ) from None
             except ApiError as error:
+                self._scrub(error)
                 attempt += 1
                 delay = self.retry.delay(attempt, error)
                 if delay is None:
@@ -503,6 +517,7 @@ def _short_reason(exc: BaseException) -> str:
     """The innermost exception's message, without errno noise."""
     for inner in reversed(_exception_chain(exc)):
         text = getattr(inner, "strerror", None) or getattr(inner, "reason", None) or str(inner)
+        text = _SSL_SOURCE.sub("", str(text))  # "… (_ssl.c:1006)": OpenSSL's source line
         if text:
-            return one_line(str(text), 120).rstrip(".")
+            return one_line(text, 120).rstrip(".")
     return type(exc).__name__

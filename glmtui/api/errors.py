@@ -8,6 +8,7 @@ lost.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from datetime import UTC, datetime
@@ -18,6 +19,8 @@ OXEN_KEY_URL = "https://www.oxen.ai/settings/profile"
 """Where an Oxen.ai user finds their API key."""
 
 _MAX_MESSAGE = 300
+_HTML_LIMIT = 64 * 1024
+"""Only the start of an HTML page is read for its message."""
 
 
 def one_line(text: str, limit: int = _MAX_MESSAGE) -> str:
@@ -59,6 +62,16 @@ class ApiError(Exception):
     def describe(self) -> str:
         """The message and, when there is one, the hint: what happened and what to do."""
         return f"{self.message} {self.hint}".strip()
+
+    def redact(self, secret: str, mask: str = "***") -> None:
+        """Replace ``secret`` (the API key) wherever this error's text quotes it."""
+        if not secret:
+            return
+        self.message = self.message.replace(secret, mask)
+        self.hint = self.hint.replace(secret, mask)
+        self.args = tuple(
+            arg.replace(secret, mask) if isinstance(arg, str) else arg for arg in self.args
+        )
 
 
 class AuthError(ApiError):
@@ -187,6 +200,26 @@ def message_from_object(data: Any) -> str:
     return ""
 
 
+def _is_json(body: bytes) -> bool:
+    try:
+        json.loads(body)
+    except ValueError:
+        return False
+    return True
+
+
+def html_text(page: str) -> str:
+    """What an HTML page says, in one line: its ``<title>``, else its text without tags."""
+    page = page[:_HTML_LIMIT]
+    title = re.search(r"<title[^>]*>(.*?)</title>", page, re.IGNORECASE | re.DOTALL)
+    if title and title.group(1).strip():
+        text = title.group(1)
+    else:
+        text = re.sub(r"<(script|style)\b.*?</\1\s*>", " ", page, flags=re.IGNORECASE | re.DOTALL)
+        text = re.sub(r"<[^>]*>", " ", text)
+    return one_line(html.unescape(text))
+
+
 def _text(value: Any) -> str:
     if isinstance(value, str):
         return value.strip()
@@ -229,7 +262,8 @@ def error_for_status(
             unknown model for the first two and a wrong base URL otherwise.
     """
     server_says = message_from_body(body)
-    if not server_says and body and body.lstrip()[:1] not in (b"<", b""):
+    if not server_says and body and body.lstrip()[:1] not in (b"<", b"") and not _is_json(body):
+        # Plain text is shown; JSON without a message ("{}") and HTML pages are not.
         server_says = one_line(body.decode("utf-8", "replace"), 160)
     said = f": {server_says}" if server_says else ""
     code = f"{status} {reason}".strip()

@@ -1,14 +1,25 @@
 """Parse model objects from ``GET {base}/models`` into :class:`~glmtui.domain.ModelCard`.
 
 Providers fill the model object unevenly: Oxen puts the context length in a structured field
-*and* in a Markdown table inside ``description``; other servers send only ``id``. Parsing is
-tolerant (every field optional, nulls allowed) and falls back to known defaults, so the rest of
-the app can rely on a card.
+*and* in a Markdown table inside ``description``; OpenRouter nests limits under
+``top_provider``; vLLM sends ``max_model_len``; other servers send only ``id``. Parsing is
+tolerant (every field optional, nulls allowed) and takes each fact from the best place that
+has it: a structured field first, else the description's metric table (whatever its rows are
+called), else a known default. So the rest of the app can rely on a card.
+
+The request schema (``request_schema`` or ``json_request_schema``, a dict or a JSON string,
+JSON-schema or OpenAPI shaped) is normalised to one object schema with ``properties``;
+:func:`schema_rows` turns it into table rows and :func:`schema_ranges` into numeric bounds.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from glmtui.domain import ModelCard, Pricing
@@ -36,7 +47,8 @@ BUILTIN_GLM5: dict[str, Any] = {
     "description": (
         "GLM-5 is Z.ai's open-weight flagship for complex reasoning, coding and agentic tasks. "
         "It thinks before it answers (its reasoning streams separately from the reply), "
-        "handles a 200,000-token context and works across many languages.\n\n"
+        "handles a 200,000-token context and works across many languages. Oxen.ai serves it "
+        "in NVFP4 precision.\n\n"
         "| Metric | Value |\n"
         "|---|---|\n"
         "| Parameter Count | 744 Billion |\n"
@@ -56,63 +68,163 @@ BUILTIN_GLM5: dict[str, Any] = {
     "context_length": 200_000,
     "max_output_tokens": None,
 }
-"""The card shipped with glmtui, shown when neither the server nor the cache has one."""
+"""The card shipped with glmtui, shown when neither the server nor the cache has one.
 
-_TABLE_ROW = re.compile(r"^\s*\|\s*([^|]+?)\s*\|\s*([^|]*?)\s*\|")
-_SEPARATOR = re.compile(r"^[\s|:-]+$")
-_NUMBER = re.compile(r"(\d[\d,_.]*)\s*([kKmM])?\b")
+It carries no prices on purpose: a price that was right when glmtui was released may be wrong
+today, and "unknown" is better than a wrong number next to a running cost."""
+
+CHAT_MODEL_TYPES = frozenset({"text_generation", "chat", "chat_completion", "llm", "text"})
+"""``model_type`` values of models that answer ``/chat/completions``."""
+
+# --- the description's metric table ------------------------------------------------------------
+
+_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_NUMBER = re.compile(
+    r"(?<![\d.,])(\d[\d,_]*(?:\.\d+)?)(?![\d.])\s*"
+    r"(?:(thousand|million|billion|trillion|[kmbt])(?![a-z]))?",
+    re.IGNORECASE,
+)
+_HEADER_NAMES = ("metric", "property", "parameter", "name", "key", "spec", "specification")
+
+
+def _cells(line: str) -> list[str] | None:
+    """The cells of a Markdown table row, or None when the line is not one."""
+    stripped = line.strip()
+    if not stripped.startswith("|") or stripped.count("|") < 2:
+        return None
+    inner = stripped[1:-1] if stripped.endswith("|") else stripped[1:]
+    return [cell.strip().strip("*_` ").strip() for cell in inner.split("|")]
+
+
+def _tables(description: str) -> list[tuple[list[str] | None, list[list[str]]]]:
+    """Each Markdown table as (header or None, data rows)."""
+    tables: list[tuple[list[str] | None, list[list[str]]]] = []
+    lines = description.splitlines()
+    index = 0
+    while index < len(lines):
+        if _cells(lines[index]) is None:
+            index += 1
+            continue
+        block: list[str] = []
+        while index < len(lines) and _cells(lines[index]) is not None:
+            block.append(lines[index])
+            index += 1
+        header: list[str] | None = None
+        rows = block
+        if len(block) >= 2 and _SEPARATOR.match(block[1]):
+            header, rows = _cells(block[0]), block[2:]
+        cells = [c for c in (_cells(line) for line in rows if not _SEPARATOR.match(line)) if c]
+        tables.append((header, cells))
+    return tables
 
 
 def description_facts(description: str) -> tuple[tuple[str, str], ...]:
-    """Rows of the two-column metric table(s) in a Markdown description, header rows skipped."""
-    rows: list[tuple[str, str]] = []
-    for line in description.splitlines():
-        if _SEPARATOR.match(line):
+    """Rows of the metric table(s) in a Markdown description, as (name, value), in order.
+
+    Understands the usual two-column "| Metric | Value |" table (header rows skipped whatever
+    they are called) and the transposed form: a header of metric names over a single row of
+    values ("| Parameters | Context | Precision |"). Bold and code marks are dropped.
+    """
+    facts: list[tuple[str, str]] = []
+    for header, rows in _tables(description):
+        if header is not None and len(header) > 2 and len(rows) == 1:
+            facts.extend((k, v) for k, v in zip(header, rows[0], strict=False) if k and v)
             continue
-        match = _TABLE_ROW.match(line)
-        if not match:
-            continue
-        key, value = match.group(1).strip(), match.group(2).strip()
-        if key.lower() in ("metric", "property", "parameter", "name", "key") and value.lower() in (
-            "value",
-            "details",
-            "",
-        ):
-            continue
-        rows.append((key.strip("* "), value.strip("* ")))
-    return tuple(rows)
+        for row in rows:
+            if len(row) < 2 or not row[0]:
+                continue
+            key, value = row[0], row[1]
+            if header is None and key.lower() in _HEADER_NAMES and value.lower() in ("value", ""):
+                continue
+            facts.append((key, value))
+    return tuple(facts)
 
 
-def parse_token_count(text: str) -> int | None:
-    """``"200,000"``, ``"200K"``, ``"128k tokens"``, ``"1M"`` → an integer number of tokens."""
+def _scaled(text: str) -> tuple[float, str] | None:
     match = _NUMBER.search(text)
     if not match:
         return None
-    number = match.group(1).replace(",", "").replace("_", "")
     try:
-        value = float(number)
+        value = float(match.group(1).replace(",", "").replace("_", ""))
     except ValueError:
         return None
-    suffix = (match.group(2) or "").lower()
-    if suffix == "k":
-        value *= 1_000
-    elif suffix == "m":
-        value *= 1_000_000
-    return int(value) if value > 0 else None
+    return value, (match.group(2) or "").lower()
 
 
-def _fact(facts: tuple[tuple[str, str], ...], *patterns: str) -> str | None:
+_SCALE = {
+    "k": 1e3,
+    "thousand": 1e3,
+    "m": 1e6,
+    "million": 1e6,
+    "b": 1e9,
+    "billion": 1e9,
+    "t": 1e12,
+    "trillion": 1e12,
+}
+
+
+def parse_token_count(text: str) -> int | None:
+    """``"200,000"``, ``"200K"``, ``"128k tokens"``, ``"1M"``, ``"1 million"`` → tokens."""
+    found = _scaled(text)
+    if found is None:
+        return None
+    value, unit = found
+    if unit in ("b", "billion", "t", "trillion"):
+        return None  # a parameter count, not a token count
+    value *= _SCALE.get(unit, 1.0)
+    return int(value) if value >= 1 else None
+
+
+def parse_parameter_count(text: str) -> int | None:
+    """``"744 Billion"``, ``"744B"``, ``"1.2T"``, ``"7,000,000,000"`` → a number of parameters.
+
+    A bare small number ("744") is ambiguous (billions? millions?) and gives None; the text is
+    still shown as written.
+    """
+    found = _scaled(text)
+    if found is None:
+        return None
+    value, unit = found
+    if unit:
+        value *= _SCALE.get(unit, 1.0)
+    elif value < 1e6:
+        return None
+    return int(value) if value >= 1 else None
+
+
+def _fact(
+    facts: tuple[tuple[str, str], ...], patterns: tuple[str, ...], exclude: str | None = None
+) -> str | None:
     for key, value in facts:
         lowered = key.lower()
-        if any(re.search(p, lowered) for p in patterns):
+        if exclude and re.search(exclude, lowered):
+            continue
+        if any(re.search(p, lowered) for p in patterns) and value:
             return value
     return None
+
+
+_CONTEXT_ROWS = (r"context",)
+_OUTPUT_ROWS = (
+    r"max(imum)?\.?\s*(output|completion|generation|new)",
+    r"output\s*(tokens|length|limit)",
+    r"^max(imum)?\s*tokens",
+)
+_PARAMETER_ROWS = (r"param", r"model\s*size", r"^size$")
+_ACTIVE_ROWS = (r"activ\w*\s*param", r"param\w*\s*\(?activ", r"^active$")
+_MOE_ROWS = (r"mixture\s*of\s*experts", r"\bmoe\b")
+_ARCHITECTURE_ROWS = (r"architecture", r"model\s*type")
+_PRECISION_ROWS = (r"precision", r"quanti[sz]", r"dtype", r"data\s*type", r"weights?\s*format")
+_MULTILINGUAL_ROWS = (r"multilingual", r"languages?")
+
+
+# --- small coercions ---------------------------------------------------------------------------
 
 
 def _positive_int(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float) and value > 0:
+    if isinstance(value, int | float) and math.isfinite(value) and value > 0:
         return int(value)
     if isinstance(value, str):
         return parse_token_count(value)
@@ -123,12 +235,13 @@ def _price(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return float(value)
+        return float(value) if math.isfinite(value) and value >= 0 else None
     if isinstance(value, str):
         try:
-            return float(value)
+            number = float(value)
         except ValueError:
             return None
+        return number if math.isfinite(number) and number >= 0 else None
     return None
 
 
@@ -136,57 +249,436 @@ def _strings(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
     if isinstance(value, list):
-        return tuple(str(v) for v in value if isinstance(v, str | int))
+        return tuple(str(v) for v in value if isinstance(v, str | int) and not isinstance(v, bool))
     return ()
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _yes_no(text: str | None) -> bool | None:
+    if not text:
+        return None
+    lowered = text.strip().lower()
+    if lowered.startswith(("yes", "true", "✓", "✔")):
+        return True
+    if lowered.startswith(("no", "false", "✗", "✘")):
+        return False
+    return None
+
+
+def _released(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        try:
+            return datetime.fromtimestamp(value, UTC).isoformat().replace("+00:00", "Z")
+        except (OverflowError, OSError, ValueError):
+            return ""
+    return ""
+
+
+# --- request schema ----------------------------------------------------------------------------
+
+
+def _json_object(value: Any) -> dict[str, Any]:
+    """A dict, or a JSON string holding one (``json_request_schema`` is often a string)."""
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, str) and value.strip():
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return {}
+        return parsed if isinstance(parsed, dict) else {}
+    return {}
+
+
+def _resolve(node: Any, root: Mapping[str, Any], depth: int = 0) -> Any:
+    """``node`` with local ``$ref``s (``#/components/schemas/X``, ``#/$defs/X``) and
+    ``allOf`` merged in, a few levels deep (schemas may refer to themselves)."""
+    if not isinstance(node, dict) or depth > 8:
+        return node
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/"):
+        target: Any = root
+        for part in ref[2:].split("/"):
+            part = part.replace("~1", "/").replace("~0", "~")
+            target = target.get(part) if isinstance(target, dict) else None
+        if isinstance(target, dict):
+            merged = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+            return _resolve(merged, root, depth + 1)
+        return {k: v for k, v in node.items() if k != "$ref"}
+    parts = node.get("allOf")
+    if isinstance(parts, list) and parts:
+        merged = {k: v for k, v in node.items() if k != "allOf"}
+        properties: dict[str, Any] = dict(_mapping(merged.get("properties")))
+        for part in parts:
+            resolved = _resolve(part, root, depth + 1)
+            if isinstance(resolved, dict):
+                properties.update(_mapping(resolved.get("properties")))
+                merged = {**resolved, **merged}
+        if properties:
+            merged["properties"] = properties
+        return merged
+    return node
+
+
+def _candidates(doc: dict[str, Any]) -> list[Any]:
+    """Where a request schema may sit inside the published document, most likely first."""
+    found: list[Any] = [doc, doc.get("schema"), doc.get("input"), doc.get("body")]
+    bodies = [doc.get("requestBody")]
+    for path_item in _mapping(doc.get("paths")).values():
+        for operation in _mapping(path_item).values():
+            bodies.append(_mapping(operation).get("requestBody"))
+    for body in bodies:
+        for media in _mapping(_mapping(body).get("content")).values():
+            found.append(_mapping(media).get("schema"))
+    return found
+
+
+def normalise_schema(value: Any) -> dict[str, Any]:
+    """A published request schema as one JSON-schema object whose ``properties`` are resolved.
+
+    Accepts a dict or a JSON string; a plain JSON schema, an OpenAPI document (the JSON body
+    of its request), or a bare ``{name: {type …}}`` map. Anything else comes back as given
+    (so nothing is lost), and an empty or unreadable schema as ``{}``.
+    """
+    doc = _json_object(value)
+    if not doc:
+        return {}
+    for candidate in _candidates(doc):
+        schema = _resolve(candidate, doc)
+        if isinstance(schema, dict) and isinstance(schema.get("properties"), dict):
+            properties = {
+                str(name): _resolve(spec, doc) for name, spec in schema["properties"].items()
+            }
+            return {**schema, "properties": properties}
+    if all(isinstance(spec, dict) and ("type" in spec or "enum" in spec) for spec in doc.values()):
+        return {"type": "object", "properties": {str(k): _resolve(v, doc) for k, v in doc.items()}}
+    return doc
+
+
+def request_schema(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The model's request schema from ``request_schema`` or ``json_request_schema``.
+
+    The first that holds a usable schema wins; Oxen often sends an empty one for chat models.
+    """
+    fallback: dict[str, Any] = {}
+    for key in ("request_schema", "json_request_schema"):
+        schema = normalise_schema(data.get(key))
+        if schema.get("properties"):
+            return schema
+        fallback = fallback or schema
+    return fallback
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaRow:
+    """One request parameter, ready for a table."""
+
+    name: str
+    type: str
+    """``number``, ``integer or null``, ``array of string``, ``enum`` …"""
+    range: str
+    """``0–2``, ``≥ 1``, ``one of: auto, none`` … or ""."""
+    default: str
+    """The default as JSON (strings unquoted), or ""."""
+    description: str
+    required: bool = False
+
+
+def _type_text(spec: Mapping[str, Any]) -> str:
+    kind = spec.get("type")
+    names: list[str] = []
+    if isinstance(kind, str):
+        names = [kind]
+    elif isinstance(kind, list):
+        names = [str(k) for k in kind if isinstance(k, str)]
+    else:
+        for key in ("anyOf", "oneOf"):
+            options = spec.get(key)
+            if isinstance(options, list):
+                names = [_type_text(o) for o in options if isinstance(o, dict)]
+                names = [n for n in names if n]
+                break
+    if not names and "enum" in spec:
+        names = ["enum"]
+    if not names and isinstance(spec.get("properties"), dict):
+        names = ["object"]
+    optional = "null" in names and len(names) > 1
+    names = [n for n in names if n != "null"] if optional else names
+    out: list[str] = []
+    for name in names:
+        if name == "array":
+            items = spec.get("items")
+            inner = _type_text(items) if isinstance(items, dict) else ""
+            name = f"array of {inner}" if inner else "array"
+        elif name == "string" and isinstance(spec.get("format"), str):
+            name = f"string ({spec['format']})"
+        if name not in out:
+            out.append(name)
+    text = " or ".join(out)
+    return f"{text} or null" if optional and text else text
+
+
+def _number_text(value: float) -> str:
+    return f"{int(value):,}" if float(value).is_integer() and abs(value) >= 1e4 else f"{value:g}"
+
+
+def _bounds(spec: Mapping[str, Any]) -> tuple[float | None, float | None, bool, bool]:
+    """(minimum, maximum, exclusive minimum, exclusive maximum) from draft 4 or later forms."""
+
+    def number(value: Any) -> float | None:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None
+        return value if math.isfinite(value) else None
+
+    low, high = number(spec.get("minimum")), number(spec.get("maximum"))
+    low_x = high_x = False
+    ex_low, ex_high = spec.get("exclusiveMinimum"), spec.get("exclusiveMaximum")
+    if number(ex_low) is not None:
+        low, low_x = number(ex_low), True
+    elif ex_low is True:
+        low_x = low is not None
+    if number(ex_high) is not None:
+        high, high_x = number(ex_high), True
+    elif ex_high is True:
+        high_x = high is not None
+    return low, high, low_x, high_x
+
+
+def _range_text(spec: Mapping[str, Any]) -> str:
+    enum = spec.get("enum")
+    if isinstance(enum, list) and enum:
+        values = ", ".join(v if isinstance(v, str) else json.dumps(v) for v in enum)
+        return f"one of: {values}"
+    low, high, low_x, high_x = _bounds(spec)
+    if low is not None and high is not None:
+        if not low_x and not high_x:
+            return f"{_number_text(low)}–{_number_text(high)}"
+        return f"{'>' if low_x else '≥'} {_number_text(low)}, {'<' if high_x else '≤'} " + (
+            _number_text(high)
+        )
+    if low is not None:
+        return f"{'>' if low_x else '≥'} {_number_text(low)}"
+    if high is not None:
+        return f"{'<' if high_x else '≤'} {_number_text(high)}"
+    for key, label in (("maxLength", "characters"), ("maxItems", "items")):
+        limit = spec.get(key)
+        if isinstance(limit, int) and not isinstance(limit, bool):
+            return f"≤ {limit} {label}"
+    return ""
+
+
+def schema_rows(schema: Mapping[str, Any]) -> list[SchemaRow]:
+    """The parameters of a (normalised) request schema, in the order it lists them."""
+    properties = schema.get("properties")
+    if not isinstance(properties, dict):
+        return []
+    required = {str(r) for r in schema.get("required") or [] if isinstance(r, str)}
+    rows: list[SchemaRow] = []
+    for name, raw in properties.items():
+        spec = raw if isinstance(raw, dict) else {}
+        default = ""
+        if "default" in spec:
+            value = spec["default"]
+            default = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        description = _text(spec.get("description")) or _text(spec.get("title"))
+        rows.append(
+            SchemaRow(
+                name=str(name),
+                type=_type_text(spec),
+                range=_range_text(spec),
+                default=default,
+                description=" ".join(description.split()),
+                required=name in required,
+            )
+        )
+    return rows
+
+
+def schema_ranges(card: ModelCard) -> dict[str, tuple[float | None, float | None]]:
+    """Numeric bounds the model's request schema states, by parameter name.
+
+    Only parameters with a ``minimum`` or ``maximum`` (exclusive ones included, as the bound
+    itself) are listed; an empty schema gives ``{}``, and the caller keeps its own defaults.
+    """
+    ranges: dict[str, tuple[float | None, float | None]] = {}
+    properties = card.request_schema.get("properties")
+    if not isinstance(properties, dict):
+        return ranges
+    for name, spec in properties.items():
+        if not isinstance(spec, dict):
+            continue
+        low, high, _, _ = _bounds(spec)
+        if low is not None or high is not None:
+            ranges[str(name)] = (low, high)
+    return ranges
+
+
+# --- model specs (parameters, MoE, precision) ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSpecs:
+    """The model's size and format, from structured fields or the description's table.
+
+    The ``*_text`` fields keep the provider's own words for display when they cannot be
+    parsed into a number.
+    """
+
+    parameters: int | None = None
+    parameters_text: str = ""
+    active_parameters: int | None = None
+    active_parameters_text: str = ""
+    mixture_of_experts: bool | None = None
+    precision: str = ""
+    multilingual: bool | None = None
+
+
+def _count(value: Any) -> tuple[int | None, str]:
+    if isinstance(value, bool) or value is None:
+        return None, ""
+    if isinstance(value, int | float):
+        return (int(value), "") if math.isfinite(value) and value > 0 else (None, "")
+    if isinstance(value, str):
+        return parse_parameter_count(value), value.strip()
+    return None, ""
+
+
+def model_specs(card: ModelCard) -> ModelSpecs:
+    """Parameter count, active parameters, Mixture-of-Experts, precision and languages."""
+    raw, facts = card.raw, card.facts
+    parameters, parameters_text = _count(
+        raw.get("parameter_count") or raw.get("num_parameters") or raw.get("parameters")
+    )
+    if parameters is None and not parameters_text:
+        parameters_text = _fact(facts, _PARAMETER_ROWS, exclude=r"activ") or ""
+        parameters = parse_parameter_count(parameters_text) if parameters_text else None
+    active, active_text = _count(raw.get("active_parameter_count") or raw.get("active_parameters"))
+    if active is None and not active_text:
+        active_text = _fact(facts, _ACTIVE_ROWS) or ""
+        active = parse_parameter_count(active_text) if active_text else None
+    moe_field = raw.get("mixture_of_experts", raw.get("moe"))
+    moe = moe_field if isinstance(moe_field, bool) else _yes_no(_fact(facts, _MOE_ROWS))
+    if moe is None:
+        architecture = _fact(facts, _ARCHITECTURE_ROWS) or ""
+        said_moe = re.search(r"\bmoe\b|mixture", architecture, re.IGNORECASE)
+        if said_moe or (parameters and active and active < parameters):
+            moe = True
+        elif parameters and active == parameters:
+            moe = False  # every parameter is active: a dense model
+    precision = _text(raw.get("precision")) or _text(raw.get("quantization"))
+    precision = precision or _fact(facts, _PRECISION_ROWS) or ""
+    return ModelSpecs(
+        parameters=parameters,
+        parameters_text=parameters_text,
+        active_parameters=active,
+        active_parameters_text=active_text,
+        mixture_of_experts=moe,
+        precision=precision,
+        multilingual=_yes_no(_fact(facts, _MULTILINGUAL_ROWS)),
+    )
+
+
+def is_spec_fact(name: str) -> bool:
+    """Whether a description-table row is one :func:`model_specs` or :func:`parse_model`
+    already reads (context, output limit, parameters, MoE, precision, languages), so a display
+    that shows those facts can list only the other rows."""
+    lowered = name.lower()
+    groups = (
+        _CONTEXT_ROWS,
+        _OUTPUT_ROWS,
+        _PARAMETER_ROWS,
+        _ACTIVE_ROWS,
+        _MOE_ROWS,
+        _PRECISION_ROWS,
+        _MULTILINGUAL_ROWS,
+    )
+    return any(re.search(pattern, lowered) for group in groups for pattern in group)
+
+
+def is_chat_model(card: ModelCard) -> bool:
+    """Whether the model answers ``/chat/completions`` (``endpoint`` first, then
+    ``model_type``). A bare object that says neither (vLLM's list) counts as chat."""
+    endpoint = _text(card.raw.get("endpoint")).lower()
+    if endpoint:
+        return "chat" in endpoint
+    kind = card.model_type.lower()
+    if kind:
+        return kind in CHAT_MODEL_TYPES or "chat" in kind
+    return True
+
+
+# --- the card ------------------------------------------------------------------------------------
 
 
 def parse_model(data: dict[str, Any], *, builtin: bool = False) -> ModelCard:
     """A :class:`ModelCard` from one model object; any field may be missing or null."""
     model_id = str(data.get("id") or "")
-    description = data.get("description") if isinstance(data.get("description"), str) else ""
-    assert isinstance(description, str)
+    description = _text(data.get("description"))
     facts = description_facts(description)
+    top_provider = _mapping(data.get("top_provider"))
 
-    context = _positive_int(data.get("context_length")) or _positive_int(data.get("context_window"))
+    context = (
+        _positive_int(data.get("context_length"))
+        or _positive_int(data.get("context_window"))
+        or _positive_int(data.get("max_model_len"))
+        or _positive_int(top_provider.get("context_length"))
+    )
     if context is None:
-        text = _fact(facts, r"context")
+        text = _fact(facts, _CONTEXT_ROWS, exclude=_OUTPUT_ROWS[0])
         context = parse_token_count(text) if text else None
     if context is None:
         context = KNOWN_CONTEXT_LENGTHS.get(model_id)
 
-    max_output = _positive_int(data.get("max_output_tokens")) or _positive_int(
-        data.get("max_completion_tokens")
+    max_output = (
+        _positive_int(data.get("max_output_tokens"))
+        or _positive_int(data.get("max_completion_tokens"))
+        or _positive_int(top_provider.get("max_completion_tokens"))
     )
     if max_output is None:
-        text = _fact(facts, r"max(imum)?\s*output", r"output\s*(tokens|length)")
+        text = _fact(facts, _OUTPUT_ROWS)
         max_output = parse_token_count(text) if text else None
 
-    pricing_obj = data.get("pricing") if isinstance(data.get("pricing"), dict) else {}
-    assert isinstance(pricing_obj, dict)
+    pricing = _mapping(data.get("pricing"))
     developer = data.get("developer")
-    developer_name = (developer.get("name") if isinstance(developer, dict) else developer) or ""
-    capabilities = data.get("capabilities") if isinstance(data.get("capabilities"), dict) else {}
-    assert isinstance(capabilities, dict)
-    schema = data.get("request_schema") or data.get("json_request_schema") or {}
+    developer_name = _text(_mapping(developer).get("name")) or _text(developer)
+    capabilities = _mapping(data.get("capabilities"))
+    architecture = _mapping(data.get("architecture"))
+    inputs = _strings(capabilities.get("input")) or _strings(architecture.get("input_modalities"))
+    outputs = _strings(capabilities.get("output")) or _strings(
+        architecture.get("output_modalities")
+    )
+    # Oxen: USD per token under *_cost_per_token; OpenRouter: the same unit as strings.
+    input_price = _price(pricing.get("input_cost_per_token"))
+    if input_price is None:
+        input_price = _price(pricing.get("prompt"))
+    output_price = _price(pricing.get("output_cost_per_token"))
+    if output_price is None:
+        output_price = _price(pricing.get("completion"))
     return ModelCard(
         id=model_id,
-        display_name=str(data.get("display_name") or data.get("name") or ""),
-        developer=str(developer_name),
-        owned_by=str(data.get("owned_by") or ""),
-        summary=str(data.get("summary") or ""),
+        display_name=_text(data.get("display_name")) or _text(data.get("name")),
+        developer=developer_name,
+        owned_by=_text(data.get("owned_by")),
+        summary=_text(data.get("summary")),
         description=description,
-        model_type=str(data.get("model_type") or ""),
-        released_at=str(data.get("released_at") or ""),
-        input_modalities=_strings(capabilities.get("input")),
-        output_modalities=_strings(capabilities.get("output")),
-        pricing=Pricing(
-            input_per_token=_price(pricing_obj.get("input_cost_per_token")),
-            output_per_token=_price(pricing_obj.get("output_cost_per_token")),
-        ),
+        model_type=_text(data.get("model_type")),
+        released_at=_released(data.get("released_at")),
+        input_modalities=inputs,
+        output_modalities=outputs,
+        pricing=Pricing(input_per_token=input_price, output_per_token=output_price),
         context_length=context,
         max_output_tokens=max_output,
         facts=facts,
-        request_schema=schema if isinstance(schema, dict) else {},
+        request_schema=request_schema(data),
         raw=data,
         builtin=builtin,
     )

@@ -70,13 +70,14 @@ def build_request(
     Args:
         session: The conversation so far; its last message is normally the user's prompt.
         parameters: Parameters to use instead of the session's own.
-        stream: Stream the reply as server-sent events.
+        stream: Stream the reply as server-sent events (the parameters' ``stream`` wins).
         thinking_style: The provider's thinking switch (a key of :data:`THINKING_STYLES`).
     """
+    chosen = parameters if parameters is not None else session.parameters
     return ChatRequest(
         model=session.model,
         messages=tuple(session.wire_messages()),
-        parameters=parameters if parameters is not None else session.parameters,
-        stream=stream,
+        parameters=chosen,
+        stream=stream if chosen.stream is None else chosen.stream,
         thinking_style=thinking_style,
     )

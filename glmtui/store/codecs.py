@@ -19,6 +19,7 @@ backslashes, very long lines, empty strings - round-trips exactly through both f
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import re
@@ -278,6 +279,12 @@ def encode_session(session: Session, fmt: SessionFormat) -> bytes:
 
 # --- decode ----------------------------------------------------------------------------------
 
+EARLIEST: Final = datetime(1, 1, 2, tzinfo=UTC)
+LATEST: Final = datetime(9999, 12, 30, tzinfo=UTC)
+"""Timestamps a file may hold. Python dates end at the years 1 and 9999, and showing a time in
+UTC or local time moves it by up to a day, so a day's margin at each end keeps every later
+conversion (file names, lists, the screen) from overflowing."""
+
 _TOML_POSITION = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)\s*$")
 
 
@@ -394,16 +401,20 @@ class _Reader:
         if default is not None and not self.has(key):
             return default
         value = self.require(key)
+        parsed: datetime | None = None
         if isinstance(value, datetime):
-            return value
-        if isinstance(value, str):
-            try:
-                return datetime.fromisoformat(value)
-            except ValueError:
-                pass
+            parsed = value
+        elif isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                parsed = datetime.fromisoformat(value)
         elif isinstance(value, date):
-            return datetime(value.year, value.month, value.day, tzinfo=UTC)
-        raise self.fail(key, f"is not a date and time (got {_kind(value)})")
+            parsed = datetime(value.year, value.month, value.day, tzinfo=UTC)
+        if parsed is None:
+            raise self.fail(key, f"is not a date and time (got {_kind(value)})")
+        instant = parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+        if not EARLIEST <= instant <= LATEST:
+            raise self.fail(key, f"is out of range (got {format_datetime(parsed)})")
+        return parsed
 
     def table_at(self, key: str) -> _Reader | None:
         if not self.has(key):
@@ -456,6 +467,7 @@ _PARAMETER_READERS: Final[dict[str, Callable[[_Reader, str], Any]]] = {
     "presence_penalty": _Reader.number,
     "seed": _Reader.integer,
     "reasoning": _Reader.boolean,
+    "stream": _Reader.boolean,
 }
 
 

@@ -40,11 +40,18 @@ class SessionConflict(StoreError):
     else's changes; the caller can reload, save a copy, or save again without ``expected``.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, deleted: bool = False) -> None:
         self.path = path
+        self.deleted = deleted
+        """True when the file is gone (deleted or moved) rather than changed."""
+        what = "deleted" if deleted else "changed"
         super().__init__(
-            f"{path.name} was changed by another program since it was opened; "
-            "not overwritten (reload it or save a copy)."
+            f"{path.name} was {what} by another program since it was opened; "
+            + (
+                "not written again (save it again or keep a copy)."
+                if deleted
+                else "not overwritten (reload it or save a copy)."
+            )
         )
 
 

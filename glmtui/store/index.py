@@ -217,6 +217,12 @@ def _int64(value: int) -> int:
     return max(value, -(1 << 63))
 
 
+def _count64(value: int) -> int:
+    """A count as SQLite can store it, saturated (a hand-edited file's absurd token counts
+    must not wrap around to a negative number in the list)."""
+    return min(max(value, -(1 << 63)), (1 << 63) - 1)
+
+
 def _sort_key(when: datetime) -> float:
     """Seconds since the epoch; naive times are taken as UTC so sorting never fails."""
     if when.tzinfo is None:
@@ -540,7 +546,7 @@ class SessionIndex:
                 summary.model,
                 summary.provider,
                 summary.message_count,
-                _int64(summary.tokens),
+                _count64(summary.tokens),
                 int(summary.tokens_estimated),
                 summary.format,
                 int(summary.read_only),

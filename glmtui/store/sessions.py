@@ -235,8 +235,10 @@ class SessionStore:
             path = self._path_for(session)
             fmt = format_for_path(path) or self.session_format
             data = encode_session(session, fmt)
-            if expected is not None and _stamp_of(path) != expected:
-                raise SessionConflict(path)
+            if expected is not None:
+                current = _stamp_of(path)
+                if current != expected:
+                    raise SessionConflict(path, deleted=current is None)
             try:
                 atomic_write_bytes(path, data)
                 written = FileStamp.of(os.stat(path))

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.color import Color
+from textual.command import Command, CommandPalette
 from textual.screen import Screen
+from textual.timer import Timer
 
 from glmtui.api.errors import ApiError, AuthError
-from glmtui.config import ConfigError, Settings, save_api_key
+from glmtui.config import ConfigError, Settings, save_api_key, update_config_file
 from glmtui.connect import make_client
 from glmtui.domain import Session
+from glmtui.paths import user_themes_dir
+from glmtui.themes import fallback_theme, load_themes, theme_variable_defaults
 from glmtui.ui.screens.chat import ChatContext, ChatScreen
+from glmtui.ui.theme_picker import ThemeCommands, ThemePicked
 
 if TYPE_CHECKING:
     from glmtui.api.client import ChatClient
@@ -25,35 +30,10 @@ if TYPE_CHECKING:
 
 READ_INTERVAL = 1 / 30
 """Seconds between socket reads while streaming: well under a frame, far fewer wakeups."""
-
-
-def theme_variable_defaults(colors: dict[str, str]) -> dict[str, str]:
-    """glmtui's own CSS variables, derived from a theme's generated colours.
-
-    Themes may set any of these in their ``variables``; these defaults keep every theme
-    (Textual's built-in ones included) readable.
-    """
-
-    def mix(base: str, over: str, amount: float) -> str:
-        return Color.parse(base).blend(Color.parse(over), amount).hex
-
-    background = colors["background"]
-    return {
-        "user-message-background": mix(background, colors["primary"], 0.12),
-        "user-message-border": colors["primary"],
-        "assistant-message-background": mix(background, colors["foreground"], 0.03),
-        "assistant-message-border": colors["secondary"],
-        "message-focus-background": mix(background, colors["accent"], 0.12),
-        "reasoning-foreground": mix(colors["foreground"], background, 0.35),
-        "reasoning-title": mix(colors["foreground"], background, 0.25),
-        "reasoning-border": mix(background, colors["foreground"], 0.25),
-        "code-block-background": mix(background, colors["foreground"], 0.07),
-        "composer-background": colors["surface"],
-        "composer-border": mix(background, colors["foreground"], 0.25),
-        "composer-border-focus": colors["primary"],
-        "status-bar-background": colors["panel"],
-        "status-bar-foreground": colors["foreground"],
-    }
+THEME_PREVIEW_DELAY = 0.12
+"""Seconds a theme must stay highlighted in the picker before it is previewed: restyling the
+whole screen takes a noticeable fraction of a second, so holding an arrow key previews only
+where it stops instead of queueing a restyle per row."""
 
 
 class GlmApp(App[int]):
@@ -76,6 +56,7 @@ class GlmApp(App[int]):
         session: Session | None = None,
         store: SessionStore | None = None,
         open_browser: bool = False,
+        model_info: str | None = None,
     ) -> None:
         """
         Args:
@@ -84,6 +65,7 @@ class GlmApp(App[int]):
             session: A conversation to show first (``--session``).
             store: Where sessions are saved (default: the data dir's store).
             open_browser: Open the session browser first (``--sessions``).
+            model_info: Open this model's details first (``--model-info ID``).
         """
         super().__init__()
         self.settings = settings
@@ -91,6 +73,11 @@ class GlmApp(App[int]):
         self._initial_session = session
         self._store = store
         self._open_browser = open_browser
+        self._model_info = model_info
+        self._theme_before_preview: str | None = None
+        """The theme to go back to if the theme picker is closed without a choice."""
+        self._theme_preview: Timer | None = None
+        self._other_clients: dict[str, ChatClient] = {}
 
     @property
     def client(self) -> ChatClient:
@@ -99,12 +86,48 @@ class GlmApp(App[int]):
             self._client = make_client(self.settings, read_interval=READ_INTERVAL)
         return self._client
 
+    def client_for(self, provider: str) -> ChatClient:
+        """The client for a provider profile (the configured one, or another a session uses).
+
+        Other profiles take their own base URL, model and key variable from the config; in the
+        demo everything goes to the demo backend.
+        """
+        settings = self.settings
+        if settings.demo or provider == settings.provider.name:
+            return self.client
+        client = self._other_clients.get(provider)
+        if client is None:
+            profile = settings.providers.get(provider)
+            if profile is None:
+                return self.client  # a session from a profile that no longer exists
+            import os
+
+            from glmtui.config import resolve_api_key
+
+            key, source = resolve_api_key(profile, profile.base_url, os.environ)
+            other = replace(
+                settings,
+                provider=profile,
+                base_url=profile.base_url,
+                model=profile.model,
+                api_key=key,
+                api_key_source=source,
+            )
+            client = self._other_clients[provider] = make_client(other, read_interval=READ_INTERVAL)
+        return client
+
     def get_theme_variable_defaults(self) -> dict[str, str]:
-        colors = self.current_theme.to_color_system().generate()
-        return theme_variable_defaults(colors)
+        """glmtui's variables and code styles for the current theme, where it leaves them out.
+
+        The theme's own variables are passed in too, so derived colours follow the ones it
+        does set (code colours are measured against its ``code-block-background``).
+        """
+        theme = self.current_theme
+        colors = theme.to_color_system().generate()
+        return theme_variable_defaults({**colors, **theme.variables})
 
     def on_mount(self) -> None:
-        self._apply_theme(self.settings.theme)
+        self._apply_theme(self.settings.theme, self._register_themes())
         if self.settings.key_required:
             from glmtui.ui.screens.first_run import FirstRunScreen
 
@@ -116,13 +139,88 @@ class GlmApp(App[int]):
         else:
             self._open_chat()
 
-    def _apply_theme(self, name: str) -> None:
+    def _register_themes(self) -> str:
+        """Register the bundled and the user's theme files; returns their problems, if any."""
+        catalog = load_themes(user_themes_dir(self.settings.config_path))
+        for theme in catalog.themes.values():
+            self.register_theme(theme)
+        return catalog.describe_problems()
+
+    def _apply_theme(self, name: str, problems: str = "") -> None:
+        """Switch to ``name``, or to the fallback if there is no such theme.
+
+        Skipped theme files and a missing theme are told in one notice, so a broken file
+        that held the configured theme reads as one story, not two warnings.
+        """
+        notes = [f"Skipped theme files:\n{problems}"] if problems else []
         if name in self.available_themes:
             self.theme = name
         else:
-            self.notify(
-                f"Theme '{name}' not found; using textual-dark.", severity="warning", timeout=6
+            fallback = fallback_theme(self.available_themes)
+            self.theme = fallback
+            folder = user_themes_dir(self.settings.config_path)
+            notes.append(
+                f"There is no theme '{name}' (bundled, in {folder} or Textual's); using "
+                f"'{fallback}'. Ctrl+P → Theme lists them all."
             )
+        if notes:
+            self.notify(
+                "\n\n".join(notes), title="Themes", severity="warning", timeout=12, markup=False
+            )
+
+    def action_change_theme(self) -> None:
+        """Open the theme picker: a theme previews as it is highlighted, Enter keeps it (and
+        saves it to the config), Escape goes back to the theme from before."""
+        self._theme_before_preview = self.theme
+        self.push_screen(
+            CommandPalette(providers=[ThemeCommands], placeholder="Search for themes…")
+        )
+
+    def on_command_palette_option_highlighted(
+        self, event: CommandPalette.OptionHighlighted
+    ) -> None:
+        if self._theme_before_preview is None:
+            return
+        option = event.highlighted_event.option
+        if isinstance(option, Command) and option.hit.text in self.available_themes:
+            name = option.hit.text
+            self._stop_theme_preview()
+            self._theme_preview = self.set_timer(
+                THEME_PREVIEW_DELAY, lambda: self._preview_theme(name)
+            )
+
+    def _preview_theme(self, name: str) -> None:
+        if self._theme_before_preview is not None:
+            self.theme = name
+
+    def _stop_theme_preview(self) -> None:
+        if self._theme_preview is not None:
+            self._theme_preview.stop()
+            self._theme_preview = None
+
+    def on_command_palette_closed(self, event: CommandPalette.Closed) -> None:
+        # A choice arrives as ThemePicked; only a close without one restores the old theme.
+        if self._theme_before_preview is not None and not event.option_selected:
+            self._stop_theme_preview()
+            self.theme, self._theme_before_preview = self._theme_before_preview, None
+
+    def on_theme_picked(self, event: ThemePicked) -> None:
+        self._stop_theme_preview()
+        self._theme_before_preview = None
+        if event.name not in self.available_themes:
+            return
+        self.theme = event.name
+        path = self.settings.config_path
+        try:
+            update_config_file(path, {"theme": event.name})
+        except ConfigError as error:
+            self.notify(
+                f"{error} The theme is used for this run only.", severity="error", markup=False
+            )
+            return
+        self.settings = replace(self.settings, theme=event.name)
+        note = " (GLMTUI_THEME is set and overrides it)" if os.environ.get("GLMTUI_THEME") else ""
+        self.notify(f"Theme '{event.name}' saved to {path}{note}.", timeout=4, markup=False)
 
     @property
     def store(self) -> SessionStore:
@@ -135,12 +233,15 @@ class GlmApp(App[int]):
 
     def _open_chat(self) -> None:
         session, self._initial_session = self._initial_session, None
-        context = ChatContext(self.settings, lambda: self.client, make_store=lambda: self.store)
+        context = ChatContext(self.settings, self.client_for, make_store=lambda: self.store)
         screen = ChatScreen(context, session)
         self.push_screen(screen)
         if self._open_browser:
             self._open_browser = False
             self.call_after_refresh(screen.action_sessions)
+        elif self._model_info:
+            model_id, self._model_info = self._model_info, None
+            self.call_after_refresh(screen.show_model_info, model_id)
 
     async def _check_key(self, key: str) -> str | None:
         """Try the key on the models endpoint; only a rejection stops it being saved."""
@@ -178,6 +279,8 @@ class GlmApp(App[int]):
                 self.notify(f"{error} The key is used for this run only.", severity="error")
         if self._client is not None:
             await self._client.aclose()
+        for client in self._other_clients.values():
+            await client.aclose()
         self._client = None
         self._open_chat()
 

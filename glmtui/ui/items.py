@@ -9,6 +9,7 @@ its open Markdown block (see :mod:`glmtui.markdown_blocks`). Items hold no widge
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,18 +17,30 @@ from textual.content import Content
 from textual.strip import Strip
 
 from glmtui.domain import Message
+from glmtui.formatting import count
 from glmtui.markdown_blocks import BlockSplitter
+from glmtui.safe_text import visible_controls
 from glmtui.turn import TurnStats
 from glmtui.ui.markdown_render import (
     fence_language,
+    render_block,
     render_code_label,
     render_code_text,
-    render_markdown_block,
     render_plain,
+    render_raw,
 )
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 FENCE_CHUNK = 32
+OPEN_FORMAT_LINES = 100
+"""An open (still streaming) block longer than this shows as plain text until it completes:
+formatting it again on every frame would cost more the longer it gets."""
+OPEN_FORMAT_CHARS = 4_000
+RAW_CHUNK = 4_096
+RAW_PER_FRAME = 256_000
+"""Characters of a long open block drawn per frame when megabytes arrive at once."""
+"""Characters of one endless line drawn (and cached) at a time while it streams."""
+"""Likewise for an open block of more characters than this (one huge line or paragraph)."""
 """Lines per cached piece of an open code fence."""
 
 FINISH_REASONS = {
@@ -157,13 +170,17 @@ class ReplyItem(Item):
         super().__init__(message)
         self.show_reasoning = show_reasoning
         self._streaming = streaming
-        self.model_label = model_label or message.model or "Assistant"
+        self.model_label = visible_controls(model_label or message.model or "Assistant")
         self.stats: TurnStats | None = None
         self.reasoning_open = streaming
         """Whether the reasoning section is unfolded."""
         self.rendered_length = 0
         """How many answer characters have been drawn (benchmarks measure latency with it)."""
         self.retry_note = ""
+        self.render_budget: float | None = None
+        """Seconds one :meth:`parts` call may spend rendering finished blocks (None: all)."""
+        self.behind = False
+        """True when finished blocks are still waiting to be rendered (see render_budget)."""
         self.frame = 0
         self.meta = ""
         self._answer = BlockSplitter()
@@ -178,7 +195,10 @@ class ReplyItem(Item):
         self._reasoning_blocks: dict[int, list[Lines]] = {}
         self._open_cache: tuple[int, str, Lines] | None = None
         self._open_reasoning_cache: tuple[int, str, Lines] | None = None
-        self._fence_cache: tuple[int, int, list[Lines], list[Content]] | None = None
+        self._fence_cache: tuple[int, int, int, list[Lines], list[Content]] | None = None
+        self._raw_cache: tuple[int, int, int, list[Lines], list[Content]] | None = None
+        """``(width, block start, characters done, chunks, lines pending)`` of the open block
+        drawn in chunks (a fence, or a block too long to format while it streams)."""
         if message.content:
             self._content_parts.append(message.content)
             self._answer.feed(message.content)
@@ -245,6 +265,7 @@ class ReplyItem(Item):
         self._answer.finish()
         self._reasoning.finish()
         self._open_cache = self._open_reasoning_cache = self._fence_cache = None
+        self._raw_cache = None
         self.rendered_length = len(self.content_text)
         self.refresh_meta()
 
@@ -294,6 +315,13 @@ class ReplyItem(Item):
                 )
             )
             y += 1
+            if self.retry_note:  # its own lines, wrapped: the reason is worth reading whole
+                note = self.retry_note
+                lines = self._one_line.get(
+                    "retry:" + note, width, lambda: render_plain(note, width, WARNING)
+                )
+                parts.append(lines)
+                y += len(lines.content)
         answer = self._answer_parts_at(width)
         if answer and y > 1:
             parts.append(self._blank(width))
@@ -312,24 +340,43 @@ class ReplyItem(Item):
         return self._one_line.get("", width, lambda: [Content("")])
 
     def _rendered_blocks(self, width: int) -> list[Lines]:
-        """Every finished block, each rendered once per width."""
+        """Every finished block, each rendered once per width.
+
+        With a :attr:`render_budget`, rendering stops once the budget is spent (after at
+        least one block) and :attr:`behind` is set: the view asks again at the next frame, so
+        a reply of thousands of blocks arriving at once never holds the screen for long.
+        """
         rendered = self._blocks.get(width)
         if rendered is None:
             if len(self._blocks) >= 2:  # keep the two latest widths
                 del self._blocks[next(iter(self._blocks))]
             rendered = self._blocks[width] = []
-        for source in self._answer.frozen[len(rendered) :]:
-            lines = render_markdown_block(source, width) if source.strip() else []
+        frozen = self._answer.frozen
+        budget = self.render_budget
+        deadline = time.perf_counter() + budget if budget is not None else None
+        self.behind = False
+        for index in range(len(rendered), len(frozen)):
+            if deadline is not None and index > len(rendered) and time.perf_counter() > deadline:
+                self.behind = True
+                break
+            source = frozen[index]
+            lines = render_block(source, width) if source.strip() else []
             rendered.append(Lines(lines, width))
         return rendered
 
     def _answer_parts_at(self, width: int) -> list[Lines]:
         out: list[Lines] = []
-        for part in self._rendered_blocks(width):
+        rendered = self._rendered_blocks(width)
+        for part in rendered:
             if part.content:
                 if out:
                     out.append(self._blank(width))
                 out.append(part)
+        if self.behind:  # the rest comes in the next frames; nothing after it is shown yet
+            left = len(self._answer.frozen) - len(rendered)
+            note = f"⋯ formatting, {left:,} more block{'s' if left != 1 else ''}…"
+            out.append(self._one_line.get(note, width, lambda: [Content.styled(note, MUTED)]))
+            return out
         if self._streaming:
             open_parts = [part for part in self._open_answer(width) if part.content]
             if open_parts:
@@ -344,12 +391,49 @@ class ReplyItem(Item):
             return []
         if self._answer.open_fence is not None:
             return self._open_fence_parts(source, width)
+        if (
+            self._answer.open_raw
+            or len(source) > OPEN_FORMAT_CHARS
+            or source.count("\n") > OPEN_FORMAT_LINES
+        ):
+            return self._open_raw_parts(source, width)
         cached = self._open_cache
         if cached is not None and cached[0] == width and cached[1] == source:
             return [cached[2]]
-        part = Lines(render_markdown_block(source, width), width)
+        part = Lines(render_block(source, width), width)
         self._open_cache = (width, source, part)
         return [part]
+
+    def _open_raw_parts(self, source: str, width: int) -> list[Lines]:
+        """A long open block (a big table or list) while it streams: plain text in cached
+        chunks, like an open fence; it is formatted once complete (if not too large)."""
+        # Whole lines are final; so is every full RAW_CHUNK of one endless line.
+        complete_chars = max(source.rfind("\n") + 1, len(source) - len(source) % RAW_CHUNK)
+        start = self._answer.open_start
+        cached = self._raw_cache
+        if cached is None or cached[:2] != (width, start) or cached[2] > complete_chars:
+            chunks: list[Lines] = []
+            pending: list[Content] = []
+            done_chars = 0
+        else:
+            _, _, done_chars, chunks, pending = cached
+            chunks = list(chunks)
+            pending = list(pending)
+        behind = self.render_budget is not None and complete_chars - done_chars > RAW_PER_FRAME
+        if behind:  # megabytes at once: draw a slice per frame
+            complete_chars = done_chars + RAW_PER_FRAME
+        if complete_chars > done_chars:
+            lines = render_raw(source[done_chars:complete_chars], width)
+            pending = _chunk(lines, chunks, pending, width)
+        self._raw_cache = (width, start, complete_chars, chunks, pending)
+        if behind:
+            self.behind = True
+            left = len(source) - complete_chars
+            note = f"⋯ drawing, {left:,} more characters…"
+            return [*chunks, Lines([*pending, Content.styled(note, MUTED)], width)]
+        tail = source[complete_chars:]
+        last = render_raw(tail, width) if tail else []
+        return [*chunks, Lines([*pending, *last], width)]
 
     def _open_fence_parts(self, source: str, width: int) -> list[Lines]:
         """An open fence: complete lines are rendered once, in fixed chunks; only the last
@@ -357,22 +441,21 @@ class ReplyItem(Item):
         token as a short one (no line is converted to screen strips twice)."""
         opening, _, body = source.partition("\n")
         complete_chars = body.rfind("\n") + 1  # body[:complete_chars] holds whole lines
+        start = self._answer.open_start
         cached = self._fence_cache
-        if cached is None or cached[0] != width or cached[1] > complete_chars:
+        if cached is None or cached[:2] != (width, start) or cached[2] > complete_chars:
             label = fence_language(opening)
             chunks: list[Lines] = [Lines([render_code_label(label, width)], width)] if label else []
             pending: list[Content] = []
             done_chars = 0
         else:
-            _, done_chars, chunks, pending = cached
+            _, _, done_chars, chunks, pending = cached
             chunks = list(chunks)
             pending = list(pending)
         if complete_chars > done_chars:
-            pending.extend(render_code_text(body[done_chars : complete_chars - 1], width))
-            while len(pending) >= FENCE_CHUNK:
-                chunks.append(Lines(pending[:FENCE_CHUNK], width))
-                pending = pending[FENCE_CHUNK:]
-        self._fence_cache = (width, complete_chars, chunks, pending)
+            lines = render_code_text(body[done_chars : complete_chars - 1], width)
+            pending = _chunk(lines, chunks, pending, width)
+        self._fence_cache = (width, start, complete_chars, chunks, pending)
         tail = body[complete_chars:]
         last = render_code_text(tail, width) if tail else []
         return [*chunks, Lines([*pending, *last], width)]
@@ -405,8 +488,7 @@ class ReplyItem(Item):
     def _spinner_text(self) -> str:
         elapsed = self.stats.elapsed if self.stats else 0.0
         label = "Reasoning" if self._reasoning_parts else "Thinking"
-        note = f"  {self.retry_note}" if self.retry_note else ""
-        return f"{SPINNER[self.frame % len(SPINNER)]} {label}… {elapsed:.1f} s{note}"
+        return f"{SPINNER[self.frame % len(SPINNER)]} {label}… {elapsed:.1f} s"
 
     def _meta_text(self) -> str:
         parts = [self.model_label, _clock(self.message)]
@@ -414,13 +496,13 @@ class ReplyItem(Item):
         usage = self.message.usage
         if stats is not None and stats.first_token_at is not None:
             approx = "~" if stats.estimated else ""
-            parts.append(f"{approx}{stats.completion_tokens:,} tokens")
+            parts.append(count(stats.completion_tokens, "token", approx=approx))
             speed = stats.tokens_per_second
             if speed is not None:
                 parts.append(f"{speed:,.0f} tok/s")
         elif usage is not None and usage.completion_tokens:
             approx = "~" if usage.estimated else ""
-            parts.append(f"{approx}{usage.completion_tokens:,} tokens")
+            parts.append(count(usage.completion_tokens, "token", approx=approx))
         return " · ".join(parts)
 
     def _retry_available(self) -> bool:
@@ -444,6 +526,19 @@ class ReplyItem(Item):
         lines = text.wrap(width)
         lines.append(Content.styled(" ↻ Retry ", RETRY) + Content.styled("  r · Ctrl+R", MUTED))
         return lines
+
+
+def _chunk(
+    lines: list[Content], chunks: list[Lines], pending: list[Content], width: int
+) -> list[Content]:
+    """Add finished ``lines`` after ``pending``; every full FENCE_CHUNK of them becomes a part
+    in ``chunks`` (kept for good: its identity tells the view it needs no repainting).
+    Returns the lines left over, still pending."""
+    pending = pending + lines
+    while len(pending) >= FENCE_CHUNK:
+        chunks.append(Lines(pending[:FENCE_CHUNK], width))
+        pending = pending[FENCE_CHUNK:]
+    return pending
 
 
 def _reasoning_lines(source: str, width: int) -> list[Content]:

@@ -3,8 +3,9 @@
 glmtui renders replies block by block (see :mod:`glmtui.markdown_blocks`): each top-level block
 becomes a list of lines at a given width, cached until the width changes. Styles are theme
 variables (``$markdown-h1-color``, ``$text-accent`` …), resolved when the lines are drawn, so a
-theme switch needs no re-parse. Code is highlighted by Textual's highlighter; an unclosed fence
-while streaming is shown as plain text and highlighted once it closes.
+theme switch needs no re-parse. Code is highlighted by Textual's highlighter with the theme's
+``[code]`` styles (``$code-keyword`` …, see :mod:`glmtui.themes`); an unclosed fence while
+streaming is shown as plain text and highlighted once it closes.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from typing import TYPE_CHECKING
 from rich.cells import cell_len
 from textual.content import Content, Span
 
-from glmtui.markdown_blocks import new_parser
+from glmtui.markdown_blocks import RawBlock, new_parser
+from glmtui.safe_text import visible_controls
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
     from markdown_it.token import Token
     from markdown_it.tree import SyntaxTreeNode
+    from textual.highlight import HighlightTheme
 
 
 @cache
@@ -50,6 +53,56 @@ BULLETS = ("•", "◦", "▪")
 Lines = list[Content]
 
 
+RAW_NOTICE = "italic $text-muted"
+
+
+def render_block(source: str, width: int) -> Lines:
+    """One block as the conversation shows it: formatted, or as plain text when it cannot be.
+
+    A :class:`~glmtui.markdown_blocks.RawBlock` (too large to format) and Markdown nested too
+    deeply for the parser are shown as plain text under a one-line notice, never as an error.
+    """
+    if isinstance(source, RawBlock):
+        notice = "" if source.continued else "too large to format: shown as plain text"
+        return render_raw(source, width, notice)
+    try:
+        return render_markdown_block(source, width)
+    except RecursionError:
+        return render_raw(source, width, "nested too deeply to format: shown as plain text")
+
+
+def render_raw(source: str, width: int, notice: str = "") -> Lines:
+    """Markdown source as plain text, with an optional notice line above it.
+
+    Lines are cut at the width rather than word-wrapped: this is the path for megabytes of
+    text, and cutting ASCII is a slice where wrapping is a walk over every character.
+    """
+    lines = [Content.styled(f"⋯ {notice}", RAW_NOTICE)] if notice else []
+    width = max(8, width)
+    for line in visible_controls(source).rstrip("\n").split("\n"):
+        if not line:
+            lines.append(Content(""))
+        elif line.isascii() and "\t" not in line:
+            lines.extend(Content(line[i : i + width]) for i in range(0, len(line), width))
+        else:
+            lines.extend(Content(line).wrap(width))
+    return lines
+
+
+MAX_NESTING = 60
+"""Deeper Markdown (``*****…x…*****``, thousands of ``>``) is shown as plain text: no one
+writes it on purpose, and walking it would exhaust Python's recursion limit."""
+
+
+def _nesting_depth(tokens: list[Token]) -> int:
+    """How deeply the parsed tokens nest, block and inline levels together."""
+    depth = 0
+    for token in tokens:
+        inner = max((child.level for child in token.children or ()), default=0)
+        depth = max(depth, token.level + inner)
+    return depth
+
+
 def render_markdown_block(source: str, width: int) -> Lines:
     """All the lines of one (or more) top-level Markdown blocks at ``width`` cells.
 
@@ -59,7 +112,15 @@ def render_markdown_block(source: str, width: int) -> Lines:
     from markdown_it.tree import SyntaxTreeNode
 
     width = max(8, width)
-    root = SyntaxTreeNode(_parser().parse(source))
+    source = visible_controls(source)
+    parser = _parser()
+    tokens = parser.parse(source)
+    # markdown-it stops parsing at its nesting limit and drops what is deeper: a block that
+    # reaches it is shown as plain text instead, so no character is lost.
+    block_limit = int(parser.options.get("maxNesting", MAX_NESTING)) - 1
+    if _nesting_depth(tokens) > MAX_NESTING or any(t.level >= block_limit for t in tokens):
+        raise RecursionError(f"Markdown nested more than {MAX_NESTING} levels deep")
+    root = SyntaxTreeNode(tokens)
     out: Lines = []
     for node in root.children:
         lines = _block(node, width)
@@ -91,18 +152,19 @@ def render_open_fence(source: str, width: int) -> Lines:
 
 def render_code_label(language: str, width: int) -> Content:
     """The language line at the top of a code block."""
+    language = visible_controls(language)
     return Content.styled(f" {language}".ljust(width), f"{CODE_LABEL} {CODE_BLOCK}")
 
 
 def render_code_text(text: str, width: int) -> Lines:
     """Plain code lines (one per ``\\n``-separated line of ``text``) on the code background."""
-    return _code_lines(Content(text), "", width)
+    return _code_lines(Content(visible_controls(text)), "", width)
 
 
 def render_plain(text: str, width: int, style: str = "") -> Lines:
     """Plain text (the model's reasoning): wrapped, blank lines kept, never parsed as markup."""
     out: Lines = []
-    for line in text.rstrip("\n").split("\n"):
+    for line in visible_controls(text).rstrip("\n").split("\n"):
         content = Content.styled(line, style) if style else Content(line)
         out.extend(content.wrap(max(8, width)) if line else [Content("")])
     return out
@@ -210,14 +272,42 @@ def _is_tight(node: SyntaxTreeNode) -> bool:
 
 
 def _highlight(code: str, language: str) -> Content:
+    """Highlight code with the theme's ``[code]`` styles (variables, resolved when drawn)."""
     if not code:
         return Content("")
     from textual.highlight import highlight  # pygments: imported when code is first shown
 
     try:
-        return highlight(code, language=language or "text")
+        return highlight(code, language=language or "text", theme=_code_theme())
     except Exception:
         return Content(code)
+
+
+@cache
+def _code_theme() -> type[HighlightTheme]:
+    """A highlight theme whose styles are the ``$code-*`` variables of :mod:`glmtui.themes`.
+
+    Styles are variable names, not colours, so a highlighted block stays valid across theme
+    switches: the view resolves ``$code-keyword`` against whichever theme is current.
+    """
+    from pygments.token import Token, string_to_tokentype
+    from textual.highlight import HighlightTheme
+
+    from glmtui.themes import CODE_TOKENS
+
+    styles: dict[tuple[str, ...], str] = {
+        Token.Generic.Strong: "bold",
+        Token.Generic.Emph: "italic",
+        Token.Whitespace: "",
+    }
+    for key, spec in CODE_TOKENS.items():
+        for token in spec.tokens:
+            styles[string_to_tokentype(token)] = f"$code-{key}"
+
+    class CodeTheme(HighlightTheme):
+        STYLES = styles
+
+    return CodeTheme
 
 
 def _code_lines(code: Content, language: str, width: int) -> Lines:

@@ -12,19 +12,33 @@ import asyncio
 import itertools
 import threading
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 from glmtui.domain import Session
 
 if TYPE_CHECKING:
-    from glmtui.store import SessionStore
+    from glmtui.store import SessionConflict, SessionStore
     from glmtui.store.records import FileStamp
 
 
 def snapshot(session: Session) -> Session:
     """A copy that later edits of ``session`` cannot change (texts are immutable strings)."""
     return replace(session, messages=[replace(message) for message in session.messages])
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """The session's file was changed or deleted by someone else; ours went to a copy."""
+
+    message: str
+    """What happened, in one line."""
+    deleted: bool
+    """The file is gone (rather than changed)."""
+    original_id: str
+    original_title: str
+    copy_id: str
+    copy_title: str
 
 
 class SessionKeeper:
@@ -36,8 +50,9 @@ class SessionKeeper:
         on_error: Called with a one-line message when a save fails (not repeated while the
             same problem persists).
         on_saved: Called after a save succeeds (e.g. to clear an "unsaved" marker).
-        on_conflict: Called with the message when the file was changed by another program;
-            the conversation is then saved as a copy so both versions are kept.
+        on_conflict: Called with a :class:`Conflict` when the file was changed or deleted by
+            another program. The conversation has then been saved as a copy, so both versions
+            are on disk; :meth:`use_mine` and :meth:`discard_copy` carry out the user's choice.
     """
 
     def __init__(
@@ -46,12 +61,12 @@ class SessionKeeper:
         *,
         on_error: Callable[[str], None],
         on_saved: Callable[[], None] = lambda: None,
-        on_conflict: Callable[[str], None] | None = None,
+        on_conflict: Callable[[Conflict], None] | None = None,
     ) -> None:
         self._store = store
         self._on_error = on_error
         self._on_saved = on_saved
-        self._on_conflict = on_conflict or on_error
+        self._on_conflict = on_conflict or (lambda conflict: on_error(conflict.message))
         self._write_lock = threading.Lock()
         self._sequence = itertools.count(1)
         self._written = 0
@@ -59,7 +74,7 @@ class SessionKeeper:
         after it (a checkpoint thread finishing late cannot undo the final save)."""
         self._stamp: FileStamp | None = None
         self._last_error = ""
-        self._conflict = ""
+        self._conflict: SessionConflict | None = None
         self.unsaved = False
         """True while the latest changes are only in memory (the last save failed)."""
 
@@ -100,6 +115,7 @@ class SessionKeeper:
             try:
                 store.save(session, expected=self._stamp)
             except SessionConflict as conflict:
+                self._conflict = conflict
                 return "conflict", str(conflict)
             except StoreError as error:
                 return "error", str(error)
@@ -112,8 +128,7 @@ class SessionKeeper:
     ) -> bool:
         """Report an outcome (on the UI's thread)."""
         if outcome == "conflict":
-            self._conflict = message
-            return self._fork_after_conflict(session)
+            return self._fork_after_conflict(session, message)
         if outcome == "error":
             self._failed(message)
             return False
@@ -132,25 +147,78 @@ class SessionKeeper:
             self.unsaved = False
             self._on_saved()
 
-    def _fork_after_conflict(self, session: Session) -> bool:
-        """Another program changed the file: keep its version and save ours as a copy."""
+    def _fork_after_conflict(self, session: Session, message: str) -> bool:
+        """Another program changed or deleted the file: keep its version, save ours as a copy.
+
+        Nothing is overwritten and nothing is lost; the user is then asked what to keep.
+        """
         from glmtui.domain import new_id
         from glmtui.store import StoreError
 
         store = self.store
         assert store is not None
-        original_id = session.id
+        deleted = self._conflict is not None and self._conflict.deleted
+        original_id, original_title = session.id, session.title
         session.id = new_id()
         session.title = f"{session.title or 'Untitled'} (copy)"
         try:
             store.save(session)
         except StoreError as error:
+            session.id, session.title = original_id, original_title
             self._failed(str(error))
             return False
         self._stamp = store.stamp(session.id)
         self._succeeded()
         self._on_conflict(
-            f"{self._conflict} Your conversation continues as '{session.title}'; "
-            f"the other version (id {original_id[:8]}) is kept."
+            Conflict(message, deleted, original_id, original_title, session.id, session.title)
         )
         return True
+
+    def use_mine(self, session: Session, conflict: Conflict) -> bool:
+        """Write this conversation over the other version (or again, if it was deleted).
+
+        The copy made when the conflict was found is removed: its content is what is written.
+        """
+        from glmtui.store import StoreError
+
+        store = self.store
+        if store is None:
+            return False
+        copy_id = session.id
+        session.id, session.title = conflict.original_id, conflict.original_title
+        with self._write_lock:
+            try:
+                store.save(session)
+            except StoreError as error:
+                session.id, session.title = copy_id, conflict.copy_title
+                self._failed(str(error))
+                return False
+            self._written = next(self._sequence)  # checkpoints of the copy still queued: skip
+            self._stamp = store.stamp(session.id)
+        self._remove(copy_id)
+        self._succeeded()
+        return True
+
+    def discard_copy(self, conflict: Conflict) -> None:
+        """Move the copy to the trash (the user chose the other version, or to close it)."""
+        from glmtui.store import StoreError
+
+        store = self.store
+        if store is not None:
+            try:
+                store.delete(conflict.copy_id)
+            except StoreError as error:
+                self._on_error(str(error))
+
+    def _remove(self, session_id: str) -> None:
+        """Delete a file this keeper wrote and no longer needs (not via the trash)."""
+        from glmtui.store import StoreError
+
+        store = self.store
+        if store is None:
+            return
+        try:
+            token = store.delete(session_id)
+        except StoreError:
+            return  # a leftover copy is harmless; it holds nothing that is not saved
+        token.trashed.unlink(missing_ok=True)

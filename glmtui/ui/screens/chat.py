@@ -11,34 +11,44 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import TYPE_CHECKING
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 from textual.worker import Worker, WorkerState
 
 from glmtui.api.errors import ApiError, one_line
-from glmtui.api.events import ContentDelta, Finished, ReasoningDelta, Retrying, UsageReport
 from glmtui.api.models import KNOWN_CONTEXT_LENGTHS, builtin_card
-from glmtui.api.request import build_request
+from glmtui.api.request import ChatRequest, build_request
 from glmtui.config import Settings
 from glmtui.domain import Message, ModelCard, Session, auto_title
+from glmtui.params import ranges_for
+from glmtui.safe_text import visible_controls
 from glmtui.turn import TurnStats, context_use, conversation_cost, estimate_conversation_tokens
 from glmtui.ui.items import Item, ReplyItem, UserItem
-from glmtui.ui.persistence import SessionKeeper
+from glmtui.ui.persistence import Conflict, SessionKeeper
+from glmtui.ui.reply_stream import stream_into
 from glmtui.ui.widgets.composer import Composer
 from glmtui.ui.widgets.conversation import ConversationView
+from glmtui.ui.widgets.footer import KeyFooter
+from glmtui.ui.widgets.sidebar import ParameterSidebar, RequestSettings
 from glmtui.ui.widgets.status import StatusBar, StatusInfo
 
 if TYPE_CHECKING:
     from glmtui.api.client import ChatClient
+    from glmtui.model_catalog import ModelCatalog
     from glmtui.store import SessionStore
 
 STATUS_REFRESH = 0.25
 """Seconds between status-bar refreshes while a reply streams."""
+SIDEBAR_MIN_WIDTH = 100
+"""Below this many columns the sidebar is hidden (Ctrl+B opens it as an overlay)."""
+LARGE_REPLY = 1_000_000
+"""A finished reply longer than this (characters) is saved in a thread."""
 CHECKPOINT_INTERVAL = 3.0
 """Seconds between saves of a streaming reply (a crash loses at most this much)."""
 
@@ -48,16 +58,28 @@ class ChatContext:
     """What the chat screen needs from the app: settings, a client and the store."""
 
     settings: Settings
-    make_client: Callable[[], ChatClient]
-    """Gives the API client; called on first use, so httpx loads after the first frame."""
+    make_client: Callable[[str], ChatClient]
+    """Gives the API client for a provider profile; called on first use, so httpx loads
+    after the first frame."""
     model_card: ModelCard | None = None
     make_store: Callable[[], SessionStore] | None = None
     """Gives the session store (None: nothing is saved); called on first use."""
 
     @property
     def client(self) -> ChatClient:
-        """The API client."""
-        return self.make_client()
+        """The client of the configured provider."""
+        return self.make_client(self.settings.provider.name)
+
+    def client_for(self, provider: str) -> ChatClient:
+        """The client of any provider profile (a session may use another than the default)."""
+        return self.make_client(provider)
+
+    @cached_property
+    def catalog(self) -> ModelCatalog:
+        """Model cards and the catalogue of the configured provider (cached on disk)."""
+        from glmtui.model_catalog import ModelCatalog
+
+        return ModelCatalog.from_settings(self.settings)
 
     @property
     def store(self) -> SessionStore | None:
@@ -76,6 +98,7 @@ class ChatScreen(Screen[None]):
     | Ctrl+R | Regenerate the last reply (retry after an error) |
     | Ctrl+N | New chat |
     | Ctrl+O | Sessions: browse, search, resume |
+    | Ctrl+B | Parameters sidebar (an overlay in narrow terminals) |
     | Ctrl+End | Jump to the newest text and follow it |
     | Ctrl+T | Show or hide reasoning in every reply |
     | F1 | Keys and help |
@@ -90,9 +113,13 @@ class ChatScreen(Screen[None]):
         Binding("ctrl+r", "regenerate", "Regenerate", show=False, id="chat.regenerate"),
         Binding("ctrl+n", "new_chat", "New chat", show=False, id="chat.new"),
         Binding("ctrl+o", "sessions", "Sessions", id="chat.sessions"),
+        Binding("ctrl+b", "toggle_sidebar", "Parameters", id="chat.parameters"),
         Binding("ctrl+end", "follow", "Follow", show=False, id="chat.follow"),
         Binding("ctrl+t", "toggle_reasoning", "Reasoning", show=False, id="chat.reasoning"),
         Binding("f1", "help", "Help", id="chat.help"),
+        Binding("f2", "preview_request", "Request", show=False, id="chat.request_preview"),
+        Binding("f3", "model_info", "Model", show=False, id="chat.model_info"),
+        Binding("f4", "models", "Models", show=False, id="chat.models"),
     ]
 
     def __init__(self, context: ChatContext, session: Session | None = None) -> None:
@@ -111,6 +138,9 @@ class ChatScreen(Screen[None]):
         self._stats: TurnStats | None = None
         self._editing: Message | None = None
         self._draft_before_edit = ""
+        self._sidebar_wanted = True
+        self._models_suggested = False
+        self._model_ids: list[str] = []
         self.keeper = SessionKeeper(
             lambda: context.store,
             on_error=lambda text: self.notify(text, severity="error", timeout=10),
@@ -124,6 +154,7 @@ class ChatScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header(icon="◆")
+        yield self._make_sidebar(id="sidebar")
         yield ConversationView(id="conversation")
         yield Static(id="edit-banner", markup=False)
         yield Composer(
@@ -131,16 +162,256 @@ class ChatScreen(Screen[None]):
             id="composer",
         )
         yield StatusBar(id="status-bar")
-        yield Footer()
+        yield KeyFooter()
 
     async def on_mount(self) -> None:
         self.title = "glmtui"
+        self._sidebar_wanted = self.size.width >= SIDEBAR_MIN_WIDTH
+        self._place_sidebar()
         self._update_titles()
         self.query_one("#edit-banner").display = False
         self.conversation.load([self._item_for(m) for m in self.session.messages])
         self.query_one(Composer).focus()
         self._refresh_status()
         self.call_after_refresh(self._fetch_model_card)  # after the first frame
+
+    # --- parameters ------------------------------------------------------------------------
+
+    def _request_settings(self) -> RequestSettings:
+        session = self.session
+        return RequestSettings(
+            session.provider, session.model, session.system_prompt, session.parameters
+        )
+
+    def _make_sidebar(self, *, id: str | None = None) -> ParameterSidebar:
+        settings = self.context.settings
+        providers = list(settings.providers)
+        if self.session.provider not in providers:
+            providers.append(self.session.provider)
+        return ParameterSidebar(
+            self._request_settings(),
+            providers=providers,
+            thinking={name: profile.thinking for name, profile in settings.providers.items()},
+            ranges=ranges_for(self._card_for_model()),
+            models=self._model_ids,
+            id=id,
+        )
+
+    def _card_for_model(self) -> ModelCard | None:
+        card = self.model_card
+        return card if card is not None and card.id == self.session.model else None
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._place_sidebar()
+
+    def _place_sidebar(self) -> None:
+        """Docked at the right when there is room (and wanted); hidden in narrow terminals."""
+        sidebar = self.query_one("#sidebar", ParameterSidebar)
+        sidebar.display = self._sidebar_wanted and self.size.width >= SIDEBAR_MIN_WIDTH
+
+    def action_toggle_sidebar(self) -> None:
+        """Show or hide the parameters; in a narrow terminal they open as an overlay."""
+        if self.size.width < SIDEBAR_MIN_WIDTH:
+            from glmtui.ui.screens.parameters import ParametersScreen
+
+            self.app.push_screen(ParametersScreen(self._make_sidebar()), self._overlay_closed)
+            return
+        self._sidebar_wanted = not self._sidebar_wanted
+        self._place_sidebar()
+        sidebar = self.query_one("#sidebar", ParameterSidebar)
+        if sidebar.display:
+            sidebar.focus_first()
+        else:
+            self.query_one(Composer).focus()
+
+    @on(ParameterSidebar.Changed)
+    def _parameters_changed(self, event: ParameterSidebar.Changed) -> None:
+        """A valid change: it applies to the next request and is saved with the session."""
+        event.stop()
+        self._apply_settings(event.settings, from_overlay=event.sidebar.id != "sidebar")
+
+    def _commit_sidebar(self) -> None:
+        """Take in a value typed into the docked sidebar but not yet committed with Enter."""
+        sidebar = self.query_one("#sidebar", ParameterSidebar)
+        sidebar.commit()
+        if sidebar.settings != self._request_settings():
+            self._apply_settings(sidebar.settings, from_overlay=False)
+
+    def _overlay_closed(self, settings: RequestSettings | None) -> None:
+        """The overlay commits the field being edited as it closes; take that in too."""
+        if settings is not None and settings != self._request_settings():
+            self._apply_settings(settings, from_overlay=True)
+
+    def _apply_settings(self, changed: RequestSettings, *, from_overlay: bool) -> None:
+        session = self.session
+        model_changed = changed.model != session.model
+        session.provider = changed.provider
+        session.model = changed.model
+        session.system_prompt = changed.system_prompt
+        session.parameters = changed.parameters
+        session.touch()
+        self.keeper.save_now(session)
+        if from_overlay:  # keep the docked sidebar in step
+            self.query_one("#sidebar", ParameterSidebar).load(self._request_settings())
+        if model_changed:
+            self._update_titles()
+            self._fetch_model_card()
+        self._refresh_status()
+
+    @on(ParameterSidebar.ResetRequested)
+    def _parameters_reset(self, event: ParameterSidebar.ResetRequested) -> None:
+        """Back to the config file's defaults (model and provider stay)."""
+        event.stop()
+        settings = self.context.settings
+        self.session.parameters = settings.parameters
+        self.session.system_prompt = settings.system_prompt
+        self.session.touch()
+        self.keeper.save_now(self.session)
+        event.sidebar.load(self._request_settings())
+        if event.sidebar.id != "sidebar":
+            self.query_one("#sidebar", ParameterSidebar).load(self._request_settings())
+        self.notify("Parameters reset to the config file's defaults.", timeout=3)
+
+    @on(ParameterSidebar.PreviewRequested)
+    def _parameters_preview(self, event: ParameterSidebar.PreviewRequested) -> None:
+        event.stop()
+        self.action_preview_request()
+
+    @on(ParameterSidebar.CompareRequested)
+    def _parameters_compare(self, event: ParameterSidebar.CompareRequested) -> None:
+        event.stop()
+        self.action_compare()
+
+    def next_request(self) -> ChatRequest:
+        """Exactly what Enter would send now: the conversation plus the composer's text."""
+        session = self.session
+        draft = self.query_one(Composer).text
+        messages = list(session.messages)
+        if draft.strip():
+            messages.append(Message("user", draft))
+        upcoming = replace(session, messages=messages)
+        return build_request(upcoming, thinking_style=self._thinking_style())
+
+    def _thinking_style(self) -> str:
+        profile = self.context.settings.providers.get(self.session.provider)
+        return profile.thinking if profile is not None else "none"
+
+    def _request_texts(self) -> dict[str, str]:
+        from glmtui.request_export import FORMATS, render
+
+        request = self.next_request()
+        base_url, key_variable = self._endpoint()
+        return {fmt: render(request, fmt, base_url, key_variable) for fmt in FORMATS}
+
+    def _endpoint(self) -> tuple[str, str | None]:
+        """Where the session's requests go, and the variable holding the key (if one is needed)."""
+        settings = self.context.settings
+        if settings.demo:
+            from glmtui.api.demo import DEMO_BASE_URL
+
+            return DEMO_BASE_URL, None
+        profile = settings.providers.get(self.session.provider, settings.provider)
+        base_url = settings.base_url if profile.name == settings.provider.name else profile.base_url
+        variable = profile.api_key_env or "OXEN_API_KEY"
+        needed = profile.key_required(base_url) or (
+            profile.name == settings.provider.name and bool(settings.api_key)
+        )
+        return base_url, variable if needed else None
+
+    def action_preview_request(self) -> None:
+        """Show the next request as cURL, Python and JSON."""
+        from glmtui.ui.screens.request_preview import RequestPreviewScreen
+
+        self._commit_sidebar()
+        draft = self.query_one(Composer).text.strip()
+        note = (
+            "Includes the text in the composer as the new message."
+            if draft
+            else "The composer is empty: this is the conversation as it stands."
+        )
+        self.app.push_screen(RequestPreviewScreen(self._request_texts(), note))
+
+    def action_copy_request(self, fmt: str) -> None:
+        """Copy the next request in one format."""
+        self._commit_sidebar()
+        self.app.copy_to_clipboard(self._request_texts()[fmt])
+        names = {"curl": "cURL", "python": "Python", "json": "JSON"}
+        self.notify(f"Request copied as {names.get(fmt, fmt)} (the key stays a variable).")
+
+    def action_compare(self) -> None:
+        """Answer the last prompt with another model or parameter set, side by side."""
+        from glmtui.params import ParameterError, describe_set
+        from glmtui.ui.screens.compare import CompareScreen, Contender, parse_alternative
+        from glmtui.ui.screens.prompt import PromptScreen
+
+        if self.generating:
+            self.notify("Wait for the reply to finish (or stop it with Esc).", timeout=3)
+            return
+        messages = self.session.messages
+        prompts = [index for index, message in enumerate(messages) if message.role == "user"]
+        if not prompts:
+            self.notify("Send a prompt first; compare answers it again.", timeout=3)
+            return
+        last = prompts[-1]
+        history = replace(self.session, messages=messages[: last + 1])
+        following = messages[last + 1] if last + 1 < len(messages) else None
+        existing = following if following is not None and following.role == "assistant" else None
+        session = self.session
+
+        def validate(text: str) -> str | None:
+            try:
+                parse_alternative(text, session.model, session.parameters)
+            except ParameterError as error:
+                return str(error)
+            return None
+
+        def start(text: str | None) -> None:
+            if text is None:
+                return
+            alternative = parse_alternative(text, session.model, session.parameters)
+            client = self.context.client_for(session.provider)
+            left = Contender(
+                f"{session.model} (current) · {describe_set(session.parameters)}",
+                session.model,
+                session.parameters,
+                client,
+                self._thinking_style(),
+                self._card_for_model(),
+                existing,
+            )
+            right = Contender(
+                f"{alternative.model} · {describe_set(alternative.parameters)}",
+                alternative.model,
+                alternative.parameters,
+                client,
+                self._thinking_style(),
+                self._card_for_model() if alternative.model == session.model else None,
+            )
+            self.app.push_screen(CompareScreen(history, left, right), keep)
+
+        def keep(reply: Message | None) -> None:
+            if reply is None or reply is existing or session is not self.session:
+                return
+            if existing is not None and existing in session.messages:
+                session.messages[session.messages.index(existing)] = reply
+            else:
+                session.messages.insert(last + 1, reply)
+            session.touch()
+            self.keeper.save_now(session)
+            self.conversation.load([self._item_for(m) for m in session.messages])
+            self._refresh_status()
+            self.notify(f"Kept the reply from {reply.model}.", timeout=3)
+
+        self.app.push_screen(
+            PromptScreen(
+                "Compare the last prompt with…",
+                session.model,
+                help="A model id, then any parameter overrides, e.g. "
+                "“zai-org-glm-4.7-flash temperature=0.2”.",
+                validate=validate,
+            ),
+            start,
+        )
 
     @property
     def conversation(self) -> ConversationView:
@@ -171,17 +442,74 @@ class ChatScreen(Screen[None]):
     def _update_titles(self) -> None:
         title = self.session.title or "New chat"
         demo = " (demo)" if self.context.settings.demo else ""
-        self.sub_title = f"{self.session.model}{demo} · {title}"
+        self.sub_title = visible_controls(f"{self.session.model}{demo} · {title}")
 
     # --- model facts -----------------------------------------------------------------------
 
     @work(exclusive=True, group="model-card", exit_on_error=False)
     async def _fetch_model_card(self) -> None:
-        """Get the model's card (context length, prices) without delaying the first frame."""
-        with contextlib.suppress(ApiError):
-            card = await self.context.client.get_model(self.session.model)
-            self.model_card = card
-            self._refresh_status()
+        """Get the model's card (context length, output limit, prices) without delaying the
+        first frame: live, else the cached copy, else the built-in card."""
+        model = self.session.model
+        card: ModelCard | None = None
+        if self.session.provider == self.context.settings.provider.name:
+            card = (await self.context.catalog.card(model)).card
+        else:  # another profile's server: ask it directly
+            with contextlib.suppress(ApiError):
+                card = await self.context.client_for(self.session.provider).get_model(model)
+        if card is None or model != self.session.model:
+            return  # unknown, or the model changed meanwhile
+        self.model_card = card
+        self.query_one("#sidebar", ParameterSidebar).set_ranges(ranges_for(card))
+        self._refresh_status()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """Typing a model id: complete it from the catalogue (fetched once, cached on disk)."""
+        if event.widget.id == "model" and not self._models_suggested:
+            self._models_suggested = True
+            self._suggest_models()
+
+    @work(exclusive=True, group="model-suggestions", exit_on_error=False)
+    async def _suggest_models(self) -> None:
+        result = await self.context.catalog.catalogue()
+        ids = [card.id for card in result.cards]
+        if ids:
+            self._model_ids = ids
+            self.query_one("#sidebar", ParameterSidebar).suggest_models(ids)
+
+    def action_model_info(self) -> None:
+        """The current model's details: facts, prices, limits, parameters, description."""
+        self.show_model_info(self.session.model)
+
+    def show_model_info(self, model_id: str) -> None:
+        """A model's details; "use" switches this chat to it."""
+        from glmtui.ui.screens.model_info import ModelInfoScreen
+
+        screen = ModelInfoScreen(self.context.catalog, model_id, current_model=self.session.model)
+        self.app.push_screen(screen, self.use_model)
+
+    def action_models(self) -> None:
+        """Every model the provider offers: search, filter, inspect, use."""
+        from glmtui.ui.screens.catalogue import CatalogueScreen
+
+        self.app.push_screen(
+            CatalogueScreen(self.context.catalog, self.session.model), self.use_model
+        )
+
+    def use_model(self, model_id: str | None) -> None:
+        """Switch this session to ``model_id`` (None: the user backed out)."""
+        if not model_id or model_id == self.session.model:
+            return
+        self.session.model = model_id
+        self.session.touch()
+        self.keeper.save_now(self.session)
+        self.model_card = builtin_card(model_id)
+        sidebar = self.query_one("#sidebar", ParameterSidebar)
+        sidebar.load(self._request_settings(), ranges_for(self._card_for_model()))
+        self._update_titles()
+        self._refresh_status()
+        self._fetch_model_card()
+        self.notify(f"This chat now uses {model_id}.", timeout=3)
 
     @property
     def context_limit(self) -> int | None:
@@ -216,6 +544,7 @@ class ChatScreen(Screen[None]):
                 timeout=8,
             )
             return
+        self._commit_sidebar()
         composer = event.composer
         text = event.text
         if self._editing is not None:
@@ -254,7 +583,7 @@ class ChatScreen(Screen[None]):
         conversation = self.conversation
         index = self.session.messages.index(reply)
         history = replace(self.session, messages=self.session.messages[:index])
-        request = build_request(history, thinking_style=self.context.settings.thinking_style)
+        request = build_request(history, thinking_style=self._thinking_style())
         stats = TurnStats()
         stats.start(estimate_conversation_tokens(history.messages, history.system_prompt))
         self._stats = stats
@@ -263,26 +592,9 @@ class ChatScreen(Screen[None]):
         checkpoints = self.set_interval(
             CHECKPOINT_INTERVAL, lambda: self._checkpoint(reply, item), name="checkpoint"
         )
-        stream = self.context.client.stream_chat(request)
+        stream = self.context.client_for(self.session.provider).stream_chat(request)
         try:
-            async with contextlib.aclosing(stream):
-                async for event in stream:
-                    if isinstance(event, ContentDelta):
-                        stats.add(event.text)
-                        item.append_content(event.text)
-                        conversation.changed(item)
-                    elif isinstance(event, ReasoningDelta):
-                        stats.add(event.text, reasoning=True)
-                        item.append_reasoning(event.text)
-                        conversation.changed(item)
-                    elif isinstance(event, UsageReport):
-                        stats.usage = event.usage
-                    elif isinstance(event, Retrying):
-                        item.retry_note = f"{event.reason} Retrying in {event.delay:.0f} s…"
-                        conversation.changed(item)
-                    elif isinstance(event, Finished):
-                        reply.finish_reason = event.finish_reason
-                        reply.model = event.model or reply.model
+            await stream_into(stream, reply, item, stats, conversation)
             reply.status = "complete"
             reply.error = None
         except ApiError as error:
@@ -301,7 +613,12 @@ class ChatScreen(Screen[None]):
             if stats.first_token_at is not None or stats.usage is not None:
                 reply.usage = stats.final_usage()
             self.session.touch()
-            self.keeper.save_now(self.session)
+            if reply.status in ("complete", "error") and len(reply.content) > LARGE_REPLY:
+                # Megabytes take a few hundred ms to encode and write: off the UI thread
+                # (a checkpoint worker, ordered after the earlier ones by the keeper).
+                self.run_worker(self.keeper.save_soon(self.session), group="checkpoint")
+            else:
+                self.keeper.save_now(self.session)
             with contextlib.suppress(Exception):  # the screen may be closing
                 conversation.finish(item)
             self._stats = None
@@ -318,8 +635,57 @@ class ChatScreen(Screen[None]):
         self.notify("Saved again.", timeout=3)
         self._refresh_status()
 
-    def _conflict(self, text: str) -> None:
-        self.notify(text, severity="warning", timeout=12)
+    def _conflict(self, conflict: Conflict) -> None:
+        """The file changed (or vanished) under us: ours is safe in a copy; ask what to keep."""
+        from glmtui.ui.screens.prompt import ChoiceScreen
+
+        self._update_titles()
+        if any(isinstance(screen, ChoiceScreen) for screen in self.app.screen_stack):
+            self.notify(conflict.message, severity="warning", timeout=12)
+            return
+        original = conflict.original_title or "Untitled"
+        if conflict.deleted:
+            question = (
+                f"“{original}” was deleted by another program while it was open here. "
+                f"Nothing is lost: this conversation was saved as “{conflict.copy_title}”.\n\n"
+                "Save it again under its own name, keep it as the copy, or close it "
+                "(the copy goes to the trash)?"
+            )
+            choices = [("mine", "Save it again"), ("both", "Keep the copy"), ("close", "Close it")]
+        else:
+            question = (
+                f"“{original}” was changed by another program (another glmtui, an editor, a "
+                "sync) while it was open here. Nothing is lost: this conversation was saved "
+                f"as “{conflict.copy_title}”, the other version is untouched.\n\n"
+                "Keep both, use yours (overwriting the other version), or open the other one "
+                "(yours stays as the copy)?"
+            )
+            choices = [("both", "Keep both"), ("mine", "Use mine"), ("theirs", "Open theirs")]
+
+        async def chosen(choice: str | None) -> None:
+            await self._resolve_conflict(conflict, choice or "both")
+
+        self.app.push_screen(ChoiceScreen(question, choices), chosen)
+
+    async def _resolve_conflict(self, conflict: Conflict, choice: str) -> None:
+        if choice == "mine":
+            if self.keeper.use_mine(self.session, conflict):
+                what = "saved again" if conflict.deleted else "saved over the other version"
+                self.notify(f"“{self.session.title or 'Untitled'}” {what}.", timeout=4)
+        elif choice == "theirs":
+            self.keeper.save_now(self.session)
+            await self.open_session(conflict.original_id)
+            self.notify(
+                f"Opened the other version; yours is “{conflict.copy_title}” (Ctrl+O).",
+                timeout=6,
+            )
+        elif choice == "close":
+            self.keeper.save_now(self.session)
+            await self.action_new_chat()
+            self.keeper.discard_copy(conflict)
+            store = self.context.store
+            where = f" ({store.trash_folder})" if store is not None else ""
+            self.notify(f"Closed; “{conflict.copy_title}” is in the trash{where}.", timeout=8)
         self._update_titles()
 
     @on(Worker.StateChanged)
@@ -395,9 +761,13 @@ class ChatScreen(Screen[None]):
         if self.generating and self._generation is not None:
             self._generation.cancel()
             await self._generation.wait()
+        model_changed = session.model != self.session.model
         self.session = session
         self.keeper.adopt(session)
         self.conversation.load([self._item_for(m) for m in session.messages])
+        self.query_one("#sidebar", ParameterSidebar).load(self._request_settings())
+        if model_changed:
+            self._fetch_model_card()
         self._end_edit(restore_draft=False)
         self._update_titles()
         self._refresh_status()
@@ -513,6 +883,37 @@ class ChatScreen(Screen[None]):
             self.action_toggle_reasoning,
         )
         yield SystemCommand("help: keys", "Every key glmtui understands (F1)", self.action_help)
+        yield SystemCommand(
+            "view: toggle parameters",
+            "Show or hide the parameter sidebar (Ctrl+B)",
+            self.action_toggle_sidebar,
+        )
+        yield SystemCommand(
+            "model: info",
+            "The current model's facts, prices, limits and parameters (F3)",
+            self.action_model_info,
+        )
+        yield SystemCommand(
+            "model: catalogue",
+            "Every model the provider offers: search, inspect, use (F4)",
+            self.action_models,
+        )
+        yield SystemCommand(
+            "request: preview",
+            "The next request as cURL, Python and JSON (F2)",
+            self.action_preview_request,
+        )
+        yield SystemCommand(
+            "chat: compare",
+            "Answer the last prompt with another model or parameters",
+            self.action_compare,
+        )
+        for fmt, name in (("curl", "cURL"), ("python", "Python (httpx)"), ("json", "JSON")):
+            yield SystemCommand(
+                f"request: copy as {name}",
+                "Copy the next request; the key is written as an environment variable",
+                lambda fmt=fmt: self.action_copy_request(fmt),
+            )
         if self.context.store is not None:
             yield SystemCommand(
                 "session: browse",

@@ -11,9 +11,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Markdown, Static
+from textual.widgets import Button, Input, Markdown, Static
 
 from glmtui.api.errors import OXEN_KEY_URL
+from glmtui.ui.widgets.footer import KeyFooter
 
 KeyCheck = Callable[[str], Awaitable[str | None]]
 """Checks a key against the provider: None when usable, else the reason it is not."""
@@ -84,7 +85,7 @@ class FirstRunScreen(Screen[FirstRunChoice | None]):
                 yield Button("Save key and start", variant="primary", id="save")
                 yield Button("Try the offline demo (F2)", id="demo")
                 yield Button("Quit", id="quit")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()

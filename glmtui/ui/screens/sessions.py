@@ -17,9 +17,10 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 from textual.worker import get_current_worker
 
+from glmtui.ui.widgets.footer import KeyFooter
 from glmtui.ui.widgets.session_table import SessionTable
 
 if TYPE_CHECKING:
@@ -101,7 +102,7 @@ class SessionsScreen(Screen[BrowserResult | None]):
         yield Static("", id="browser-status", markup=False)
         yield Static("", id="table-header", markup=False)
         yield SessionTable(id="sessions")
-        yield Footer()
+        yield KeyFooter()
 
     def on_resize(self) -> None:
         table = self.query_one(SessionTable)

@@ -9,6 +9,8 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
 
+from glmtui.safe_text import visible_controls
+
 NEWLINE_KEYS = frozenset({"ctrl+j", "shift+enter", "alt+enter", "ctrl+enter"})
 """Keys that insert a line break. Ctrl+J reaches the app in every terminal; Shift+Enter only
 where the terminal reports it (kitty, WezTerm, foot, Ghostty, iTerm2 with CSI u)."""
@@ -74,6 +76,21 @@ class Composer(TextArea):
             self.action_newline()
             return
         await super()._on_key(event)
+
+    async def _on_paste(self, event: events.Paste) -> None:
+        """Paste with control characters drawn as symbols (``␛``): a pasted escape sequence
+        is shown for what it is, never sent raw to the terminal (or to the model)."""
+        if self.read_only:
+            return
+        event.stop()
+        event.prevent_default()
+        if result := self._replace_via_keyboard(visible_controls(event.text), *self.selection):
+            self.move_cursor(result.end_location)
+            self.focus()
+
+    def load_text(self, text: str) -> None:
+        """Replace the text (history recall, edit and resend) with controls shown as symbols."""
+        super().load_text(visible_controls(text))
 
     def action_submit(self) -> None:
         """Send the text (blank text is ignored)."""

@@ -35,6 +35,8 @@ from glmtui.markdown_blocks import code_blocks
 from glmtui.ui.items import Item, Lines, ReplyItem, UserItem
 
 FRAME_INTERVAL = 1 / 30
+RENDER_BUDGET = 0.05
+"""Seconds a frame may spend formatting a reply's finished blocks; the rest waits a frame."""
 """Most frequent redraw of streaming text: tokens are coalesced per frame, never dropped."""
 SLOWEST_FRAME = 1 / 12
 """Least frequent redraw of streaming text (for slow streams)."""
@@ -125,8 +127,14 @@ class ConversationView(ScrollView, can_focus=True):
         def control(self) -> ConversationView:
             return self.view
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None, editable: bool = True) -> None:
+        """
+        Args:
+            editable: Offer edit, regenerate, delete and fork (False: a read-only view, such
+                as a compare pane, offers only selection, copying and reasoning).
+        """
         super().__init__(id=id)
+        self.editable = editable
         self.items: list[Item] = []
         self.selected: int | None = None
         """Index (in :attr:`items`) of the selected message, shown when the view has focus."""
@@ -141,6 +149,8 @@ class ConversationView(ScrollView, can_focus=True):
         lines instead of converting them again."""
         self._style_key = 0
         self._frame_pending = False
+        self._behind: set[int] = set()
+        """Ids of replies whose finished blocks are still being formatted, a budget a frame."""
         self._frame_handle: asyncio.Handle | None = None
         self._last_frame = 0.0
         self._ticker: Timer | None = None
@@ -158,6 +168,7 @@ class ConversationView(ScrollView, can_focus=True):
         self._rows = []
         self._parts.clear()
         self._strips.clear()
+        self._behind.clear()
         if self._width:
             self._load_earlier(self.size.height * LOAD_SCREENS)
         else:
@@ -269,11 +280,17 @@ class ConversationView(ScrollView, can_focus=True):
             return
         self._frame_pending = False
         self._last_frame = asyncio.get_running_loop().time()
+        updated = set()
         for index in range(max(self._first, len(self.items) - 2), len(self.items)):
             item = self.items[index]
             if isinstance(item, ReplyItem) and item.streaming:
                 item.flush()
                 self._update_item(index)
+                updated.add(index)
+        if self._behind:  # replies still formatting blocks that arrived all at once
+            for index in range(self._first, len(self.items)):
+                if index not in updated and id(self.items[index]) in self._behind:
+                    self._update_item(index)
 
     def _start_ticker(self) -> None:
         if self._ticker is None:
@@ -318,7 +335,14 @@ class ConversationView(ScrollView, can_focus=True):
 
     def _measure(self, index: int, top: int) -> _Row:
         item = self.items[index]
+        if isinstance(item, ReplyItem):
+            item.render_budget = RENDER_BUDGET
         parts = item.parts(self._item_width())
+        if isinstance(item, ReplyItem) and item.behind:
+            self._behind.add(id(item))
+            self.changed(item)  # the rest at the next frame
+        else:
+            self._behind.discard(id(item))
         self._parts[id(item)] = parts
         self._strips.pop(id(item), None)
         height = sum(len(part.content) for part in parts)
@@ -482,6 +506,9 @@ class ConversationView(ScrollView, can_focus=True):
         for line in lines:
             strip = cache.get((style_key, line))
             if strip is None:
+                key = line
+                if line.cell_length > width:  # never draw past the pane (or the terminal)
+                    line = line.truncate(width, ellipsis=True)
                 segments = [margin, bar_segment, pad]
                 segments.extend(
                     Segment(text, style.rich_style)
@@ -490,7 +517,7 @@ class ConversationView(ScrollView, can_focus=True):
                 gap = width - line.cell_length
                 segments.append(Segment(" " * (max(0, gap) + 1), fill))
                 segments.append(margin)
-                strip = cache[(style_key, line)] = Strip(segments, width + 3 + 2 * MARGIN)
+                strip = cache[(style_key, key)] = Strip(segments, width + 3 + 2 * MARGIN)
             out.append(strip)
         return out
 
@@ -615,6 +642,8 @@ class ConversationView(ScrollView, can_focus=True):
         return self.items[self.selected]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "request" and not self.editable:
+            return False
         item = self.selected_item
         if action in ("copy", "copy_code", "request") and item is None:
             return None

@@ -20,6 +20,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from glmtui.formatting import age
+from glmtui.safe_text import visible_controls
 
 if TYPE_CHECKING:
     from glmtui.store import SessionSummary
@@ -32,7 +33,9 @@ GAP = 2
 
 
 def _fit(text: str, width: int) -> str:
-    """``text`` cut to ``width`` cells with an ellipsis, padded with spaces."""
+    """``text`` cut to ``width`` cells with an ellipsis, padded with spaces (control
+    characters in a title or snippet are drawn as symbols, never sent to the terminal)."""
+    text = visible_controls(text)
     if len(text) > width:
         return text[: max(0, width - 1)] + "…"
     return text.ljust(width)

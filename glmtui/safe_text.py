@@ -1,0 +1,46 @@
+"""Text from a model, a server or a file, made safe to put on a terminal.
+
+A reply is data, not instructions for the terminal: an escape sequence in it must not set the
+window title, write the clipboard (OSC 52), clear the screen or reorder text with bidi
+overrides. Control characters are therefore shown, not sent: as Unicode Control Pictures
+(``␛``, ``␇``, ``␀``) in the full-screen app, and as ``\\xNN`` escapes in command-line output.
+The stored text is never changed; only what is drawn.
+"""
+
+from __future__ import annotations
+
+import re
+
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+"""C0 controls except tab and newline, DEL, C1 controls, and bidi embeddings/overrides."""
+
+
+def _picture(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code < 0x20:
+        return chr(0x2400 + code)  # ␀ … ␟: one cell wide, like the text around it
+    if code == 0x7F:
+        return "\u2421"  # ␡
+    return _escape(match)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def visible_controls(text: str) -> str:
+    """``text`` with every control character drawn as a visible symbol (for the TUI).
+
+    ``\\r\\n`` becomes ``\\n`` first, so Windows line endings stay line endings.
+    """
+    if _CONTROLS.search(text) is None:
+        return text
+    return _CONTROLS.sub(_picture, text.replace("\r\n", "\n"))
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character written as ``\\xNN`` / ``\\uNNNN`` (for the CLI)."""
+    if _CONTROLS.search(text) is None:
+        return text
+    return _CONTROLS.sub(_escape, text.replace("\r\n", "\n"))

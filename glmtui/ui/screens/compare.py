@@ -1,0 +1,207 @@
+"""Compare: the last prompt answered by a second model (or parameter set), side by side.
+
+The current reply stays on the left (or is generated, if there is none); the alternative streams
+on the right. Each pane shows its tokens, time and cost. Keep either: the chosen reply becomes
+the conversation's last reply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Static
+
+from glmtui.api.errors import ApiError
+from glmtui.api.request import build_request
+from glmtui.domain import Message, ModelCard, Parameters, Session
+from glmtui.formatting import cost as format_cost
+from glmtui.formatting import count
+from glmtui.params import ParameterError, check, ranges_for
+from glmtui.turn import TurnStats, estimate_conversation_tokens
+from glmtui.ui.items import ReplyItem
+from glmtui.ui.reply_stream import stream_into
+from glmtui.ui.widgets.conversation import ConversationView
+from glmtui.ui.widgets.footer import KeyFooter
+
+if TYPE_CHECKING:
+    from glmtui.api.client import ChatClient
+
+
+@dataclass(frozen=True)
+class Contender:
+    """One side of a comparison: which model, with which parameters, through which client."""
+
+    label: str
+    model: str
+    parameters: Parameters
+    client: ChatClient
+    thinking_style: str = "none"
+    card: ModelCard | None = None
+    reply: Message | None = None
+    """An existing reply to show instead of generating one."""
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """What the user asked to compare with: a model and parameter overrides."""
+
+    model: str
+    parameters: Parameters
+
+
+def parse_alternative(text: str, current_model: str, base: Parameters) -> Alternative:
+    """``"MODEL key=value …"`` → an :class:`Alternative` (MODEL may be omitted).
+
+    Raises:
+        ParameterError: an unknown key or a value out of range.
+    """
+    words = text.split()
+    model = current_model
+    if words and "=" not in words[0]:
+        model = words.pop(0)
+    changes: dict[str, object] = {}
+    ranges = ranges_for(None)
+    for word in words:
+        key, _, value = word.partition("=")
+        key = key.strip().replace("-", "_")
+        if key not in ranges:
+            known = ", ".join(sorted(ranges))
+            raise ParameterError(key, f"unknown parameter (use {known})")
+        try:
+            number = float(value)
+        except ValueError:
+            raise ParameterError(key, f"“{value}” is not a number") from None
+        changes[key] = check(key, number, ranges)
+    return Alternative(model, replace(base, **changes))  # type: ignore[arg-type]
+
+
+class CompareScreen(Screen[Message | None]):
+    """Two replies to the same prompt, side by side.
+
+    | Key | Action |
+    |---|---|
+    | 1 | Keep the left reply |
+    | 2 | Keep the right reply |
+    | Esc | Close (the conversation keeps its current reply) |
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("1", "keep('left')", "Keep left", id="compare.left"),
+        Binding("2", "keep('right')", "Keep right", id="compare.right"),
+        Binding("escape", "close", "Close", id="compare.close"),
+    ]
+
+    DEFAULT_CSS = """
+    CompareScreen Horizontal { height: 1fr; }
+    CompareScreen .pane { width: 1fr; height: 1fr; border: round $panel-lighten-2; }
+    CompareScreen .pane-title { text-style: bold; padding: 0 1; }
+    CompareScreen .pane-stats { color: $text-muted; padding: 0 1; height: 1; }
+    CompareScreen ConversationView { height: 1fr; }
+    """
+
+    def __init__(self, history: Session, left: Contender, right: Contender) -> None:
+        """
+        Args:
+            history: The conversation up to and including the prompt to answer.
+            left: The current model (with the existing reply, when there is one).
+            right: The alternative.
+        """
+        super().__init__()
+        self.history = history
+        self.sides = {"left": left, "right": right}
+        self.results: dict[str, Message] = {}
+        self.stats: dict[str, TurnStats] = {}
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            for side, contender in self.sides.items():
+                with Vertical(classes="pane", id=f"pane-{side}"):
+                    number = "1" if side == "left" else "2"
+                    yield Static(f"{number}  {contender.label}", classes="pane-title", markup=False)
+                    yield Static("", classes="pane-stats", id=f"stats-{side}", markup=False)
+                    yield ConversationView(id=f"view-{side}", editable=False)
+        yield KeyFooter()
+
+    def on_mount(self) -> None:
+        self.title = "glmtui"
+        self.sub_title = "Compare"
+        for side, contender in self.sides.items():
+            if contender.reply is not None:
+                self.results[side] = contender.reply
+                view = self.query_one(f"#view-{side}", ConversationView)
+                view.load([ReplyItem(contender.reply, model_label=contender.model)])
+                self._show_stats(side)
+            else:
+                self._run(side)
+
+    @work(exit_on_error=False)
+    async def _run(self, side: str) -> None:
+        """Stream one side's reply into its pane."""
+        contender = self.sides[side]
+        view = self.query_one(f"#view-{side}", ConversationView)
+        session = replace(self.history, model=contender.model, parameters=contender.parameters)
+        request = build_request(session, thinking_style=contender.thinking_style)
+        reply = Message("assistant", "", status="streaming", model=contender.model)
+        item = ReplyItem(reply, streaming=True, model_label=contender.model)
+        stats = TurnStats()
+        stats.start(estimate_conversation_tokens(session.messages, session.system_prompt))
+        item.stats = stats
+        self.stats[side] = stats
+        view.append(item)
+        stream = contender.client.stream_chat(request)
+        try:
+            await stream_into(stream, reply, item, stats, view)
+            reply.status = "complete"
+        except ApiError as error:
+            reply.status = "error"
+            reply.error = error.describe()
+        finally:
+            stats.finish()
+            reply.content = item.content_text
+            reply.reasoning = item.reasoning_text
+            if stats.first_token_at is not None or stats.usage is not None:
+                reply.usage = stats.final_usage()
+            view.finish(item)
+            self.results[side] = reply
+            self._show_stats(side)
+
+    def _show_stats(self, side: str) -> None:
+        reply = self.results.get(side)
+        stats = self.stats.get(side)
+        parts: list[str] = []
+        if reply is not None and reply.usage is not None:
+            approx = "~" if reply.usage.estimated else ""
+            parts.append(count(reply.usage.completion_tokens, "token", approx=approx))
+        if stats is not None:
+            parts.append(f"{stats.elapsed:.1f} s")
+            if stats.tokens_per_second:
+                parts.append(f"{stats.tokens_per_second:,.0f} tok/s")
+        card = self.sides[side].card
+        if reply is not None and reply.usage is not None:
+            price = reply.usage.cost
+            if price is None and card is not None:
+                price = card.pricing.cost(reply.usage)
+            parts.append(format_cost(price) if price is not None else "cost unknown")
+        if reply is not None and reply.status == "error":
+            parts.append(f"⚠ {reply.error}")
+        self.query_one(f"#stats-{side}", Static).update(" · ".join(parts))
+
+    def action_keep(self, side: str) -> None:
+        """Keep one side's reply as the conversation's reply."""
+        reply = self.results.get(side)
+        if reply is None:
+            self.notify("That reply is still being written.", timeout=3)
+            return
+        self.workers.cancel_all()
+        self.dismiss(reply)
+
+    def action_close(self) -> None:
+        """Close without changing the conversation."""
+        self.workers.cancel_all()
+        self.dismiss(None)

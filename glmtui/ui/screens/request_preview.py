@@ -1,0 +1,97 @@
+"""The next request, exactly as it will be sent, as cURL, Python (httpx) or raw JSON.
+
+Built by the same request builder the client uses; the key appears only as an environment
+variable (``$OXEN_API_KEY``), never in full.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import ScrollableContainer, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Static, TabbedContent, TabPane
+
+TITLES = {"curl": "cURL", "python": "Python (httpx)", "json": "JSON body"}
+LANGUAGES = {"curl": "bash", "python": "python", "json": "json"}
+
+
+class RequestPreviewScreen(ModalScreen[None]):
+    """Shows the next request in three forms; copy the one you need.
+
+    | Key | Action |
+    |---|---|
+    | c | Copy the shown form |
+    | 1 / 2 / 3 | cURL / Python / JSON |
+    | Esc | Close |
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss", "Close", id="request_preview.close"),
+        Binding("c", "copy", "Copy", id="request_preview.copy"),
+        Binding("1", "show('curl')", "cURL", show=False, id="request_preview.curl"),
+        Binding("2", "show('python')", "Python", show=False, id="request_preview.python"),
+        Binding("3", "show('json')", "JSON", show=False, id="request_preview.json"),
+    ]
+
+    DEFAULT_CSS = """
+    RequestPreviewScreen { align: center middle; }
+    RequestPreviewScreen > Vertical {
+        width: 110; max-width: 96%; height: 90%;
+        background: $panel; border: round $primary; padding: 0 1;
+    }
+    RequestPreviewScreen .preview-title { text-style: bold; padding: 0 0 1 0; }
+    RequestPreviewScreen .preview-note { color: $text-muted; }
+    RequestPreviewScreen TabbedContent { height: 1fr; }
+    RequestPreviewScreen ScrollableContainer {
+        height: 1fr; background: $code-block-background;
+    }
+    RequestPreviewScreen .code { width: auto; text-wrap: nowrap; padding: 0 1; }
+    """
+
+    def __init__(self, texts: dict[str, str], note: str = "") -> None:
+        """
+        Args:
+            texts: The request rendered per format (``curl``, ``python``, ``json``).
+            note: A line under the title (what the request contains).
+        """
+        super().__init__()
+        self.texts = texts
+        self.note = note
+
+    def compose(self) -> ComposeResult:
+        from textual.highlight import highlight
+
+        with Vertical():
+            yield Static(
+                "Next request  (c copies · 1/2/3 switch · Esc closes)", classes="preview-title"
+            )
+            if self.note:
+                yield Static(self.note, classes="preview-note", markup=False)
+            with TabbedContent(id="forms"):
+                for fmt, text in self.texts.items():
+                    with TabPane(TITLES.get(fmt, fmt), id=fmt), ScrollableContainer():
+                        yield Static(highlight(text, language=LANGUAGES.get(fmt)), classes="code")
+
+    @property
+    def shown(self) -> str:
+        """The format on screen."""
+        return self.query_one("#forms", TabbedContent).active or next(iter(self.texts))
+
+    def action_show(self, fmt: str) -> None:
+        """Switch to a format."""
+        if fmt in self.texts:
+            self.query_one("#forms", TabbedContent).active = fmt
+
+    def action_copy(self) -> None:
+        """Copy the shown form to the clipboard (OSC 52)."""
+        fmt = self.shown
+        self.app.copy_to_clipboard(self.texts[fmt])
+        self.notify(f"{TITLES.get(fmt, fmt)} copied to the clipboard.", timeout=3)
+
+    @on(TabbedContent.TabActivated)
+    def _tab(self, event: TabbedContent.TabActivated) -> None:
+        event.stop()
