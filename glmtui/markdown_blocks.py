@@ -233,6 +233,8 @@ class BlockSplitter:
         """``(fence chars, scanned length)`` while the open block is an unclosed fence."""
         self._continuing = False
         """The open block continues a huge block already frozen in raw pieces."""
+        self.backlog = False
+        """True when the last :meth:`advance` left complete text unsplit (see max_chars)."""
         self._checked = (0, 0)
         """``(characters, lines)`` of the open block when it was last split."""
 
@@ -259,8 +261,15 @@ class BlockSplitter:
         if text:
             self._tail.append(text)
 
-    def advance(self) -> list[str]:
-        """Freeze the blocks that are final; returns the newly frozen sources."""
+    def advance(self, max_chars: int | None = None) -> list[str]:
+        """Freeze the blocks that are final; returns the newly frozen sources.
+
+        Args:
+            max_chars: Look at no more than about this much of the open text now (megabytes
+                arriving at once are split over several calls; :attr:`backlog` says more is
+                waiting).
+        """
+        self.backlog = False
         tail = self.open_text
         if not tail:
             return []
@@ -269,10 +278,18 @@ class BlockSplitter:
         # Only complete lines decide where blocks start: "#" alone is a heading, but "#1"
         # continues a paragraph, so a block start on the unfinished last line is not trusted.
         complete = tail[: tail.rfind("\n") + 1]
+        whole = complete
+        if max_chars is not None and len(complete) > max_chars:
+            cut = complete.rfind("\n", 0, max_chars) + 1
+            if cut:
+                complete, self.backlog = complete[:cut], True
         if not complete or not self._worth_splitting(complete):
             self._track_fence(tail)
             return []
         pieces = split_blocks_bounded(complete, continuing=self._continuing)
+        if len(pieces) < 2 and self.backlog:  # one block longer than the slice: a fence
+            self.backlog = False
+            pieces = split_blocks_bounded(whole, continuing=self._continuing)
         if len(pieces) < 2:
             self._track_fence(tail)
             return []

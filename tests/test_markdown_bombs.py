@@ -10,10 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from textual.widgets import TextArea
 
+from glmtui.domain import Message
 from glmtui.markdown_blocks import RawBlock, split_blocks, split_blocks_bounded
 from glmtui.ui.items import ReplyItem
 from tests.server import HANG, LoopbackServer, StreamReply, chunk, sse, stream_of
-from tests.test_streaming_render import one_shot, plain_lines, streamed
+from tests.test_streaming_render import WIDTH, one_shot, plain_lines, streamed
 from tests.ui_helpers import chat, make_app, send, settle, until
 
 TABLE_10K = "| n | square | note |\n|---:|---:|---|\n" + "".join(
@@ -128,3 +129,30 @@ async def test_app_takes_keys_while_a_table_bomb_streams(server: LoopbackServer)
         assert reply.status == "complete", reply.error
         assert reply.content == TABLE_10K
         assert store.load(screen.session.id).messages[-1].content == TABLE_10K
+
+
+def test_a_reply_arriving_all_at_once_is_drawn_a_slice_per_frame() -> None:
+    """Tens of thousands of short paragraphs in one event: each frame splits or draws only
+    a bounded share (here one block, as the budget is zero), says how much is left, and the
+    end result is the same as rendering the reply in one go."""
+    text = "".join(f"Paragraph {n} is *short*.\n\n" for n in range(3_000))
+    item = ReplyItem(
+        Message("assistant", "", status="streaming"), streaming=True, model_label="GLM-5"
+    )
+    item.render_budget = 0.0
+    item.append_content(text)
+    item.flush()
+    item.message.content = text
+    item.message.status = "complete"
+    item.finish()
+    first = text_of(item)
+    assert first.count("Paragraph ") == 1
+    assert "⋯ formatting," in first
+    frames = 1
+    while item.behind:
+        item.parts(WIDTH)
+        frames += 1
+        assert frames < 10_000
+    assert frames > 100  # spread over many frames, not drawn in one
+    item.render_budget = None
+    assert plain_lines(item) == plain_lines(one_shot(text))

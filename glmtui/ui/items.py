@@ -32,16 +32,18 @@ from glmtui.ui.markdown_render import (
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 FENCE_CHUNK = 32
+"""Lines per cached piece of an open code fence."""
 OPEN_FORMAT_LINES = 100
 """An open (still streaming) block longer than this shows as plain text until it completes:
 formatting it again on every frame would cost more the longer it gets."""
 OPEN_FORMAT_CHARS = 4_000
+"""Likewise for an open block of more characters than this (one huge line or paragraph)."""
 RAW_CHUNK = 4_096
+"""Characters of one endless line drawn (and cached) at a time while it streams."""
 RAW_PER_FRAME = 256_000
 """Characters of a long open block drawn per frame when megabytes arrive at once."""
-"""Characters of one endless line drawn (and cached) at a time while it streams."""
-"""Likewise for an open block of more characters than this (one huge line or paragraph)."""
-"""Lines per cached piece of an open code fence."""
+SPLIT_PER_FRAME = 16_000
+"""Characters of a reply split into blocks per frame when megabytes arrive at once."""
 
 FINISH_REASONS = {
     "length": "the max_tokens limit was reached",
@@ -184,6 +186,8 @@ class ReplyItem(Item):
         self.frame = 0
         self.meta = ""
         self._answer = BlockSplitter()
+        self._finish_pending = False
+        """The reply is complete but its blocks are still being split (see _split_step)."""
         self._reasoning = BlockSplitter()
         self._content_parts: list[str] = []
         self._reasoning_parts: list[str] = []
@@ -193,6 +197,8 @@ class ReplyItem(Item):
         self._one_line = _OneLine()
         self._blocks: dict[int, list[Lines]] = {}
         self._reasoning_blocks: dict[int, list[Lines]] = {}
+        self._assembled_cache: tuple[list[Lines], int, list[Lines]] | None = None
+        """``(rendered blocks, how many were assembled, assembled parts)``; see _assembled."""
         self._open_cache: tuple[int, str, Lines] | None = None
         self._open_reasoning_cache: tuple[int, str, Lines] | None = None
         self._fence_cache: tuple[int, int, int, list[Lines], list[Content]] | None = None
@@ -202,7 +208,10 @@ class ReplyItem(Item):
         if message.content:
             self._content_parts.append(message.content)
             self._answer.feed(message.content)
-            self._answer.finish()
+            if len(message.content) > SPLIT_PER_FRAME:
+                self._finish_pending = True  # split when first drawn (a slice a frame)
+            else:
+                self._answer.finish()
             self.rendered_length = len(message.content)
         if message.reasoning:
             self._reasoning_parts.append(message.reasoning)
@@ -250,7 +259,7 @@ class ReplyItem(Item):
         if self._pending_content:
             self._answer.feed("".join(self._pending_content))
             self._pending_content.clear()
-            self._answer.advance()
+            self._answer.advance(SPLIT_PER_FRAME if self.render_budget is not None else None)
         self.rendered_length = sum(len(p) for p in self._answer.frozen) + len(
             self._answer.open_text
         )
@@ -262,7 +271,13 @@ class ReplyItem(Item):
         self._reasoning.feed("".join(self._pending_reasoning))
         self._pending_content.clear()
         self._pending_reasoning.clear()
-        self._answer.finish()
+        answer = self._answer
+        if self.render_budget is not None and (
+            answer.backlog or len(answer.open_text) > SPLIT_PER_FRAME
+        ):
+            self._finish_pending = True  # megabytes at once: split a slice a frame
+        else:
+            answer.finish()
         self._reasoning.finish()
         self._open_cache = self._open_reasoning_cache = self._fence_cache = None
         self._raw_cache = None
@@ -355,8 +370,9 @@ class ReplyItem(Item):
         budget = self.render_budget
         deadline = time.perf_counter() + budget if budget is not None else None
         self.behind = False
-        for index in range(len(rendered), len(frozen)):
-            if deadline is not None and index > len(rendered) and time.perf_counter() > deadline:
+        first = len(rendered)
+        for index in range(first, len(frozen)):
+            if deadline is not None and index > first and time.perf_counter() > deadline:
                 self.behind = True
                 break
             source = frozen[index]
@@ -364,17 +380,57 @@ class ReplyItem(Item):
             rendered.append(Lines(lines, width))
         return rendered
 
-    def _answer_parts_at(self, width: int) -> list[Lines]:
-        out: list[Lines] = []
-        rendered = self._rendered_blocks(width)
-        for part in rendered:
+    def _split_step(self) -> None:
+        """Move block splitting on by one frame's slice (all of it without a budget)."""
+        step = SPLIT_PER_FRAME if self.render_budget is not None else None
+        answer = self._answer
+        if answer.backlog:
+            answer.advance(step)
+            return
+        if not self._finish_pending:
+            return
+        if step is not None and len(answer.open_text) > step:
+            before = len(answer.frozen)
+            answer.advance(step)
+            if answer.backlog or len(answer.frozen) > before:
+                return
+        answer.finish()
+        self._finish_pending = False
+        self._open_cache = self._fence_cache = self._raw_cache = None
+
+    def _assembled(self, rendered: list[Lines], width: int) -> list[Lines]:
+        """The rendered blocks with blank lines between them, as a new list.
+
+        Built on from the last frame's, so a reply of a hundred thousand short paragraphs
+        does not cost a Python loop over all of them on every frame while it is drawn.
+        """
+        cached = self._assembled_cache
+        if cached is None or cached[0] is not rendered or cached[1] > len(rendered):
+            cached = (rendered, 0, [])
+        _, done, out = cached
+        for part in rendered[done:]:
             if part.content:
                 if out:
                     out.append(self._blank(width))
                 out.append(part)
+        self._assembled_cache = (rendered, len(rendered), out)
+        return list(out)
+
+    def _answer_parts_at(self, width: int) -> list[Lines]:
+        waiting = self._answer.backlog or self._finish_pending
+        if waiting and len(self._blocks.get(width, ())) >= len(self._answer.frozen):
+            self._split_step()  # only once drawing has caught up: one of the two per frame
+        rendered = self._rendered_blocks(width)
+        out = self._assembled(rendered, width)
+        if self._answer.backlog or self._finish_pending:
+            self.behind = True
         if self.behind:  # the rest comes in the next frames; nothing after it is shown yet
             left = len(self._answer.frozen) - len(rendered)
-            note = f"⋯ formatting, {left:,} more block{'s' if left != 1 else ''}…"
+            note = (
+                f"⋯ formatting, {left:,} more block{'s' if left != 1 else ''}…"
+                if left
+                else f"⋯ formatting, {len(self._answer.open_text):,} more characters…"
+            )
             out.append(self._one_line.get(note, width, lambda: [Content.styled(note, MUTED)]))
             return out
         if self._streaming:
