@@ -106,6 +106,8 @@ class ChatScreen(Screen[None]):
     """
 
     CSS_PATH = "chat.tcss"
+    AUTO_FOCUS = "#composer"
+    """Focus the composer directly: focusing the sidebar first restyles it twice."""
 
     BINDINGS = [
         Binding("escape", "stop", "Stop", priority=True, id="chat.stop"),

@@ -35,9 +35,9 @@ from glmtui.markdown_blocks import code_blocks
 from glmtui.ui.items import Item, Lines, ReplyItem, UserItem
 
 FRAME_INTERVAL = 1 / 30
+"""Most frequent redraw of streaming text: tokens are coalesced per frame, never dropped."""
 RENDER_BUDGET = 0.05
 """Seconds a frame may spend formatting a reply's finished blocks; the rest waits a frame."""
-"""Most frequent redraw of streaming text: tokens are coalesced per frame, never dropped."""
 SLOWEST_FRAME = 1 / 12
 """Least frequent redraw of streaming text (for slow streams)."""
 TOKENS_PER_FRAME = 5
