@@ -69,11 +69,14 @@ async def test_demo_choice(server: LoopbackServer) -> None:
         await pilot.press("f2")
         await until(pilot, lambda: isinstance(app.screen, ChatScreen))
         assert app.settings.demo
+        await until(pilot, lambda: "Demo mode: replies are canned" in visible_text(app))
+        assert "New chat with zai-org-glm-5" in visible_text(app)
         await send(pilot, "hello")
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, ChatScreen)
         assert "offline demo" in screen.session.messages[-1].content
+        assert "Demo mode: replies are canned" not in visible_text(app)  # the chat took over
         assert server.chat_requests == []
 
 

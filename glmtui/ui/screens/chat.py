@@ -445,6 +445,20 @@ class ChatScreen(Screen[None]):
         title = self.session.title or "New chat"
         demo = " (demo)" if self.context.settings.demo else ""
         self.sub_title = visible_controls(f"{self.session.model}{demo} · {title}")
+        hint = [
+            visible_controls(f"New chat with {self.session.model}"),
+            "",
+            "Type below · Enter sends · Ctrl+J new line",
+            "Ctrl+B parameters · F3 model info · Ctrl+O sessions · Ctrl+P commands",
+        ]
+        if self.context.settings.demo:
+            hint += [
+                "",
+                "Demo mode: replies are canned and nothing leaves this machine.",
+                "Set OXEN_API_KEY and run glmtui to talk to GLM-5.",
+            ]
+        self.conversation.empty_hint = tuple(hint)
+        self.conversation.refresh()
 
     # --- model facts -----------------------------------------------------------------------
 

@@ -19,7 +19,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.segment import Segment
+from rich.style import Style as RichStyle
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.content import Content
@@ -96,6 +98,7 @@ class ConversationView(ScrollView, can_focus=True):
         "conversation--selected",
         "conversation--selected-bar",
         "conversation--earlier",
+        "conversation--empty",
     }
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -135,6 +138,8 @@ class ConversationView(ScrollView, can_focus=True):
         """
         super().__init__(id=id)
         self.editable = editable
+        self.empty_hint: tuple[str, ...] = ()
+        """Lines shown in the middle of the pane while there is no message."""
         self.items: list[Item] = []
         self.selected: int | None = None
         """Index (in :attr:`items`) of the selected message, shown when the view has focus."""
@@ -525,6 +530,8 @@ class ConversationView(ScrollView, can_focus=True):
         width = self.size.width
         base = self.visual_style.rich_style
         absolute = y + int(self.scroll_offset.y)
+        if not self.items and self.empty_hint:
+            return self._empty_line(y, width, base)
         if self._first > 0 and absolute == 0:
             earlier = self._first
             plural = "s" if earlier != 1 else ""
@@ -545,6 +552,18 @@ class ConversationView(ScrollView, can_focus=True):
                     [Content("")], ("blank", self._style_key), background, bar, self._item_width()
                 )[0]
         return Strip.blank(width, base)
+
+    def _empty_line(self, y: int, width: int, base: RichStyle) -> Strip:
+        """A line of :attr:`empty_hint`, centred in the pane (a new chat is not a blank)."""
+        hint = self.empty_hint
+        index = y - max(0, (self.size.height - len(hint)) // 2)
+        if not 0 <= index < len(hint) or not hint[index]:
+            return Strip.blank(width, base)
+        text = hint[index][:width]
+        style = self.get_visual_style("conversation--empty").rich_style
+        pad = max(0, (width - cell_len(text)) // 2)
+        segments = [Segment(" " * pad, base), Segment(text, style)]
+        return Strip(segments).extend_cell_length(width, base)
 
     # --- geometry helpers ------------------------------------------------------------------
 
