@@ -14,7 +14,7 @@ from glmtui.domain import Message
 from glmtui.markdown_blocks import RawBlock, split_blocks, split_blocks_bounded
 from glmtui.ui.items import ReplyItem
 from tests.server import HANG, LoopbackServer, StreamReply, chunk, sse, stream_of
-from tests.test_streaming_render import WIDTH, one_shot, plain_lines, streamed
+from tests.test_streaming_render import CREATED, WIDTH, one_shot, plain_lines, streamed
 from tests.ui_helpers import chat, make_app, send, settle, until
 
 TABLE_10K = "| n | square | note |\n|---:|---:|---|\n" + "".join(
@@ -136,9 +136,8 @@ def test_a_reply_arriving_all_at_once_is_drawn_a_slice_per_frame() -> None:
     a bounded share (here one block, as the budget is zero), says how much is left, and the
     end result is the same as rendering the reply in one go."""
     text = "".join(f"Paragraph {n} is *short*.\n\n" for n in range(3_000))
-    item = ReplyItem(
-        Message("assistant", "", status="streaming"), streaming=True, model_label="GLM-5"
-    )
+    message = Message("assistant", "", created_at=CREATED, status="streaming")
+    item = ReplyItem(message, streaming=True, model_label="GLM-5")
     item.render_budget = 0.0
     item.append_content(text)
     item.flush()

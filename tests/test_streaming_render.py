@@ -4,6 +4,7 @@ exactly a one-shot render of the whole text, however the tokens were coalesced i
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given, settings
@@ -34,14 +35,19 @@ def plain_lines(item: ReplyItem, width: int = WIDTH) -> list[tuple[str, object]]
     return [(line.plain, tuple(line.spans)) for part in item.parts(width) for line in part.content]
 
 
+CREATED = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+"""One time for every reply compared here: the header shows the minute, and two replies made
+a few seconds apart would differ whenever a minute ends in between."""
+
+
 def one_shot(text: str) -> ReplyItem:
-    return ReplyItem(Message("assistant", text, status="complete"), model_label="GLM-5")
+    message = Message("assistant", text, created_at=CREATED, status="complete")
+    return ReplyItem(message, model_label="GLM-5")
 
 
 def streamed(tokens: list[str], flush_every: list[int]) -> ReplyItem:
-    item = ReplyItem(
-        Message("assistant", "", status="streaming"), streaming=True, model_label="GLM-5"
-    )
+    message = Message("assistant", "", created_at=CREATED, status="streaming")
+    item = ReplyItem(message, streaming=True, model_label="GLM-5")
     position = 0
     for step in flush_every:
         for token in tokens[position : position + step]:
@@ -132,3 +138,15 @@ async def test_screen_shows_text_while_streaming(server: LoopbackServer) -> None
         assert screen.generating
         await pilot.press("escape")
         await settle(pilot)
+
+
+def test_reasoning_paragraphs_are_separated_but_the_section_ends_with_text() -> None:
+    message = Message(
+        "assistant", "Answer.", created_at=CREATED, reasoning="First thought.\n\nSecond thought."
+    )
+    item = ReplyItem(message, model_label="GLM-5")
+    item.reasoning_open = True
+    lines = [line.rstrip() for line, _ in plain_lines(item)]
+    start = next(i for i, line in enumerate(lines) if "First thought." in line)
+    assert lines[start : start + 3] == ["│ First thought.", "│", "│ Second thought."]
+    assert lines[start + 3 : start + 5] == ["", "Answer."]  # one blank line, not a bare bar

@@ -522,7 +522,8 @@ class ReplyItem(Item):
             self._reasoning_blocks = {}
             rendered = self._reasoning_blocks[width] = []
         for source in self._reasoning.frozen[len(rendered) :]:
-            rendered.append(Lines(_reasoning_lines(source, width), width))
+            after = any(part.content for part in rendered)
+            rendered.append(Lines(_reasoning_lines(source, width, after=after), width))
         out = [part for part in rendered if part.content]
         source = self._reasoning.open_text
         if source.strip():
@@ -530,7 +531,7 @@ class ReplyItem(Item):
             if cached is not None and cached[0] == width and cached[1] == source:
                 out.append(cached[2])
             else:
-                part = Lines(_reasoning_lines(source, width), width)
+                part = Lines(_reasoning_lines(source, width, after=bool(out)), width)
                 self._open_reasoning_cache = (width, source, part)
                 out.append(part)
         return out
@@ -597,10 +598,12 @@ def _chunk(
     return pending
 
 
-def _reasoning_lines(source: str, width: int) -> list[Content]:
+def _reasoning_lines(source: str, width: int, *, after: bool) -> list[Content]:
+    """One reasoning paragraph behind the bar; ``after`` another one: a bar-only line first
+    (leading, not trailing, so the section does not end in an empty line of its own)."""
     bar = Content.styled("│ ", REASONING_BAR)
     text = source.strip("\n")
     if not text:
         return []
     lines = render_plain(text, width - 2, REASONING_TEXT)
-    return [bar + line for line in lines] + [bar]
+    return [bar] * after + [bar + line for line in lines]
