@@ -535,3 +535,11 @@ async def test_paced_reads_lose_nothing(server: LoopbackServer) -> None:
     events = await collect(client_for(server, read_interval=0.03))
     assert content(events) == "".join(tokens)
     assert isinstance(events[-1], Finished)
+
+
+async def test_a_model_id_is_quoted_in_the_url(server: LoopbackServer) -> None:
+    """An id is data: "?" and "#" would otherwise cut the path, "%" and spaces garble it."""
+    with pytest.raises(NotFoundError, match="does not exist"):
+        async with client_for(server) as client:
+            await client.get_model("odd id?v=1#x%")
+    assert server.requests[-1].target == "/v1/models/odd%20id%3Fv%3D1%23x%25"

@@ -17,6 +17,7 @@ import ssl
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from httpx_sse import EventSource
@@ -353,7 +354,9 @@ class ChatClient:
         Raises:
             NotFoundError: the provider has no such model.
         """
-        data = await self._json("GET", f"models/{model_id}", model=model_id)
+        # Quoted: an id is data, and "?", "#", "%" or a space must not change the URL. A "/"
+        # (Hugging Face ids on vLLM) stays a "/", which such servers route, if at all, as one.
+        data = await self._json("GET", f"models/{quote(model_id)}", model=model_id)
         if isinstance(data, dict) and isinstance(data.get("data"), dict):
             data = data["data"]  # some servers wrap the object
         if not isinstance(data, dict) or not data.get("id"):
