@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from glmtui.ui.items import UserItem
 from glmtui.ui.screens.code_picker import CodeBlockPicker
 from glmtui.ui.widgets.composer import Composer
 from glmtui.ui.widgets.conversation import ConversationView
@@ -436,3 +437,46 @@ async def test_new_chat_clears(server: LoopbackServer) -> None:
         screen = chat(app)
         assert screen.session.messages == []
         assert not screen.conversation.items
+
+
+async def test_a_long_prompt_is_folded_and_unfolds_whole(server: LoopbackServer) -> None:
+    """A pasted log shows its first lines and a fold line; o or a click shows it all; copy,
+    the request and the session always have the whole text."""
+    prompt = "".join(f"log line {n:03d}\n" for n in range(200)) + "what failed?"
+    app = make_app(server)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, prompt)
+        await settle(pilot)
+        screen = chat(app)
+        conversation = screen.conversation
+        text = visible_text(app)
+        assert "log line 000" in text
+        assert "log line 011" in text
+        assert "log line 012" not in text
+        assert "⋯ 201 lines, 2,612 characters in all · click or press o to show" in text
+        assert server.chat_requests[-1].json()["messages"][-1]["content"] == prompt
+        conversation.focus()
+        conversation.select(0)
+        await pilot.press("o")
+        await pilot.pause()
+        item = conversation.items[0]
+        assert isinstance(item, UserItem)
+        assert item.expanded
+        assert "log line 012" in visible_text(app)
+        conversation.scroll_to(y=conversation.row_of(0)[1] - 10, animate=False)  # its end
+        await pilot.pause()
+        assert "what failed?" in visible_text(app)
+        offset = conversation.screen_offset_of(item.message, "toggle_fold")
+        assert offset is not None
+        assert "▲ click or press o to fold" in visible_text(app)
+        assert "o Fold" in visible_text(app)  # the footer offers the other way
+        await pilot.click(ConversationView, offset=offset)
+        await pilot.pause()
+        assert not item.expanded
+        assert "o Expand" in visible_text(app)
+        await pilot.press("o", "o")  # the same key unfolds and folds
+        await pilot.pause()
+        assert not item.expanded
+        await pilot.press("c")
+        assert app.clipboard == prompt
+    assert screen.session.messages[0].content == prompt

@@ -44,6 +44,11 @@ RAW_PER_FRAME = 256_000
 """Characters of a long open block drawn per frame when megabytes arrive at once."""
 SPLIT_PER_FRAME = 16_000
 """Characters of a reply split into blocks per frame when megabytes arrive at once."""
+FOLD_CHARS = 6_000
+FOLD_LINES = 60
+"""A prompt of more characters or lines than these is shown folded (see UserItem)."""
+FOLD_SHOW = 12
+"""Lines of a folded prompt that are shown."""
 
 FINISH_REASONS = {
     "length": "the max_tokens limit was reached",
@@ -111,7 +116,7 @@ class Hotspot:
 
     line: int
     action: str
-    """``toggle_reasoning`` or ``retry``."""
+    """``toggle_reasoning``, ``toggle_fold`` or ``retry``."""
 
 
 class Item:
@@ -135,18 +140,51 @@ class Item:
 
 
 class UserItem(Item):
-    """A prompt the user sent, shown exactly as typed."""
+    """A prompt the user sent, shown exactly as typed.
+
+    A long prompt (a pasted log or file) is folded to its first :data:`FOLD_SHOW` lines
+    until the user unfolds it: wrapping a megabyte on every resize would hold the screen for
+    seconds, and the conversation stays readable. Copy and edit always use the whole text.
+    """
 
     kind = "user"
 
     def __init__(self, message: Message) -> None:
         super().__init__(message)
+        self.expanded = False
+        """Whether a foldable prompt is shown whole."""
         self._cache: list[Lines] = []
+        self._key: tuple[int, bool] | None = None
+
+    @property
+    def foldable(self) -> bool:
+        """True when the prompt is long enough to be folded."""
+        text = self.message.content
+        return len(text) > FOLD_CHARS or text.count("\n") >= FOLD_LINES
 
     def parts(self, width: int) -> list[Lines]:
-        if not self._cache or self._cache[0].width != width:
+        folded = self.foldable and not self.expanded
+        if self._key != (width, folded):
+            self._key = (width, folded)
+            text = self.message.content
             header = Content.styled(f"You · {_clock(self.message)}", META)
-            body = render_plain(self.message.content, width)
+            if folded:
+                head = "\n".join(text.split("\n", FOLD_SHOW)[:FOLD_SHOW])[: FOLD_CHARS // 2]
+                body = render_plain(head, width)[:FOLD_SHOW]
+                lines = text.count("\n") + 1
+                note = (
+                    f"⋯ {lines:,} line{'s' if lines != 1 else ''}, {len(text):,} characters"
+                    " in all · click or press o to show everything"
+                )
+            elif self.foldable:
+                body = render_plain(text, width)
+                note = "▲ click or press o to fold"
+            else:
+                body, note = render_plain(text, width), ""
+            self.hotspots = []
+            if note:
+                self.hotspots.append(Hotspot(1 + len(body), "toggle_fold"))
+                body = [*body, *Content.styled(note, MUTED).wrap(max(8, width))]
             self._cache = [Lines([header, *body], width)]
         return self._cache
 

@@ -109,6 +109,8 @@ class ConversationView(ScrollView, can_focus=True):
         Binding("e", "request('edit')", "Edit & resend", id="message.edit"),
         Binding("r", "request('regenerate')", "Regenerate", id="message.regenerate"),
         Binding("t", "toggle_reasoning", "Reasoning", id="message.toggle_reasoning"),
+        Binding("o", "toggle_fold(True)", "Expand", id="message.expand"),
+        Binding("o", "toggle_fold(False)", "Fold", id="message.fold"),
         Binding("d,delete", "request('delete')", "Delete", id="message.delete"),
         Binding("f", "request('fork')", "Fork", id="message.fork"),
         Binding("pageup", "page(-1)", "Page up", show=False, id="conversation.page_up"),
@@ -626,6 +628,8 @@ class ConversationView(ScrollView, can_focus=True):
                 event.stop()
                 if hotspot.action == "toggle_reasoning":
                     self.action_toggle_reasoning()
+                elif hotspot.action == "toggle_fold":
+                    self.action_toggle_fold()
                 else:
                     self.post_message(
                         self.ActionRequested(self, self.items[index].message, "retry")
@@ -674,6 +678,8 @@ class ConversationView(ScrollView, can_focus=True):
                 return isinstance(item, ReplyItem) and item is self.items[-1]
         if action == "toggle_reasoning":
             return isinstance(item, ReplyItem) and bool(item.reasoning_text)
+        if action == "toggle_fold":  # one "o" binding shows at a time: Expand or Fold
+            return isinstance(item, UserItem) and item.foldable and item.expanded != parameters[0]
         return True
 
     def action_select(self, step: int) -> None:
@@ -741,6 +747,17 @@ class ConversationView(ScrollView, can_focus=True):
         else:
             item.reasoning_open = not item.reasoning_open
         self.redraw(item)
+
+    def action_toggle_fold(self, expand: bool | None = None) -> None:
+        """Show a long prompt whole, or fold it again (None: whichever it is not)."""
+        item = self.selected_item
+        if isinstance(item, UserItem) and item.foldable and self.selected is not None:
+            item.expanded = not item.expanded if expand is None else expand
+            self.redraw(item)
+            self.refresh_bindings()
+            row = self.row_of(self.selected)
+            if row is not None:  # read on from the prompt's first line
+                self.scroll_to(y=max(0, row[0] - 1), animate=False, immediate=True)
 
     def visible_items(self) -> Iterable[Item]:
         """Items rendered at the moment (the rest are loaded when scrolled to)."""
