@@ -8,7 +8,7 @@ from textual.widgets import Input
 from glmtui.ui.screens.catalogue import CatalogueScreen
 from glmtui.ui.screens.model_info import ModelInfoScreen
 from tests.server import WIDE_CATALOGUE, JsonReply, LoopbackServer
-from tests.ui_helpers import chat, make_app, send, settle, until, visible_text
+from tests.ui_helpers import chat, make_app, send, settle, sidebar_ready, until, visible_text
 
 SIZE = (120, 40)
 
@@ -45,6 +45,7 @@ async def test_use_a_model_from_the_catalogue(server: LoopbackServer) -> None:
         await until(pilot, lambda: app.screen is screen)
         await settle(pilot)
         assert screen.session.model == "meta-llama-3.2-3b-instruct"
+        await sidebar_ready(pilot)
         assert screen.query_one("#sidebar #model", Input).value == "meta-llama-3.2-3b-instruct"
         assert screen.context_limit == 128_000  # the gauge uses the new model's context
         assert "128k" in visible_text(app)

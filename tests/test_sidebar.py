@@ -10,13 +10,15 @@ from glmtui.ui.screens.parameters import ParametersScreen
 from glmtui.ui.widgets.sidebar import ParameterSidebar
 from tests.conftest import FAKE_KEY
 from tests.server import LoopbackServer
-from tests.ui_helpers import chat, make_app, send, settle, until, visible_text
+from tests.ui_helpers import chat, make_app, send, settle, sidebar_ready, until, visible_text
 
 WIDE = (130, 40)
 
 
 async def type_into(pilot: object, selector: str, text: str) -> None:
     app = pilot.app  # type: ignore[attr-defined]
+    if selector.startswith("#sidebar "):
+        await sidebar_ready(pilot)  # type: ignore[arg-type]
     field = app.screen.query_one(selector)
     field.focus()
     if isinstance(field, Input):
@@ -80,6 +82,7 @@ async def test_parameters_persist_through_save_and_reopen(server: LoopbackServer
     assert (reopened.parameters.top_p, reopened.parameters.seed) == (0.9, 42)
     app = make_app(server, session=reopened)
     async with app.run_test(size=WIDE) as pilot:
+        await sidebar_ready(pilot)
         assert chat(app).query_one("#sidebar #top_p", Input).value == "0.9"
         await send(pilot, "again")
         await settle(pilot)

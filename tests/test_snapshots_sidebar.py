@@ -14,7 +14,7 @@ from textual.widgets import Input
 
 from tests.server import LoopbackServer, stream_of
 from tests.test_snapshots_chat import settled
-from tests.ui_helpers import FIXED_TIME, chat, make_app, send, until
+from tests.ui_helpers import FIXED_TIME, chat, make_app, send, sidebar_ready, until
 
 
 @pytest.fixture(autouse=True)
@@ -23,6 +23,8 @@ def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def _fill(pilot: Pilot[int], selector: str, text: str, *, commit: bool = True) -> None:
+    if selector.startswith("#sidebar "):
+        await sidebar_ready(pilot)
     field = pilot.app.screen.query_one(selector, Input)
     field.focus()
     field.value = ""

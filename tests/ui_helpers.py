@@ -16,6 +16,7 @@ from glmtui.config import Overrides, Settings, load_settings
 from glmtui.domain import Message, Session, Usage
 from glmtui.ui.app import GlmApp
 from glmtui.ui.screens.chat import ChatScreen
+from glmtui.ui.widgets.sidebar import ParameterSidebar
 from tests.conftest import FAKE_KEY
 from tests.server import LoopbackServer
 
@@ -63,6 +64,13 @@ async def until(pilot: Pilot[int], predicate: Callable[[], bool], within: float 
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
         await pilot.pause(0.01)
+
+
+async def sidebar_ready(pilot: Pilot[int]) -> ParameterSidebar:
+    """The docked sidebar once its fields are mounted (they come after the first frame)."""
+    sidebar = chat(pilot.app).query_one("#sidebar", ParameterSidebar)
+    await until(pilot, lambda: sidebar.ready)
+    return sidebar
 
 
 async def send(pilot: Pilot[int], text: str) -> None:

@@ -46,6 +46,12 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("e", "Edit the selected prompt and resend from there"),
             ("r", "Regenerate the last reply"),
             ("t", "Fold or unfold the reply's reasoning (or click its ▶ line)"),
+            (
+                "o",
+                "Show a long prompt whole, or fold it again (prompts over 60 lines or 6,000"
+                " characters, such as a pasted log, show their first 12 lines; or click the ⋯"
+                " line)",
+            ),
             ("d, Delete", "Delete the selected message"),
             ("f", "Fork: continue in a copy that ends at this message"),
             ("PageUp / PageDown", "Scroll a page"),

@@ -156,7 +156,7 @@ class ChatScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header(icon="◆")
-        yield self._make_sidebar(id="sidebar")
+        yield self._make_sidebar(id="sidebar", deferred=True)  # fields after the first frame
         yield ConversationView(id="conversation")
         yield Static(id="edit-banner", markup=False)
         yield Composer(
@@ -185,7 +185,7 @@ class ChatScreen(Screen[None]):
             session.provider, session.model, session.system_prompt, session.parameters
         )
 
-    def _make_sidebar(self, *, id: str | None = None) -> ParameterSidebar:
+    def _make_sidebar(self, *, id: str | None = None, deferred: bool = False) -> ParameterSidebar:
         settings = self.context.settings
         providers = list(settings.providers)
         if self.session.provider not in providers:
@@ -196,6 +196,7 @@ class ChatScreen(Screen[None]):
             thinking={name: profile.thinking for name, profile in settings.providers.items()},
             ranges=ranges_for(self._card_for_model()),
             models=self._model_ids,
+            deferred=deferred,
             id=id,
         )
 

@@ -14,6 +14,7 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
+from textual.compose import compose
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.suggester import SuggestFromList
@@ -125,6 +126,7 @@ class ParameterSidebar(VerticalScroll):
         thinking: dict[str, str],
         ranges: dict[str, Range],
         models: list[str] | None = None,
+        deferred: bool = False,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
@@ -135,6 +137,9 @@ class ParameterSidebar(VerticalScroll):
             thinking: Each provider's thinking-switch style (``none`` hides the switch).
             ranges: Allowed ranges (from the model's request schema, else OpenAI's).
             models: Model ids to suggest while typing (the catalogue, when reachable).
+            deferred: Mount the fields only after the screen's first frame. They are most of
+                the chat screen's widgets, and styling them took ~0.2 s of startup; until
+                then the sidebar shows its title, and what it is given is kept for them.
         """
         super().__init__(id=id, classes=classes)
         self.settings = settings
@@ -143,13 +148,19 @@ class ParameterSidebar(VerticalScroll):
         self.ranges = ranges
         self.models = models or []
         self._loading = False
+        self._fields_pending = deferred
+        """True until the fields are mounted (see ``deferred``)."""
 
     # --- layout ----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        yield Static("Parameters", classes="title")
+        if not self._fields_pending:
+            yield from self._fields()
+
+    def _fields(self) -> ComposeResult:
         settings = self.settings
         parameters = settings.parameters
-        yield Static("Parameters", classes="title")
         yield Label("Provider", classes="label")
         options = [(name, name) for name in self.providers]
         yield Select(
@@ -207,7 +218,28 @@ class ParameterSidebar(VerticalScroll):
             )
 
     def on_mount(self) -> None:
-        self._show_reasoning_switch()
+        if self._fields_pending:
+            self.call_after_refresh(self._mount_fields)
+        else:
+            self._show_reasoning_switch()
+
+    async def _mount_fields(self) -> None:
+        """Mount the fields of a deferred sidebar, with the values it holds by now."""
+        if not self._fields_pending or not self.is_attached:
+            return
+        self._loading = True  # the new fields' first events are not edits
+        try:
+            await self.mount_all(compose(self, self._fields()))
+            self._fields_pending = False
+            self._show_reasoning_switch()
+            self.set_ranges(self.ranges)  # mark values outside limits that came meanwhile
+        finally:
+            self.call_after_refresh(self._done_loading)
+
+    @property
+    def ready(self) -> bool:
+        """True once the fields are mounted."""
+        return not self._fields_pending
 
     def _hint(self, name: str) -> str:
         allowed = self.ranges.get(name)
@@ -219,6 +251,8 @@ class ParameterSidebar(VerticalScroll):
         return f"{allowed.describe()}{default} · blank = default"
 
     def _show_reasoning_switch(self) -> None:
+        if self._fields_pending:
+            return
         style = self.thinking.get(self.settings.provider, "none")
         for widget in self.query(".reasoning"):
             widget.display = style != "none"
@@ -229,6 +263,10 @@ class ParameterSidebar(VerticalScroll):
 
     def load(self, settings: RequestSettings, ranges: dict[str, Range] | None = None) -> None:
         """Show other values (another session was opened, or defaults were restored)."""
+        if self._fields_pending:  # the fields will show them when mounted
+            self.settings = settings
+            self.ranges = self.ranges if ranges is None else ranges
+            return
         self._loading = True
         try:
             self.settings = settings
@@ -257,6 +295,8 @@ class ParameterSidebar(VerticalScroll):
     def set_ranges(self, ranges: dict[str, Range]) -> None:
         """New limits (the model's card arrived): update the hints and re-check the fields."""
         self.ranges = ranges
+        if self._fields_pending:
+            return
         for name in NUMERIC:
             self._validate(name, self.query_one(f"#{name}", Input).value, commit=False)
 
@@ -382,10 +422,15 @@ class ParameterSidebar(VerticalScroll):
         from textual.suggester import SuggestFromList
 
         self.models = model_ids
+        if self._fields_pending:
+            return
         self.query_one("#model", Input).suggester = SuggestFromList(model_ids, case_sensitive=False)
 
     def focus_first(self) -> None:
         """Put the cursor in the first field."""
+        if self._fields_pending:
+            self.call_after_refresh(self.focus_first)
+            return
         self.query_one("#temperature", Input).focus()
 
 
