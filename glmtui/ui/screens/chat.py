@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -44,7 +45,10 @@ if TYPE_CHECKING:
     from glmtui.store import SessionStore
 
 STATUS_REFRESH = 0.25
-"""Seconds between status-bar refreshes while a reply streams."""
+"""Seconds between status-bar refreshes while a reply streams (done in the conversation's
+frames, so the status bar costs no frame of its own)."""
+STATUS_FALLBACK = 1.0
+"""Seconds between status-bar refreshes while no frame is drawn (a stalled stream)."""
 SIDEBAR_MIN_WIDTH = 100
 """Below this many columns the sidebar is hidden (Ctrl+B opens it as an overlay)."""
 LARGE_REPLY = 1_000_000
@@ -605,7 +609,17 @@ class ChatScreen(Screen[None]):
         stats.start(estimate_conversation_tokens(history.messages, history.system_prompt))
         self._stats = stats
         item.stats = stats
-        ticker = self.set_interval(STATUS_REFRESH, self._refresh_status, name="status-tick")
+        status_at = 0.0
+
+        def status_on_frame() -> None:
+            nonlocal status_at
+            now = time.monotonic()
+            if now - status_at >= STATUS_REFRESH:
+                status_at = now
+                self._refresh_status()
+
+        conversation.frame_hook = status_on_frame
+        ticker = self.set_interval(STATUS_FALLBACK, status_on_frame, name="status-tick")
         checkpoints = self.set_interval(
             CHECKPOINT_INTERVAL, lambda: self._checkpoint(reply, item), name="checkpoint"
         )
@@ -623,6 +637,7 @@ class ChatScreen(Screen[None]):
             raise
         finally:
             ticker.stop()
+            conversation.frame_hook = None
             checkpoints.stop()
             stats.finish()
             reply.content = item.content_text

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -140,6 +140,9 @@ class ConversationView(ScrollView, can_focus=True):
         """
         super().__init__(id=id)
         self.editable = editable
+        self.frame_hook: Callable[[], None] | None = None
+        """Called after each streaming frame (the chat screen refreshes its status bar there,
+        so both repaint in one compositor pass instead of two)."""
         self.empty_hint: tuple[str, ...] = ()
         """Lines shown in the middle of the pane while there is no message."""
         self.items: list[Item] = []
@@ -298,6 +301,8 @@ class ConversationView(ScrollView, can_focus=True):
             for index in range(self._first, len(self.items)):
                 if index not in updated and id(self.items[index]) in self._behind:
                     self._update_item(index)
+        if self.frame_hook is not None:
+            self.frame_hook()
 
     def _start_ticker(self) -> None:
         if self._ticker is None:
