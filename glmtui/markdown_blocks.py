@@ -235,6 +235,8 @@ class BlockSplitter:
         """The open block continues a huge block already frozen in raw pieces."""
         self.backlog = False
         """True when the last :meth:`advance` left complete text unsplit (see max_chars)."""
+        self._seen = 0
+        """Characters of the open block's complete lines that :meth:`advance` has looked at."""
         self._checked = (0, 0)
         """``(characters, lines)`` of the open block when it was last split."""
 
@@ -265,9 +267,9 @@ class BlockSplitter:
         """Freeze the blocks that are final; returns the newly frozen sources.
 
         Args:
-            max_chars: Look at no more than about this much of the open text now (megabytes
+            max_chars: Take in no more than about this much *new* text now (megabytes
                 arriving at once are split over several calls; :attr:`backlog` says more is
-                waiting).
+                waiting). A long open block that grows a little per call is not affected.
         """
         self.backlog = False
         tail = self.open_text
@@ -279,10 +281,11 @@ class BlockSplitter:
         # continues a paragraph, so a block start on the unfinished last line is not trusted.
         complete = tail[: tail.rfind("\n") + 1]
         whole = complete
-        if max_chars is not None and len(complete) > max_chars:
-            cut = complete.rfind("\n", 0, max_chars) + 1
-            if cut:
+        if max_chars is not None and len(complete) > self._seen + max_chars:
+            cut = complete.rfind("\n", 0, self._seen + max_chars) + 1
+            if cut > self._seen:
                 complete, self.backlog = complete[:cut], True
+        self._seen = len(complete)
         if not complete or not self._worth_splitting(complete):
             self._track_fence(tail)
             return []
@@ -295,6 +298,7 @@ class BlockSplitter:
             return []
         done = pieces[:-1]
         self.frozen.extend(done)
+        self._seen = max(0, len(complete) - sum(len(piece) for piece in done))
         self.open_start += sum(len(piece) for piece in done)
         self._continuing = isinstance(pieces[-1], RawBlock)
         self._tail_text = tail[sum(len(piece) for piece in done) :]
@@ -330,6 +334,8 @@ class BlockSplitter:
         pieces = split_blocks_bounded(tail, continuing=self._continuing)
         self._continuing = False
         self._checked = (0, 0)
+        self._seen = 0
+        self.backlog = False
         self.frozen.extend(pieces)
         self.open_start += len(tail)
         return pieces

@@ -155,3 +155,27 @@ def test_a_reply_arriving_all_at_once_is_drawn_a_slice_per_frame() -> None:
     assert frames > 100  # spread over many frames, not drawn in one
     item.render_budget = None
     assert plain_lines(item) == plain_lines(one_shot(text))
+
+
+def test_a_long_list_streamed_in_small_pieces_is_never_held_back() -> None:
+    """A 20 KB list arriving a few words at a time is not a backlog: every frame shows the
+    list so far (the slice-per-frame path is only for text arriving all at once)."""
+    text = "Here:\n\n" + "".join(f"- item {n:04d}, a line of a long list\n" for n in range(500))
+    message = Message("assistant", "", created_at=CREATED, status="streaming")
+    item = ReplyItem(message, streaming=True, model_label="GLM-5")
+    item.render_budget = 0.05
+    for start in range(0, len(text), 40):
+        item.append_content(text[start : start + 40])
+        item.flush()
+        shown = text_of(item)
+        assert "⋯ formatting" not in shown
+        last_line = text[: start + 40].rstrip("\n").rsplit("\n", 1)[-1]
+        assert last_line.removeprefix("- ").strip() in shown
+    item.message.content = text
+    item.message.status = "complete"
+    item.finish()
+    item.parts(WIDTH)
+    while item.behind:  # the last block may be completed a frame later
+        item.parts(WIDTH)
+    item.render_budget = None
+    assert plain_lines(item) == plain_lines(one_shot(text))

@@ -501,8 +501,11 @@ class ReplyItem(Item):
     def _open_raw_parts(self, source: str, width: int) -> list[Lines]:
         """A long open block (a big table or list) while it streams: plain text in cached
         chunks, like an open fence; it is formatted once complete (if not too large)."""
-        # Whole lines are final; so is every full RAW_CHUNK of one endless line.
-        complete_chars = max(source.rfind("\n") + 1, len(source) - len(source) % RAW_CHUNK)
+        # Whole lines are final; so is every full RAW_CHUNK of one endless line (counted from
+        # where that line starts, so a chunk boundary never cuts an ordinary line in two).
+        line_start = source.rfind("\n") + 1
+        partial = len(source) - line_start
+        complete_chars = line_start + partial - partial % RAW_CHUNK
         start = self._answer.open_start
         cached = self._raw_cache
         if cached is None or cached[:2] != (width, start) or cached[2] > complete_chars:
