@@ -15,7 +15,24 @@ Validator = Callable[[str], str | None]
 """Returns None when the text is acceptable, else the reason it is not."""
 
 
-class PromptScreen(ModalScreen[str | None]):
+class Dialog(ModalScreen[str | None]):
+    """A small centred box over the current screen that answers with a string, or None when
+    cancelled. Both dialogs below share its frame and its Esc."""
+
+    DEFAULT_CSS = """
+    Dialog { align: center middle; }
+    Dialog > Vertical {
+        width: 76; max-width: 95%; height: auto;
+        background: $panel; border: round $primary; padding: 0 1;
+    }
+    """
+
+    def action_cancel(self) -> None:
+        """Close without an answer."""
+        self.dismiss(None)
+
+
+class PromptScreen(Dialog):
     """Ask for one line of text (a title, a path). Enter accepts, Esc cancels.
 
     | Key | Action |
@@ -27,11 +44,6 @@ class PromptScreen(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt.cancel")]
 
     DEFAULT_CSS = """
-    PromptScreen { align: center middle; }
-    PromptScreen > Vertical {
-        width: 76; max-width: 95%; height: auto;
-        background: $panel; border: round $primary; padding: 0 1;
-    }
     PromptScreen .prompt-title { text-style: bold; padding: 1 0 0 0; }
     PromptScreen .prompt-help { color: $text-muted; }
     PromptScreen .prompt-problem { color: $text-error; height: auto; }
@@ -71,12 +83,8 @@ class PromptScreen(ModalScreen[str | None]):
             return
         self.dismiss(text)
 
-    def action_cancel(self) -> None:
-        """Close without an answer."""
-        self.dismiss(None)
 
-
-class ChoiceScreen(ModalScreen[str | None]):
+class ChoiceScreen(Dialog):
     """Pick one of a few choices with a button (or its first letter).
 
     | Key | Action |
@@ -88,11 +96,6 @@ class ChoiceScreen(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="choice.cancel")]
 
     DEFAULT_CSS = """
-    ChoiceScreen { align: center middle; }
-    ChoiceScreen > Vertical {
-        width: 76; max-width: 95%; height: auto;
-        background: $panel; border: round $primary; padding: 0 1;
-    }
     ChoiceScreen .choice-title { text-style: bold; padding: 1 0; }
     ChoiceScreen Horizontal { height: auto; padding: 0 0 1 0; }
     ChoiceScreen Button { margin: 0 1 0 0; }
@@ -125,7 +128,3 @@ class ChoiceScreen(ModalScreen[str | None]):
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
         self.dismiss((event.button.id or "").removeprefix("choice-") or None)
-
-    def action_cancel(self) -> None:
-        """Close without a choice."""
-        self.dismiss(None)
