@@ -33,5 +33,12 @@ def make_client(settings: Settings, *, read_interval: float = 0.0) -> ChatClient
             transport=DemoTransport(pace=settings.demo_pace),
             timeouts=timeouts,
             retry=retry,
+            read_interval=read_interval,
         )
-    return ChatClient(settings.base_url, settings.api_key or None, timeouts=timeouts, retry=retry)
+    return ChatClient(
+        settings.base_url,
+        settings.api_key or None,
+        timeouts=timeouts,
+        retry=retry,
+        read_interval=read_interval,
+    )

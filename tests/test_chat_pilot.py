@@ -274,7 +274,39 @@ async def test_follow_tail_versus_scrolled_up(server: LoopbackServer) -> None:
         for line in lines[40:]:
             view.append_content(line)
             conversation.changed(view)
-        await until(pilot, lambda: conversation.at_bottom)
+        await until(pilot, lambda: "line 59" in visible_text(app))
+        assert conversation.at_bottom
+        # The pane grew without a layout of the screen: its scrollbar still spans it all.
+        bar = conversation.vertical_scrollbar
+        assert bar.window_virtual_size == conversation.virtual_size.height
+        assert bar.position == conversation.scroll_y == conversation.max_scroll_y
+        await pilot.press("escape")
+        await settle(pilot)
+
+
+async def test_live_numbers_while_text_flows_and_after_it_stalls(server: LoopbackServer) -> None:
+    """The reply's header counts tokens as they stream (refreshed inside the text's frames)
+    and still says how many arrived once the stream goes quiet."""
+    parts: list[object] = [sse(chunk("", role="assistant"))]
+    for n in range(40):
+        parts += [sse(chunk(f"word{n} ")), 0.02]
+    server.enqueue(StreamReply([*parts, HANG]))  # type: ignore[arg-type]
+    app = make_app(server)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "count")
+        screen = chat(app)
+        await until(pilot, lambda: screen.live_reply is not None)
+        view = screen.live_reply
+        assert view is not None
+        await until(pilot, lambda: "tok/s" in view.meta)
+        await until(pilot, lambda: "word39" in visible_text(app))
+        # Stalled: the count catches up with everything that arrived, and is drawn.
+        stats = view.stats
+        assert stats is not None
+        await until(pilot, lambda: f"{stats.completion_tokens:,} tokens" in view.meta)
+        tokens = view.meta.split(" · ")[2]
+        await until(pilot, lambda: tokens in visible_text(app))
+        assert view.streaming
         await pilot.press("escape")
         await settle(pilot)
 

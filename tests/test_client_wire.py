@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import math
 
 import pytest
@@ -543,3 +544,39 @@ async def test_a_model_id_is_quoted_in_the_url(server: LoopbackServer) -> None:
         async with client_for(server) as client:
             await client.get_model("odd id?v=1#x%")
     assert server.requests[-1].target == "/v1/models/odd%20id%3Fv%3D1%23x%25"
+
+
+async def test_paced_reads_take_what_piled_up_at_once(server: LoopbackServer) -> None:
+    """With a read interval, tokens sent 2 ms apart reach the app in a few bursts (one socket
+    read per interval), not one wake-up per token, and none is lost or reordered."""
+    tokens = [f"t{n} " for n in range(100)]
+    parts: list[object] = [sse(chunk("", role="assistant"))]
+    for token in tokens:
+        parts += [sse(chunk(token)), 0.002]
+    parts += [sse(chunk(finish_reason="stop")), DONE]
+    server.enqueue(StreamReply(parts))  # type: ignore[arg-type]
+    loop = asyncio.get_running_loop()
+    arrivals: list[float] = []
+    received: list[str] = []
+    async with client_for(server, read_interval=0.05) as client:
+        async for event in client.stream_chat(request()):
+            if isinstance(event, ContentDelta):
+                arrivals.append(loop.time())
+                received.append(event.text)
+    assert received == tokens
+    bursts = 1 + sum(1 for a, b in itertools.pairwise(arrivals) if b - a > 0.001)
+    # Unpaced, each token is its own burst (~100); paced, ~0.3 s of sending / 0.05 s.
+    assert bursts <= 20, f"{bursts} bursts for 100 tokens"
+
+
+def test_the_tui_client_is_paced_and_scripts_are_not() -> None:
+    """The app's client reads at most once per frame (the demo's too); ``glmtui ask`` reads
+    as data arrives."""
+    from glmtui.config import Overrides, load_settings
+    from glmtui.connect import make_client
+    from glmtui.ui.app import READ_INTERVAL, GlmApp
+
+    for demo in (False, True):
+        settings = load_settings(Overrides(base_url="http://127.0.0.1:9/v1", demo=demo))
+        assert GlmApp(settings).client.read_interval == READ_INTERVAL > 0
+        assert make_client(settings).read_interval == 0

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from glmtui.model_catalog import ModelCatalog
     from glmtui.store import SessionStore
 
-STATUS_REFRESH = 0.25
+STATUS_REFRESH = 0.5
 """Seconds between status-bar refreshes while a reply streams (done in the conversation's
 frames, so the status bar costs no frame of its own)."""
 STATUS_FALLBACK = 1.0
@@ -611,15 +611,17 @@ class ChatScreen(Screen[None]):
         item.stats = stats
         status_at = 0.0
 
-        def status_on_frame() -> None:
+        def refresh_status(every: float) -> None:
             nonlocal status_at
             now = time.monotonic()
-            if now - status_at >= STATUS_REFRESH:
+            if now - status_at >= every:
                 status_at = now
                 self._refresh_status()
 
-        conversation.frame_hook = status_on_frame
-        ticker = self.set_interval(STATUS_FALLBACK, status_on_frame, name="status-tick")
+        conversation.frame_hook = lambda: refresh_status(STATUS_REFRESH)
+        ticker = self.set_interval(
+            STATUS_FALLBACK, lambda: refresh_status(STATUS_FALLBACK), name="status-tick"
+        )
         checkpoints = self.set_interval(
             CHECKPOINT_INTERVAL, lambda: self._checkpoint(reply, item), name="checkpoint"
         )

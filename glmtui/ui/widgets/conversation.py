@@ -163,6 +163,8 @@ class ConversationView(ScrollView, can_focus=True):
         """Ids of replies whose finished blocks are still being formatted, a budget a frame."""
         self._frame_handle: asyncio.Handle | None = None
         self._last_frame = 0.0
+        self._meta_at = 0.0
+        """When streaming replies' header numbers were last recomputed (in a frame or a tick)."""
         self._ticker: Timer | None = None
         self._ticker_fast = False
         self._initial_load = False
@@ -289,11 +291,16 @@ class ConversationView(ScrollView, can_focus=True):
         if not self._frame_pending or not self.is_attached:
             return
         self._frame_pending = False
-        self._last_frame = asyncio.get_running_loop().time()
+        now = self._last_frame = asyncio.get_running_loop().time()
+        meta_due = now - self._meta_at >= META_INTERVAL
+        if meta_due:
+            self._meta_at = now
         updated = set()
         for index in range(max(self._first, len(self.items) - 2), len(self.items)):
             item = self.items[index]
             if isinstance(item, ReplyItem) and item.streaming:
+                if meta_due:
+                    item.refresh_meta()
                 item.flush()
                 self._update_item(index)
                 updated.add(index)
@@ -315,13 +322,22 @@ class ConversationView(ScrollView, can_focus=True):
             self._ticker = None
 
     def _tick(self) -> None:
-        """Spinner frames and live numbers of streaming replies (cheap: one line each)."""
+        """Spinner frames, and live numbers of replies whose text has stalled.
+
+        While text flows, the numbers are recomputed inside the text's own frames (every
+        :data:`META_INTERVAL`): a frame of their own would cost as much as a text frame and
+        would push the next text frame back by a whole frame interval.
+        """
+        now = asyncio.get_running_loop().time()
+        stalled = now - self._last_frame >= META_INTERVAL and now - self._meta_at >= META_INTERVAL
+        if stalled:
+            self._meta_at = now
         waiting = False
         for item in self.items[-2:]:
             if isinstance(item, ReplyItem) and item.streaming:
                 item.frame += 1
                 waiting = waiting or not item.answer_started
-                if item.refresh_meta() or not item.answer_started:
+                if not item.answer_started or (stalled and item.refresh_meta()):
                     self.changed(item)
         if not waiting and self._ticker_fast and self._ticker is not None:
             self._ticker.stop()
@@ -378,7 +394,35 @@ class ConversationView(ScrollView, can_focus=True):
 
     def _update_virtual_size(self) -> None:
         height = self._next_top() - GAP + BOTTOM if self._rows else self._head
-        self.virtual_size = Size(self._width, max(0, height))
+        size = Size(self._width, max(0, height))
+        if size == self.virtual_size:
+            return
+        if not self._scrollbars_stay(size):
+            self.virtual_size = size  # a reactive with layout=True: the screen lays out again
+            return
+        # A taller (or shorter) conversation whose scrollbars stay as they are changes nothing
+        # around it, so the screen need not lay out its ~70 widgets again (as assigning
+        # ``virtual_size`` would: ~10 ms, every few lines of a streaming reply). Update the
+        # scrollbar and follow the tail here, as the compositor would have.
+        following = self.is_anchored and self.scroll_y >= self.max_scroll_y
+        self.set_reactive(ScrollView.virtual_size, size)
+        self._scroll_update(size)
+        if following:
+            self.scroll_y = self.max_scroll_y
+
+    def _scrollbars_stay(self, size: Size) -> bool:
+        """True if ``size`` shows the same scrollbars as the current virtual size (a vertical
+        one, no horizontal one): the widget's layout does not change."""
+        viewport = self.container_size
+        return (
+            self.is_mounted
+            and bool(viewport)
+            and size.width == self.virtual_size.width
+            and size.width <= viewport.width
+            and self.show_vertical_scrollbar
+            and not self.show_horizontal_scrollbar
+            and size.height > viewport.height
+        )
 
     def _update_item(self, index: int) -> None:
         """Re-render one item; repaint only its changed lines unless its height changed."""
