@@ -239,6 +239,10 @@ class BlockSplitter:
         """Characters of the open block's complete lines that :meth:`advance` has looked at."""
         self._checked = (0, 0)
         """``(characters, lines)`` of the open block when it was last split."""
+        self._one_block = 0
+        """Length of the open block's complete lines last found to be one block: until
+        another line completes, splitting again would find the same (most frames of a
+        streaming paragraph add words, not lines)."""
 
     @property
     def open_text(self) -> str:
@@ -286,14 +290,16 @@ class BlockSplitter:
             if cut > self._seen:
                 complete, self.backlog = complete[:cut], True
         self._seen = len(complete)
-        if not complete or not self._worth_splitting(complete):
+        if not complete or len(complete) == self._one_block or not self._worth_splitting(complete):
             self._track_fence(tail)
             return []
         pieces = split_blocks_bounded(complete, continuing=self._continuing)
         if len(pieces) < 2 and self.backlog:  # one block longer than the slice: a fence
             self.backlog = False
             pieces = split_blocks_bounded(whole, continuing=self._continuing)
+            complete = whole
         if len(pieces) < 2:
+            self._one_block = len(complete)
             self._track_fence(tail)
             return []
         done = pieces[:-1]
@@ -303,6 +309,7 @@ class BlockSplitter:
         self._continuing = isinstance(pieces[-1], RawBlock)
         self._tail_text = tail[sum(len(piece) for piece in done) :]
         self._checked = (0, 0)
+        self._one_block = 0
         self._fence = None
         self._track_fence(self._tail_text)
         return done
@@ -334,6 +341,7 @@ class BlockSplitter:
         pieces = split_blocks_bounded(tail, continuing=self._continuing)
         self._continuing = False
         self._checked = (0, 0)
+        self._one_block = 0
         self._seen = 0
         self.backlog = False
         self.frozen.extend(pieces)

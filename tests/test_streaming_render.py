@@ -110,6 +110,24 @@ def test_splitter_pieces_always_add_up(text: str, cuts: list[int]) -> None:
     assert splitter.frozen == split_blocks(text)
 
 
+def test_blocks_freeze_as_soon_as_a_line_ends_them() -> None:
+    """A paragraph streamed word by word stays open (splitting is skipped while no line
+    completes), and freezes in the frame where the next block's first line is complete."""
+    splitter = BlockSplitter()
+    splitter.feed("- first item\n")
+    assert splitter.advance() == []
+    for word in ["and", "more", "words", "on", "the", "second", "line", "of", "the", "list"]:
+        splitter.feed(f" {word}")
+        assert splitter.advance() == []
+    splitter.feed("\n\nA paragraph")
+    assert splitter.advance() == []  # its line is not complete: "A" could still be a list
+    splitter.feed(" after the list.\n")
+    assert splitter.advance() == [
+        "- first item\n and more words on the second line of the list\n\n"
+    ]
+    assert splitter.open_text == "A paragraph after the list.\n"
+
+
 async def test_every_token_on_screen_at_the_end(server: LoopbackServer) -> None:
     """A stream that ends within one frame of its last token still shows that token."""
     tokens = [*build_tokens(300)]
