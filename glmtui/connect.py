@@ -12,14 +12,15 @@ from glmtui.config import Settings
 
 if TYPE_CHECKING:
     from glmtui.api.client import ChatClient
+    from glmtui.api.pacing import ReadPacing
 
 
-def make_client(settings: Settings, *, read_interval: float = 0.0) -> ChatClient:
+def make_client(settings: Settings, *, read_pacing: ReadPacing | None = None) -> ChatClient:
     """The client for the active provider, or the offline demo when ``settings.demo``.
 
     Args:
         settings: Resolved settings.
-        read_interval: See :class:`ChatClient`; the TUI reads at most once per frame.
+        read_pacing: See :class:`ChatClient`; the TUI reads at the pace it draws.
     """
     from glmtui.api.client import ChatClient, RetryPolicy, Timeouts  # httpx: not at startup
 
@@ -33,12 +34,12 @@ def make_client(settings: Settings, *, read_interval: float = 0.0) -> ChatClient
             transport=DemoTransport(pace=settings.demo_pace),
             timeouts=timeouts,
             retry=retry,
-            read_interval=read_interval,
+            read_pacing=read_pacing,
         )
     return ChatClient(
         settings.base_url,
         settings.api_key or None,
         timeouts=timeouts,
         retry=retry,
-        read_interval=read_interval,
+        read_pacing=read_pacing,
     )

@@ -31,6 +31,7 @@ from glmtui.api.events import (
     ToolCallDelta,
     UsageReport,
 )
+from glmtui.api.pacing import ReadPacing
 from glmtui.api.request import ChatRequest
 from glmtui.domain import Parameters
 from tests.conftest import FAKE_KEY
@@ -533,7 +534,7 @@ async def test_paced_reads_lose_nothing(server: LoopbackServer) -> None:
         parts += [sse(chunk(token)), 0.002]
     parts += [sse(chunk(finish_reason="stop")), DONE]
     server.enqueue(StreamReply(parts))  # type: ignore[arg-type]
-    events = await collect(client_for(server, read_interval=0.03))
+    events = await collect(client_for(server, read_pacing=ReadPacing(0.03, 0.1, 5)))
     assert content(events) == "".join(tokens)
     assert isinstance(events[-1], Finished)
 
@@ -558,7 +559,7 @@ async def test_paced_reads_take_what_piled_up_at_once(server: LoopbackServer) ->
     loop = asyncio.get_running_loop()
     arrivals: list[float] = []
     received: list[str] = []
-    async with client_for(server, read_interval=0.05) as client:
+    async with client_for(server, read_pacing=ReadPacing(0.05, 0.05, 5)) as client:
         async for event in client.stream_chat(request()):
             if isinstance(event, ContentDelta):
                 arrivals.append(loop.time())
@@ -574,9 +575,41 @@ def test_the_tui_client_is_paced_and_scripts_are_not() -> None:
     as data arrives."""
     from glmtui.config import Overrides, load_settings
     from glmtui.connect import make_client
-    from glmtui.ui.app import READ_INTERVAL, GlmApp
+    from glmtui.ui.app import READ_PACING, GlmApp
 
     for demo in (False, True):
         settings = load_settings(Overrides(base_url="http://127.0.0.1:9/v1", demo=demo))
-        assert GlmApp(settings).client.read_interval == READ_INTERVAL > 0
-        assert make_client(settings).read_interval == 0
+        assert GlmApp(settings).client.read_pacing == READ_PACING
+        assert make_client(settings).read_pacing is None
+
+
+def test_read_pacing_follows_the_event_rate() -> None:
+    """Fast streams are read once per frame; slow ones about ``batch`` events per read,
+    never less often than ``slowest``."""
+    pacing = ReadPacing(fastest=1 / 30, slowest=1 / 12, batch=5)
+    assert pacing.interval(0, 0.0) == pacing.fastest  # nothing to go on yet
+    assert pacing.interval(2000, 10.0) == pacing.fastest  # 200 events/s
+    assert pacing.interval(600, 10.0) == pytest.approx(5 / 60)  # 60 events/s: 5 a read
+    assert pacing.interval(10, 10.0) == pacing.slowest  # a trickle
+
+
+async def test_a_slow_stream_is_read_a_batch_at_a_time(server: LoopbackServer) -> None:
+    """At ~50 events/s a read takes about ``batch`` of them (one read per frame), not one
+    read per 1/30 s."""
+    tokens = [f"t{n} " for n in range(40)]
+    parts: list[object] = [sse(chunk("", role="assistant"))]
+    for token in tokens:
+        parts += [sse(chunk(token)), 0.02]
+    parts += [sse(chunk(finish_reason="stop")), DONE]
+    server.enqueue(StreamReply(parts))  # type: ignore[arg-type]
+    loop = asyncio.get_running_loop()
+    arrivals: list[float] = []
+    async with client_for(server, read_pacing=ReadPacing(1 / 30, 0.1, 5)) as client:
+        async for event in client.stream_chat(request()):
+            if isinstance(event, ContentDelta):
+                arrivals.append(loop.time())
+    assert len(arrivals) == len(tokens)
+    bursts = 1 + sum(1 for a, b in itertools.pairwise(arrivals) if b - a > 0.001)
+    duration = arrivals[-1] - arrivals[0]
+    # Read every 1/30 s this would be ~duration * 30 bursts; at 5 events a read, ~duration * 10.
+    assert bursts <= duration * 15 + 3, f"{bursts} bursts in {duration:.2f} s"

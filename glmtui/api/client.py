@@ -11,13 +11,12 @@ import asyncio
 import contextlib
 import errno
 import json
-import math
 import random
 import re
 import ssl
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -44,6 +43,7 @@ from glmtui.api.events import (
     UsageReport,
 )
 from glmtui.api.models import parse_model, parse_model_list
+from glmtui.api.pacing import ReadPacing, paced
 from glmtui.api.request import ChatRequest
 from glmtui.api.stream import ChunkDecoder
 from glmtui.domain import ModelCard, Usage
@@ -98,55 +98,6 @@ class Completion:
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
 
 
-class _PacedReads:
-    """While a reply streams, read its connection's socket at most once per ``interval``.
-
-    A model sends one token per network packet; waking up for each costs ~0.1-0.2 ms of CPU
-    on a small VM, besides the HTTP and SSE parsing done per read. A UI that draws at most
-    ~30 frames per second gains nothing from faster reads, so tokens may wait in the kernel's
-    buffer until the next read, which then takes them all at once: at most ``interval`` of
-    latency for a few % of a core.
-
-    The pause sits in front of the *socket* read (httpcore's network stream, which it hands
-    out as the ``network_stream`` response extension), not in front of each body chunk: the
-    chunks one read brought in are passed on at once, never held back a second interval.
-    Only the connection serving this reply is paced, and only until the reply ends.
-    """
-
-    def __init__(self, network: Any, interval: float) -> None:
-        self._network = network
-        self._read = network.read
-        self._interval = interval
-        self._last = -math.inf
-
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109
-        """httpcore's ``AsyncNetworkStream.read``, after the pause (same signature)."""
-        loop = asyncio.get_running_loop()
-        wait = self._last + self._interval - loop.time()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        try:
-            return cast(bytes, await self._read(max_bytes, timeout))
-        finally:
-            self._last = loop.time()
-
-    def __enter__(self) -> _PacedReads:
-        self._network.read = self.read
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        with contextlib.suppress(AttributeError):
-            del self._network.read  # the class's own read again, for the next request
-
-
-def _paced(response: httpx.Response, interval: float) -> contextlib.AbstractContextManager[object]:
-    """Pace ``response``'s socket reads (nothing to do without an interval or a socket)."""
-    network = response.extensions.get("network_stream")
-    if interval <= 0 or network is None or not callable(getattr(network, "read", None)):
-        return contextlib.nullcontext()
-    return _PacedReads(network, interval)
-
-
 class ChatClient:
     """Talks to one OpenAI-compatible endpoint.
 
@@ -156,8 +107,8 @@ class ChatClient:
         transport: An httpx transport to use instead of the network (the offline demo, tests).
         timeouts: Connect/read/write timeouts.
         retry: When and how long to back off.
-        read_interval: Minimum seconds between socket reads while streaming (0 = read as data
-            arrives). A UI sets about one frame; scripts leave it at 0.
+        read_pacing: How often to read the socket while a reply streams (``None``: as data
+            arrives). A UI reads at the pace it draws; scripts leave it out.
     """
 
     def __init__(
@@ -168,10 +119,10 @@ class ChatClient:
         transport: httpx.AsyncBaseTransport | None = None,
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
-        read_interval: float = 0.0,
+        read_pacing: ReadPacing | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self.read_interval = read_interval
+        self.read_pacing = read_pacing
         self._api_key = api_key
         self._transport = transport
         self.timeouts = timeouts or Timeouts()
@@ -276,8 +227,9 @@ class ChatClient:
                     for event in await self._non_sse_body(response, content_type):
                         yield event
                     return
-                with _paced(response, self.read_interval):
+                with paced(response, self.read_pacing) as pace:
                     async for sse in EventSource(response).aiter_sse():
+                        pace.note_event()
                         for event in decoder.feed(sse.data, sse.event):
                             yield event
                         if decoder.done:

@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 
 from glmtui.api.errors import ApiError, AuthError
+from glmtui.api.pacing import ReadPacing
 from glmtui.config import ConfigError, Settings, save_api_key, update_config_file
 from glmtui.connect import make_client
 from glmtui.domain import Session
@@ -21,6 +22,7 @@ from glmtui.paths import user_themes_dir
 from glmtui.themes import fallback_theme, load_themes, theme_variable_defaults
 from glmtui.ui.screens.chat import ChatContext, ChatScreen
 from glmtui.ui.theme_picker import ThemeCommands, ThemePicked
+from glmtui.ui.widgets.conversation import FRAME_INTERVAL, SLOWEST_FRAME, TOKENS_PER_FRAME
 
 if TYPE_CHECKING:
     from glmtui.api.client import ChatClient
@@ -28,8 +30,9 @@ if TYPE_CHECKING:
     from glmtui.ui.screens.first_run import FirstRunChoice
 
 
-READ_INTERVAL = 1 / 30
-"""Seconds between socket reads while streaming: well under a frame, far fewer wakeups."""
+READ_PACING = ReadPacing(FRAME_INTERVAL, SLOWEST_FRAME, TOKENS_PER_FRAME)
+"""Socket reads while a reply streams follow the conversation's frame policy: one read per
+frame (30 a second when fast, about 5 tokens a read when slow), just before it is drawn."""
 THEME_PREVIEW_DELAY = 0.12
 """Seconds a theme must stay highlighted in the picker before it is previewed: restyling the
 whole screen takes a noticeable fraction of a second, so holding an arrow key previews only
@@ -83,7 +86,7 @@ class GlmApp(App[int]):
     def client(self) -> ChatClient:
         """The API client for the current settings (created on first use)."""
         if self._client is None:
-            self._client = make_client(self.settings, read_interval=READ_INTERVAL)
+            self._client = make_client(self.settings, read_pacing=READ_PACING)
         return self._client
 
     def client_for(self, provider: str) -> ChatClient:
@@ -113,7 +116,7 @@ class GlmApp(App[int]):
                 api_key=key,
                 api_key_source=source,
             )
-            client = self._other_clients[provider] = make_client(other, read_interval=READ_INTERVAL)
+            client = self._other_clients[provider] = make_client(other, read_pacing=READ_PACING)
         return client
 
     def get_theme_variable_defaults(self) -> dict[str, str]:

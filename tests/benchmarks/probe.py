@@ -191,7 +191,7 @@ class TimedClient(ChatClient):
     """The real :class:`ChatClient`, with every content delta's arrival recorded.
 
     ``options`` are passed on to :class:`ChatClient` (the chat-screen run passes what
-    ``GlmApp`` gives its own client, such as ``read_interval``).
+    ``GlmApp`` gives its own client, such as ``read_pacing``).
     """
 
     def __init__(

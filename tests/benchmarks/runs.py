@@ -148,13 +148,12 @@ class _Window:
 
 
 def _app_client_options(settings: Any) -> dict[str, Any]:
-    """What ``GlmApp`` configures on the client it builds for itself (``read_interval``, when
-    the client has one), so the benchmark's client reads the socket the way the product does."""
+    """What ``GlmApp`` configures on the client it builds for itself (``read_pacing``), so
+    the benchmark's client reads the socket the way the product does."""
     from glmtui.ui.app import GlmApp
 
     own = GlmApp(settings).client
-    interval = getattr(own, "read_interval", None)
-    return {"read_interval": interval} if interval is not None else {}
+    return {"read_pacing": own.read_pacing}
 
 
 def _extra_body(spec: dict[str, Any]) -> dict[str, Any]:
