@@ -9,10 +9,12 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from textual.content import Content
 
 from glmtui.domain import Message
 from glmtui.markdown_blocks import BlockSplitter, split_blocks
 from glmtui.ui.items import ReplyItem
+from glmtui.ui.markdown_render import PIECE_LINES, PIECED_FROM, code_piece_lines, code_pieces
 from tests.server import END_MARKER, HELLO_TEXT, LoopbackServer, build_tokens, stream_of
 from tests.ui_helpers import chat, make_app, send, settle, visible_text
 
@@ -67,6 +69,7 @@ def streamed(tokens: list[str], flush_every: list[int]) -> ReplyItem:
 DOCUMENTS = {
     "prose": "".join(build_tokens(1500)),
     "code": "".join(build_tokens(1200, doc="code")),
+    "long code": "".join(build_tokens(2800, doc="code")),  # highlighted in pieces
     "tables": TABLES,
     "unclosed fence": UNCLOSED_FENCE,
     "nested": NESTED,
@@ -108,6 +111,60 @@ def test_splitter_pieces_always_add_up(text: str, cuts: list[int]) -> None:
     splitter.finish()
     assert "".join(splitter.frozen) == text
     assert splitter.frozen == split_blocks(text)
+
+
+def _highlighted(line: Content) -> bool:
+    """Coloured as code (``$code-keyword`` and the like), not only on the code background."""
+    styles = [str(span.style) for span in line.spans]
+    return any("$code-" in style and "$code-block-" not in style for style in styles)
+
+
+def test_a_long_fence_is_highlighted_piece_by_piece() -> None:
+    """A fence of PIECED_FROM lines or more is coloured piece by piece while it streams (the
+    open remainder stays plain), and when it closes only its last piece is highlighted."""
+    text = "".join(build_tokens(2800, doc="code"))
+    lines = text.split("\n")
+    fence = next(n for n, line in enumerate(lines) if line.startswith("```"))
+    assert len(lines) - fence > PIECED_FROM + PIECE_LINES
+    cut = len("\n".join(lines[: fence + PIECED_FROM + PIECE_LINES])) + 1
+    message = Message("assistant", "", created_at=CREATED, status="streaming")
+    item = ReplyItem(message, streaming=True, model_label="GLM-5")
+    code_piece_lines.cache_clear()
+    item.append_content(text[:cut])
+    item.flush()
+    drawn = [line for part in item.parts(WIDTH) for line in part.content]
+    first = next(line for line in drawn if "def handler_1(" in line.plain)
+    assert _highlighted(first)
+    assert not _highlighted(drawn[-2])  # the open remainder: plain until its piece ends
+    pieces_so_far = code_piece_lines.cache_info().misses
+    assert pieces_so_far >= PIECED_FROM // PIECE_LINES - 1
+
+    item.append_content(text[cut:])
+    item.message.content = text
+    item.message.status = "complete"
+    item.finish()
+    final = plain_lines(item)
+    # Each piece was highlighted once: the ones done while streaming were reused.
+    code = text[text.index("```python\n") + len("```python\n") : text.rindex("\n```")]
+    info = code_piece_lines.cache_info()
+    assert info.misses == len(code_pieces(code)) > pieces_so_far
+    assert info.hits >= pieces_so_far
+    assert final == plain_lines(one_shot(text))
+
+
+def test_code_pieces_cut_between_top_level_definitions() -> None:
+    short = "def f():\n    return 1\n\n\ndef g():\n    pass"
+    assert code_pieces(short) == [short]  # under PIECED_FROM lines: one piece
+    units = [f"def f{n}():\n    x = {n}\n\n    return x\n\n" for n in range(80)]
+    code = "".join(units).rstrip("\n")
+    pieces = code_pieces(code)
+    assert "\n".join(pieces) == code
+    assert len(pieces) > 3
+    for piece in pieces[:-1]:
+        assert piece.count("\n") + 1 >= PIECE_LINES
+        assert piece.rstrip("\n").endswith("return x")  # never inside a definition
+    for piece in pieces[1:]:
+        assert piece.lstrip("\n").startswith("def ")  # blank lines open the next piece
 
 
 def test_blocks_freeze_as_soon_as_a_line_ends_them() -> None:

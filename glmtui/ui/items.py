@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from textual.content import Content
 from textual.strip import Strip
@@ -22,7 +22,10 @@ from glmtui.markdown_blocks import BlockSplitter
 from glmtui.safe_text import visible_controls
 from glmtui.turn import TurnStats
 from glmtui.ui.markdown_render import (
+    PIECED_FROM,
+    code_piece_lines,
     fence_language,
+    next_piece_end,
     render_block,
     render_code_label,
     render_code_text,
@@ -108,6 +111,29 @@ class _OneLine:
                 self._parts.clear()
             part = self._parts[key] = Lines(make(), width)
         return part
+
+
+@dataclass(slots=True)
+class _OpenFence:
+    """What has been drawn of the code fence that is streaming (see
+    :meth:`ReplyItem._open_fence_parts`); offsets are into the fence's body."""
+
+    width: int
+    start: int
+    """Where the fence starts in the answer (which fence this is)."""
+    language: str
+    pieces: list[Lines]
+    """The label, then the pieces already highlighted (final: a one-shot render reuses them)."""
+    plain_from: int = 0
+    """Where the plain remainder after the last piece starts."""
+    done: int = 0
+    """The remainder's lines before this offset are drawn, in ``chunks`` and ``pending``."""
+    chunks: list[Lines] = field(default_factory=list)
+    pending: list[Content] = field(default_factory=list)
+    lines: int = 0
+    """Complete lines so far (pieces are cut once there are PIECED_FROM)."""
+    counted: int = 0
+    """Where counting lines stopped."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,7 +265,7 @@ class ReplyItem(Item):
         """``(rendered blocks, how many were assembled, assembled parts)``; see _assembled."""
         self._open_cache: tuple[int, str, Lines] | None = None
         self._open_reasoning_cache: tuple[int, str, Lines] | None = None
-        self._fence_cache: tuple[int, int, int, list[Lines], list[Content]] | None = None
+        self._fence_cache: _OpenFence | None = None
         self._raw_cache: tuple[int, int, int, list[Lines], list[Content]] | None = None
         """``(width, block start, characters done, chunks, lines pending)`` of the open block
         drawn in chunks (a fence, or a block too long to format while it streams)."""
@@ -535,27 +561,35 @@ class ReplyItem(Item):
     def _open_fence_parts(self, source: str, width: int) -> list[Lines]:
         """An open fence: complete lines are rendered once, in fixed chunks; only the last
         line is redone. Chunks keep their identity, so a 2,000-line fence costs the same per
-        token as a short one (no line is converted to screen strips twice)."""
+        token as a short one (no line is converted to screen strips twice).
+
+        A long fence (:data:`PIECED_FROM` lines) is highlighted piece by piece as each piece
+        completes (see :func:`~glmtui.ui.markdown_render.code_pieces`); the rest stays plain
+        until the fence closes, when only its last piece is left to highlight.
+        """
         opening, _, body = source.partition("\n")
-        complete_chars = body.rfind("\n") + 1  # body[:complete_chars] holds whole lines
+        complete = body.rfind("\n") + 1  # body[:complete] holds whole lines
         start = self._answer.open_start
-        cached = self._fence_cache
-        if cached is None or cached[:2] != (width, start) or cached[2] > complete_chars:
-            label = fence_language(opening)
-            chunks: list[Lines] = [Lines([render_code_label(label, width)], width)] if label else []
-            pending: list[Content] = []
-            done_chars = 0
-        else:
-            _, _, done_chars, chunks, pending = cached
-            chunks = list(chunks)
-            pending = list(pending)
-        if complete_chars > done_chars:
-            lines = render_code_text(body[done_chars : complete_chars - 1], width)
-            pending = _chunk(lines, chunks, pending, width)
-        self._fence_cache = (width, start, complete_chars, chunks, pending)
-        tail = body[complete_chars:]
+        fence = self._fence_cache
+        if fence is None or (fence.width, fence.start) != (width, start) or fence.done > complete:
+            language = fence_language(opening)
+            label = [Lines([render_code_label(language, width)], width)] if language else []
+            fence = self._fence_cache = _OpenFence(width, start, language, label)
+        fence.lines += body.count("\n", fence.counted, complete)
+        fence.counted = complete
+        if fence.lines >= PIECED_FROM:
+            while (end := next_piece_end(body, fence.plain_from, complete)) is not None:
+                piece = code_piece_lines(body[fence.plain_from : end], fence.language, width)
+                fence.pieces.append(Lines(list(piece), width))
+                fence.plain_from = fence.done = end + 1
+                fence.chunks, fence.pending = [], []
+        if complete > fence.done:
+            lines = render_code_text(body[fence.done : complete - 1], width)
+            fence.pending = _chunk(lines, fence.chunks, fence.pending, width)
+            fence.done = complete
+        tail = body[complete:]
         last = render_code_text(tail, width) if tail else []
-        return [*chunks, Lines([*pending, *last], width)]
+        return [*fence.pieces, *fence.chunks, Lines([*fence.pending, *last], width)]
 
     def _reasoning_parts_at(self, width: int) -> list[Lines]:
         rendered = self._reasoning_blocks.get(width)

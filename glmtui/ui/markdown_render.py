@@ -10,8 +10,9 @@ streaming is shown as plain text and highlighted once it closes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
@@ -54,6 +55,12 @@ Lines = list[Content]
 
 
 RAW_NOTICE = "italic $text-muted"
+PIECED_FROM = 200
+"""Code blocks of at least this many lines are highlighted in pieces (see :func:`code_pieces`)."""
+PIECE_LINES = 48
+"""The fewest lines in a piece of a long code block."""
+_PIECE_BREAK = re.compile(r"\n(?:[ \t]*\n)+(?=\S)")
+"""The end of a line, then blank lines, then a line that starts in the first column."""
 
 
 def render_block(source: str, width: int) -> Lines:
@@ -156,9 +163,60 @@ def render_code_label(language: str, width: int) -> Content:
     return Content.styled(f" {language}".ljust(width), f"{CODE_LABEL} {CODE_BLOCK}")
 
 
+def next_piece_end(code: str, start: int, end: int | None = None) -> int | None:
+    """Where the piece of ``code`` that starts at ``start`` ends (the offset of the newline
+    after its last line), looking no further than ``end``; ``None`` if not (yet) known.
+
+    A piece has at least :data:`PIECE_LINES` lines and ends at a non-blank line followed by
+    blank lines and a line starting in the first column: between two top-level definitions,
+    where a lexer is back in its initial state in nearly all code.
+    """
+    limit = len(code) if end is None else end
+    pos = start
+    for _ in range(PIECE_LINES - 1):
+        pos = code.find("\n", pos, limit) + 1
+        if not pos:
+            return None
+    while (match := _PIECE_BREAK.search(code, pos, limit)) is not None:
+        at = match.start()
+        if code[code.rfind("\n", 0, at) + 1 : at].strip():  # it ends a non-blank line
+            return at
+        pos = match.end()
+    return None
+
+
+def code_pieces(code: str) -> list[str]:
+    """A long code block (:data:`PIECED_FROM` lines or more) cut where pieces may end; a
+    shorter one whole. ``"\\n".join(code_pieces(code)) == code``.
+
+    Why: each piece is highlighted on its own and cached, so a 2,000-line block streams in
+    coloured piece by piece and, once it closes, only its last piece is left to highlight
+    (instead of the whole block at once: ~0.4 s). A block shown from a file is cut the same
+    way, so a streamed reply ends up exactly as a one-shot render. The price: a construct
+    that spans a cut (a module-level triple-quoted string with blank lines and unindented
+    text in it) is coloured as if it started there.
+    """
+    if code.count("\n") + 1 < PIECED_FROM:
+        return [code]
+    pieces: list[str] = []
+    start = 0
+    while (end := next_piece_end(code, start)) is not None:
+        pieces.append(code[start:end])
+        start = end + 1
+    pieces.append(code[start:])
+    return pieces
+
+
+@lru_cache(maxsize=256)
+def code_piece_lines(piece: str, language: str, width: int) -> tuple[Content, ...]:
+    """One piece of a code block, highlighted, on the code background (cached: a streamed
+    block's pieces are highlighted once, while it streams)."""
+    return tuple(_code_body(_highlight(piece, language), width))
+
+
 def render_code_text(text: str, width: int) -> Lines:
     """Plain code lines (one per ``\\n``-separated line of ``text``) on the code background."""
-    return _code_lines(Content(visible_controls(text)), "", width)
+    return _code_body(Content(visible_controls(text)), width)
 
 
 def render_plain(text: str, width: int, style: str = "") -> Lines:
@@ -186,7 +244,10 @@ def _block(node: SyntaxTreeNode, width: int) -> Lines:
         info = (node.info or "").strip()
         language = info.split()[0] if info else ""
         code = node.content.rstrip("\n")
-        return _code_lines(_highlight(code, language), language, width)
+        out = [render_code_label(language, width)] if language else []
+        for piece in code_pieces(code):
+            out.extend(code_piece_lines(piece, language, width))
+        return out
     if kind == "blockquote":
         inner = _children(node, width - 2)
         bar = Content.styled("▌ ", QUOTE_BAR)
@@ -310,12 +371,10 @@ def _code_theme() -> type[HighlightTheme]:
     return CodeTheme
 
 
-def _code_lines(code: Content, language: str, width: int) -> Lines:
+def _code_body(code: Content, width: int) -> Lines:
     """Code on its own background, one cell of padding each side, long lines folded."""
     inner = max(4, width - 2)
     out: Lines = []
-    if language:
-        out.append(render_code_label(language, width))
     for line in code.split("\n", allow_blank=True) if code.plain else [Content("")]:
         line = line.expand_tabs(4)
         pieces = line.fold(inner) if line.cell_length > inner else [line]

@@ -61,6 +61,12 @@ LOAD_SCREENS = 3
 """How many screens of earlier messages to load at a time."""
 
 
+def _same_line(old: Content, new: Content) -> bool:
+    """True if two lines look the same: text *and* styles (``Content.__eq__`` compares text
+    only, so a line that just got highlighted would not be repainted)."""
+    return old is new or (old.plain == new.plain and old.spans == new.spans)
+
+
 @dataclass(frozen=True, slots=True)
 class _Row:
     """Where an item's lines start, and how many there are."""
@@ -449,7 +455,7 @@ class ConversationView(ScrollView, can_focus=True):
             if old is not new:
                 # The open block re-renders whole, but usually only its last lines change.
                 for old_line, new_line in zip(old.content, new.content, strict=False):
-                    if old_line != new_line:
+                    if not _same_line(old_line, new_line):
                         break
                     start += 1
                 break
