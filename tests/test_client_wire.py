@@ -613,3 +613,23 @@ async def test_a_slow_stream_is_read_a_batch_at_a_time(server: LoopbackServer) -
     duration = arrivals[-1] - arrivals[0]
     # Read every 1/30 s this would be ~duration * 30 bursts; at 5 events a read, ~duration * 10.
     assert bursts <= duration * 15 + 3, f"{bursts} bursts in {duration:.2f} s"
+
+
+async def test_pacing_never_holds_back_a_burst(server: LoopbackServer) -> None:
+    """A reply sent all at once (~1 MB) is read as fast as it comes: pacing applies to a
+    trickle, and would otherwise cap the stream at one buffer per interval."""
+    tokens = [f"token {n:05d} " * 12 for n in range(6000)]
+    server.enqueue(
+        StreamReply([sse(chunk("", role="assistant")), *map(sse, map(chunk, tokens)), DONE])
+    )
+    loop = asyncio.get_running_loop()
+    arrivals: list[float] = []
+    async with client_for(server, read_pacing=ReadPacing(1.0, 1.0, 5)) as client:
+        async for event in client.stream_chat(request()):
+            if isinstance(event, ContentDelta):
+                arrivals.append(loop.time())
+    assert len(arrivals) == len(tokens)
+    held = [b - a for a, b in itertools.pairwise(arrivals) if b - a > 0.5]
+    # Paced per read, ~1 MB in 64 KB reads would wait a whole second ~15 times. Once is
+    # expected: a read that found little (the burst had not piled up yet) is paced.
+    assert len(held) <= 2, f"held back {len(held)} times"

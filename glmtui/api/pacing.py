@@ -71,10 +71,15 @@ class PacedReads:
         wait = self._last + interval - now
         if wait > 0:
             await asyncio.sleep(wait)
+        data = b""
         try:
-            return cast(bytes, await self._read(max_bytes, timeout))
+            data = cast(bytes, await self._read(max_bytes, timeout))
+            return data
         finally:
-            self._last = loop.time()
+            # A read that filled most of the buffer means text is piling up faster than it
+            # is read (a burst, a reply sent all at once): read on at once, or pacing would
+            # cap the stream at a buffer per interval (~2 MB/s).
+            self._last = -math.inf if len(data) * 2 >= max_bytes else loop.time()
 
     def __enter__(self) -> PacedReads:
         self._network.read = self.read
