@@ -61,6 +61,10 @@ LOAD_SCREENS = 3
 """How many screens of earlier messages to load at a time."""
 
 
+def _top(row: _Row) -> int:
+    return row.top
+
+
 def _same_line(old: Content, new: Content) -> bool:
     """True if two lines look the same: text *and* styles (``Content.__eq__`` compares text
     only, so a line that just got highlighted would not be repainted)."""
@@ -595,8 +599,7 @@ class ConversationView(ScrollView, can_focus=True):
             text = f"⋯ {earlier:,} earlier message{plural}: scroll up or press Home"
             style = self.get_visual_style("conversation--earlier").rich_style
             return Strip([Segment(text[:width], style)]).extend_cell_length(width, base)
-        tops = [row.top for row in self._rows]
-        row_index = bisect.bisect_right(tops, absolute) - 1
+        row_index = bisect.bisect_right(self._rows, absolute, key=_top) - 1
         if row_index >= 0:
             row = self._rows[row_index]
             line = absolute - row.top
