@@ -31,7 +31,7 @@ from glmtui.api.events import (
     ToolCallDelta,
     UsageReport,
 )
-from glmtui.api.pacing import ReadPacing
+from glmtui.api.pacing import PacedReads, ReadPacing
 from glmtui.api.request import ChatRequest
 from glmtui.domain import Parameters
 from tests.conftest import FAKE_KEY
@@ -615,21 +615,54 @@ async def test_a_slow_stream_is_read_a_batch_at_a_time(server: LoopbackServer) -
     assert bursts <= duration * 15 + 3, f"{bursts} bursts in {duration:.2f} s"
 
 
-async def test_pacing_never_holds_back_a_burst(server: LoopbackServer) -> None:
-    """A reply sent all at once (~1 MB) is read as fast as it comes: pacing applies to a
-    trickle, and would otherwise cap the stream at one buffer per interval."""
-    tokens = [f"token {n:05d} " * 12 for n in range(6000)]
-    server.enqueue(
-        StreamReply([sse(chunk("", role="assistant")), *map(sse, map(chunk, tokens)), DONE])
-    )
+class _Socket:
+    """A stand-in for httpcore's network stream: hands out prepared reads at once."""
+
+    def __init__(self, reads: list[bytes]) -> None:
+        self.reads = reads
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109
+        return self.reads.pop(0)[:max_bytes]
+
+
+async def test_pacing_never_holds_back_a_burst() -> None:
+    """Reads that fill the buffer (text piling up: a burst, a reply sent at once) follow each
+    other at once; a read that found little is followed by a pause. With 10 s of pacing, a
+    single pause would show."""
+    loop = asyncio.get_running_loop()
+    burst = _Socket([b"x" * 65536] * 20)
+    with PacedReads(burst, ReadPacing(10.0, 10.0, 5)) as paced_reads:
+        started = loop.time()
+        for _ in range(20):
+            assert len(await paced_reads.read(65536)) == 65536
+    assert loop.time() - started < 1.0
+    assert "read" not in vars(burst)  # the socket's own read is back after the reply
+
+    trickle = _Socket([b"data: x\n\n"] * 3)
+    with PacedReads(trickle, ReadPacing(0.05, 0.05, 5)) as paced_reads:
+        started = loop.time()
+        for _ in range(3):
+            await paced_reads.read(65536)
+    assert loop.time() - started >= 0.1  # two pauses between three small reads
+
+
+async def test_a_pause_before_the_text_does_not_slow_its_reading(server: LoopbackServer) -> None:
+    """A model that is silent for a while (thinking) and then streams fast is read at the
+    fast pace: the event rate is measured afresh after a silence."""
+    tokens = [f"t{n} " for n in range(100)]
+    parts: list[object] = [sse(chunk("", role="assistant")), 0.6]
+    for token in tokens:
+        parts += [sse(chunk(token)), 0.003]
+    parts += [sse(chunk(finish_reason="stop")), DONE]
+    server.enqueue(StreamReply(parts))  # type: ignore[arg-type]
     loop = asyncio.get_running_loop()
     arrivals: list[float] = []
-    async with client_for(server, read_pacing=ReadPacing(1.0, 1.0, 5)) as client:
+    async with client_for(server, read_pacing=ReadPacing(1 / 30, 0.25, 5)) as client:
         async for event in client.stream_chat(request()):
             if isinstance(event, ContentDelta):
                 arrivals.append(loop.time())
     assert len(arrivals) == len(tokens)
-    held = [b - a for a, b in itertools.pairwise(arrivals) if b - a > 0.5]
-    # Paced per read, ~1 MB in 64 KB reads would wait a whole second ~15 times. Once is
-    # expected: a read that found little (the burst had not piled up yet) is paced.
-    assert len(held) <= 2, f"held back {len(held)} times"
+    bursts = 1 + sum(1 for a, b in itertools.pairwise(arrivals) if b - a > 0.001)
+    # ~0.3 s of text: about 9 reads at 1/30 s; taken for a slow stream (2 events in the first
+    # 0.6 s) it would be read every 0.25 s, in 2 or 3 bursts.
+    assert bursts >= 5, f"{bursts} bursts"

@@ -46,7 +46,9 @@ class ReadPacing:
 class PacedReads:
     """Paces one connection's socket reads while one reply streams (a context manager).
 
-    Count each event with :meth:`note_event`: the pace follows the reply's event rate.
+    Count each event with :meth:`note_event`: the pace follows the reply's event rate,
+    measured afresh after a silence (a model that thought for a while before its first token
+    is not taken for a slow one).
     """
 
     def __init__(self, network: Any, pacing: ReadPacing) -> None:
@@ -54,8 +56,11 @@ class PacedReads:
         self._read = network.read
         self._pacing = pacing
         self._last = -math.inf
-        self._first: float | None = None
+        self._since: float | None = None
+        """Start of the current run of steady data (the rate is measured over it)."""
         self._events = 0
+        self._before = 0
+        """Events that arrived before that run."""
 
     def note_event(self) -> None:
         """One more event (a chunk of the reply) arrived."""
@@ -65,17 +70,20 @@ class PacedReads:
         """httpcore's ``AsyncNetworkStream.read``, after the pause (same signature)."""
         loop = asyncio.get_running_loop()
         now = loop.time()
-        if self._first is None:
-            self._first = now
-        interval = self._pacing.interval(self._events, now - self._first)
+        if self._since is None:
+            self._since = now
+        interval = self._pacing.interval(self._events - self._before, now - self._since)
         wait = self._last + interval - now
         if wait > 0:
             await asyncio.sleep(wait)
         data = b""
+        started = loop.time()
         try:
             data = cast(bytes, await self._read(max_bytes, timeout))
             return data
         finally:
+            if loop.time() - started > self._pacing.slowest:  # the stream was silent
+                self._since, self._before = loop.time(), self._events
             # A read that filled most of the buffer means text is piling up faster than it
             # is read (a burst, a reply sent all at once): read on at once, or pacing would
             # cap the stream at a buffer per interval (~2 MB/s).
