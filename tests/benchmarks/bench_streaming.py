@@ -286,10 +286,11 @@ def child_env(tmp: Path) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def loopback_server(env: dict[str, str]) -> Iterator[str]:
-    """Start ``python -m tests.server --port 0`` in its own process; yields its base URL."""
+def loopback_server(env: dict[str, str], *options: str) -> Iterator[str]:
+    """Start ``python -m tests.server --port 0 [options]`` in its own process; yields its
+    base URL."""
     process = subprocess.Popen(
-        [PYTHON, "-m", "tests.server", "--port", "0", "--quiet"],
+        [PYTHON, "-m", "tests.server", "--port", "0", "--quiet", *options],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

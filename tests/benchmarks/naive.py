@@ -44,10 +44,15 @@ class NaiveChatApp(App[None]):
     CSS = "#chat { height: 1fr; } Input { dock: bottom; }"
     AUTO_FOCUS = "Input"
 
-    def __init__(self, history: Sequence[tuple[str, str]] = ()) -> None:
-        """``history`` is ``(role, text)`` pairs mounted before the first frame."""
+    def __init__(
+        self, history: Sequence[tuple[str, str]] = (), client: ChatClient | None = None
+    ) -> None:
+        """``history`` is ``(role, text)`` pairs mounted before the first frame; with a
+        ``client``, a prompt entered in the Input is sent and its reply streamed (for
+        measuring the screen in a real terminal, see :mod:`tests.benchmarks.tmux_cpu`)."""
         super().__init__()
         self.history = list(history)
+        self.client = client
 
     def compose(self) -> ComposeResult:
         yield VerticalScroll(id="chat")
@@ -61,6 +66,14 @@ class NaiveChatApp(App[None]):
                 UserBubble(text, markup=False) if role == "user" else AnswerMarkdown(text)
                 for role, text in self.history
             )
+
+    async def on_input_submitted(self, event: Input.Submitted) -> None:
+        if self.client is not None and event.value:
+            event.input.value = ""
+            self.run_worker(self._ask(self.client, event.value))
+
+    async def _ask(self, client: ChatClient, prompt: str) -> None:
+        await self.feed(client, prompt, await self.reply(prompt))
 
     async def reply(self, prompt: str) -> AnswerMarkdown:
         """Mount the prompt and an empty answer; returns the answer (stream with :meth:`feed`)."""
@@ -88,4 +101,9 @@ class NaiveChatApp(App[None]):
 
 
 if __name__ == "__main__":
-    NaiveChatApp().run()
+    import sys
+
+    from glmtui.api.client import ChatClient as _Client
+
+    # python -m tests.benchmarks.naive [BASE_URL]: with a URL, prompts are sent there.
+    NaiveChatApp(client=_Client(sys.argv[1], "bench") if len(sys.argv) > 1 else None).run()
