@@ -566,8 +566,10 @@ async def test_paced_reads_take_what_piled_up_at_once(server: LoopbackServer) ->
                 received.append(event.text)
     assert received == tokens
     bursts = 1 + sum(1 for a, b in itertools.pairwise(arrivals) if b - a > 0.001)
-    # Unpaced, each token is its own burst (~100); paced, ~0.3 s of sending / 0.05 s.
-    assert bursts <= 20, f"{bursts} bursts for 100 tokens"
+    duration = arrivals[-1] - arrivals[0]
+    # Unpaced, each token is its own burst (~100); paced, one per 0.05 s of sending (~0.3 s
+    # here, longer on a busy machine: the bound grows with it).
+    assert bursts <= duration * 30 + 3, f"{bursts} bursts for 100 tokens in {duration:.2f} s"
 
 
 def test_the_tui_client_is_paced_and_scripts_are_not() -> None:
