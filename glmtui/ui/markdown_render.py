@@ -5,7 +5,8 @@ becomes a list of lines at a given width, cached until the width changes. Styles
 variables (``$markdown-h1-color``, ``$text-accent`` …), resolved when the lines are drawn, so a
 theme switch needs no re-parse. Code is highlighted by Textual's highlighter with the theme's
 ``[code]`` styles (``$code-keyword`` …, see :mod:`glmtui.themes`); an unclosed fence while
-streaming is shown as plain text and highlighted once it closes.
+streaming is shown as plain text and highlighted once it closes, or, for a long one, piece by
+piece as it grows (:func:`code_pieces`).
 """
 
 from __future__ import annotations
