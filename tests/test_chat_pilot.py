@@ -18,7 +18,16 @@ from tests.server import (
     sse,
     stream_of,
 )
-from tests.ui_helpers import chat, make_app, sample_session, send, settle, until, visible_text
+from tests.ui_helpers import (
+    chat,
+    live_reply,
+    make_app,
+    sample_session,
+    send,
+    settle,
+    until,
+    visible_text,
+)
 
 SIZE = (120, 40)
 
@@ -78,9 +87,7 @@ async def test_stop_mid_stream_keeps_partial_marked_interrupted(server: Loopback
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, "tell me everything")
         screen = chat(app)
-        await until(pilot, lambda: screen.live_reply is not None)
-        view = screen.live_reply
-        assert view is not None
+        view = await live_reply(pilot)
         await until(pilot, lambda: view.rendered_length == len("Partial "))
         assert screen.generating
         await pilot.press("escape")
@@ -250,9 +257,7 @@ async def test_follow_tail_versus_scrolled_up(server: LoopbackServer) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, "long please")
         screen = chat(app)
-        await until(pilot, lambda: screen.live_reply is not None)
-        view = screen.live_reply
-        assert view is not None
+        view = await live_reply(pilot)
         conversation = screen.conversation
         await until(pilot, lambda: view.content_text.count("line") == 30)
         await until(pilot, lambda: conversation.max_scroll_y > 0 and conversation.at_bottom)
@@ -294,10 +299,7 @@ async def test_live_numbers_while_text_flows_and_after_it_stalls(server: Loopbac
     app = make_app(server)
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, "count")
-        screen = chat(app)
-        await until(pilot, lambda: screen.live_reply is not None)
-        view = screen.live_reply
-        assert view is not None
+        view = await live_reply(pilot)
         await until(pilot, lambda: "tok/s" in view.meta)
         await until(pilot, lambda: "word39" in visible_text(app))
         # Stalled: the count catches up with everything that arrived, and is drawn.

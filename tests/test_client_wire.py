@@ -547,26 +547,36 @@ async def test_a_model_id_is_quoted_in_the_url(server: LoopbackServer) -> None:
     assert server.requests[-1].target == "/v1/models/odd%20id%3Fv%3D1%23x%25"
 
 
-async def test_paced_reads_take_what_piled_up_at_once(server: LoopbackServer) -> None:
-    """With a read interval, tokens sent 2 ms apart reach the app in a few bursts (one socket
-    read per interval), not one wake-up per token, and none is lost or reordered."""
+async def paced_bursts(
+    server: LoopbackServer, pacing: ReadPacing, spacing: float, *, silence: float = 0.0
+) -> tuple[int, float]:
+    """Stream 100 tokens ``spacing`` s apart (after ``silence`` s with nothing but the role
+    chunk) to a client reading with ``pacing``. Returns how many bursts they arrived in (a
+    burst: events less than 1 ms apart, one socket read) and over how many seconds. Checks
+    that every token arrived, in order."""
     tokens = [f"t{n} " for n in range(100)]
-    parts: list[object] = [sse(chunk("", role="assistant"))]
+    parts: list[object] = [sse(chunk("", role="assistant")), silence]
     for token in tokens:
-        parts += [sse(chunk(token)), 0.002]
+        parts += [sse(chunk(token)), spacing]
     parts += [sse(chunk(finish_reason="stop")), DONE]
     server.enqueue(StreamReply(parts))  # type: ignore[arg-type]
     loop = asyncio.get_running_loop()
     arrivals: list[float] = []
     received: list[str] = []
-    async with client_for(server, read_pacing=ReadPacing(0.05, 0.05, 5)) as client:
+    async with client_for(server, read_pacing=pacing) as client:
         async for event in client.stream_chat(request()):
             if isinstance(event, ContentDelta):
                 arrivals.append(loop.time())
                 received.append(event.text)
     assert received == tokens
     bursts = 1 + sum(1 for a, b in itertools.pairwise(arrivals) if b - a > 0.001)
-    duration = arrivals[-1] - arrivals[0]
+    return bursts, arrivals[-1] - arrivals[0]
+
+
+async def test_paced_reads_take_what_piled_up_at_once(server: LoopbackServer) -> None:
+    """With a read interval, tokens sent 2 ms apart reach the app in a few bursts (one socket
+    read per interval), not one wake-up per token, and none is lost or reordered."""
+    bursts, duration = await paced_bursts(server, ReadPacing(0.05, 0.05, 5), 0.002)
     # Unpaced, each token is its own burst (~100); paced, one per 0.05 s of sending (~0.3 s
     # here, longer on a busy machine: the bound grows with it).
     assert bursts <= duration * 30 + 3, f"{bursts} bursts for 100 tokens in {duration:.2f} s"
@@ -598,21 +608,7 @@ def test_read_pacing_follows_the_event_rate() -> None:
 async def test_a_slow_stream_is_read_a_batch_at_a_time(server: LoopbackServer) -> None:
     """At ~50 events/s a read takes about ``batch`` of them (one read per frame), not one
     read per 1/30 s."""
-    tokens = [f"t{n} " for n in range(40)]
-    parts: list[object] = [sse(chunk("", role="assistant"))]
-    for token in tokens:
-        parts += [sse(chunk(token)), 0.02]
-    parts += [sse(chunk(finish_reason="stop")), DONE]
-    server.enqueue(StreamReply(parts))  # type: ignore[arg-type]
-    loop = asyncio.get_running_loop()
-    arrivals: list[float] = []
-    async with client_for(server, read_pacing=ReadPacing(1 / 30, 0.1, 5)) as client:
-        async for event in client.stream_chat(request()):
-            if isinstance(event, ContentDelta):
-                arrivals.append(loop.time())
-    assert len(arrivals) == len(tokens)
-    bursts = 1 + sum(1 for a, b in itertools.pairwise(arrivals) if b - a > 0.001)
-    duration = arrivals[-1] - arrivals[0]
+    bursts, duration = await paced_bursts(server, ReadPacing(1 / 30, 0.1, 5), 0.02)
     # Read every 1/30 s this would be ~duration * 30 bursts; at 5 events a read, ~duration * 10.
     assert bursts <= duration * 15 + 3, f"{bursts} bursts in {duration:.2f} s"
 
@@ -651,20 +647,8 @@ async def test_pacing_never_holds_back_a_burst() -> None:
 async def test_a_pause_before_the_text_does_not_slow_its_reading(server: LoopbackServer) -> None:
     """A model that is silent for a while (thinking) and then streams fast is read at the
     fast pace: the event rate is measured afresh after a silence."""
-    tokens = [f"t{n} " for n in range(100)]
-    parts: list[object] = [sse(chunk("", role="assistant")), 0.6]
-    for token in tokens:
-        parts += [sse(chunk(token)), 0.003]
-    parts += [sse(chunk(finish_reason="stop")), DONE]
-    server.enqueue(StreamReply(parts))  # type: ignore[arg-type]
-    loop = asyncio.get_running_loop()
-    arrivals: list[float] = []
-    async with client_for(server, read_pacing=ReadPacing(1 / 30, 0.25, 5)) as client:
-        async for event in client.stream_chat(request()):
-            if isinstance(event, ContentDelta):
-                arrivals.append(loop.time())
-    assert len(arrivals) == len(tokens)
-    bursts = 1 + sum(1 for a, b in itertools.pairwise(arrivals) if b - a > 0.001)
+    pacing = ReadPacing(1 / 30, 0.25, 5)
+    bursts, _ = await paced_bursts(server, pacing, 0.003, silence=0.6)
     # ~0.3 s of text: about 9 reads at 1/30 s; taken for a slow stream (2 events in the first
     # 0.6 s) it would be read every 0.25 s, in 2 or 3 bursts.
     assert bursts >= 5, f"{bursts} bursts"

@@ -15,6 +15,7 @@ from glmtui.api.client import ChatClient, RetryPolicy
 from glmtui.config import Overrides, Settings, load_settings
 from glmtui.domain import Message, Session, Usage
 from glmtui.ui.app import GlmApp
+from glmtui.ui.items import ReplyItem
 from glmtui.ui.screens.chat import ChatScreen
 from glmtui.ui.widgets.sidebar import ParameterSidebar
 from tests.conftest import FAKE_KEY
@@ -64,6 +65,15 @@ async def until(pilot: Pilot[int], predicate: Callable[[], bool], within: float 
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
         await pilot.pause(0.01)
+
+
+async def live_reply(pilot: Pilot[int]) -> ReplyItem:
+    """The reply streaming on the chat screen, once its request is out."""
+    screen = chat(pilot.app)
+    await until(pilot, lambda: screen.live_reply is not None)
+    reply = screen.live_reply
+    assert reply is not None
+    return reply
 
 
 async def sidebar_ready(pilot: Pilot[int]) -> ParameterSidebar:
