@@ -652,3 +652,21 @@ async def test_a_pause_before_the_text_does_not_slow_its_reading(server: Loopbac
     # ~0.3 s of text: about 9 reads at 1/30 s; taken for a slow stream (2 events in the first
     # 0.6 s) it would be read every 0.25 s, in 2 or 3 bursts.
     assert bursts >= 5, f"{bursts} bursts"
+
+
+async def test_a_socket_that_cannot_be_paced_is_read_as_it_comes() -> None:
+    """Pacing patches the network stream's ``read``; one with slots cannot take it, and is
+    then read unpaced rather than failing the reply."""
+
+    class Slotted:
+        __slots__ = ("reads",)
+
+        def __init__(self) -> None:
+            self.reads = [b"a", b"b"]
+
+        async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109
+            return self.reads.pop(0)
+
+    socket = Slotted()
+    with PacedReads(socket, ReadPacing(10.0, 10.0, 5)):
+        assert await socket.read(10) + await socket.read(10) == b"ab"

@@ -90,7 +90,10 @@ class PacedReads:
             self._last = -math.inf if len(data) * 2 >= max_bytes else loop.time()
 
     def __enter__(self) -> PacedReads:
-        self._network.read = self.read
+        # A network stream that cannot take the attribute (slots, a future httpcore) is
+        # simply read as data arrives.
+        with contextlib.suppress(AttributeError, TypeError):
+            self._network.read = self.read
         return self
 
     def __exit__(self, *exc_info: object) -> None:
