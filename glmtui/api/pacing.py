@@ -101,8 +101,14 @@ class PacedReads:
             del self._network.read  # the class's own read again, for the next request
 
 
-class _Unpaced(contextlib.nullcontext["_Unpaced"]):
+class _Unpaced:
     """Reads as data arrives (no pacing asked for, or no socket to pace)."""
+
+    def __enter__(self) -> _Unpaced:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Nothing to undo."""
 
     def note_event(self) -> None:
         """Nothing to count."""
@@ -112,7 +118,5 @@ def paced(response: httpx.Response, pacing: ReadPacing | None) -> PacedReads | _
     """Pace ``response``'s socket reads per ``pacing`` (``None``: read as data arrives)."""
     network = response.extensions.get("network_stream")
     if pacing is None or network is None or not callable(getattr(network, "read", None)):
-        unpaced = _Unpaced()
-        unpaced.enter_result = unpaced
-        return unpaced
+        return _Unpaced()
     return PacedReads(network, pacing)

@@ -627,7 +627,7 @@ class ChatScreen(Screen[None]):
         # A blinking cursor redraws the screen twice a second: a fifth of the frames of a
         # slow stream. It holds still while the reply streams (typing works as ever).
         composer = self.query_one(Composer)
-        composer.cursor_blink = False
+        blink, composer.cursor_blink = composer.cursor_blink, False
         ticker = self.set_interval(
             STATUS_FALLBACK, lambda: refresh_status(STATUS_FALLBACK), name="status-tick"
         )
@@ -649,7 +649,7 @@ class ChatScreen(Screen[None]):
         finally:
             ticker.stop()
             conversation.frame_hook = None
-            composer.cursor_blink = True
+            composer.cursor_blink = blink
             checkpoints.stop()
             stats.finish()
             reply.content = item.content_text
