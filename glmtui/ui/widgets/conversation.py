@@ -25,7 +25,7 @@ from rich.style import Style as RichStyle
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.content import Content
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message as TextualMessage
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -35,6 +35,7 @@ from textual.timer import Timer
 from glmtui.domain import Message
 from glmtui.markdown_blocks import code_blocks
 from glmtui.ui.items import Item, Lines, ReplyItem, UserItem
+from glmtui.ui.widgets.finished_lines import FinishedLines
 
 FRAME_INTERVAL = 1 / 30
 """Most frequent redraw of streaming text: tokens are coalesced per frame, never dropped."""
@@ -168,6 +169,9 @@ class ConversationView(ScrollView, can_focus=True):
         """Recently converted lines: an open block redrawn each frame reuses its unchanged
         lines instead of converting them again."""
         self._style_key = 0
+        self._finished = FinishedLines()
+        """Lines as drawn, by the strip they were made from: a scroll reuses them."""
+        self._blank: tuple[int, RichStyle, Strip] | None = None
         self._frame_pending = False
         self._behind: set[int] = set()
         """Ids of replies whose finished blocks are still being formatted, a budget a frame."""
@@ -522,6 +526,8 @@ class ConversationView(ScrollView, can_focus=True):
         super().notify_style_update()
         self._style_key += 1
         self._strips.clear()
+        self._finished.clear()
+        self._blank = None
 
     def _styles_for(self, item: Item) -> tuple[Style, Style]:
         kind = "user" if isinstance(item, UserItem) else "assistant"
@@ -587,6 +593,10 @@ class ConversationView(ScrollView, can_focus=True):
             out.append(strip)
         return out
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        lines = self._finished.render(self, crop, self.render_line)
+        return super().render_lines(crop) if lines is None else lines
+
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         base = self.visual_style.rich_style
@@ -611,7 +621,13 @@ class ConversationView(ScrollView, can_focus=True):
                 return self._convert(
                     [Content("")], ("blank", self._style_key), background, bar, self._item_width()
                 )[0]
-        return Strip.blank(width, base)
+        return self._blank_line(width, base)
+
+    def _blank_line(self, width: int, style: RichStyle) -> Strip:
+        """The empty line below the messages: one object, so it is finished only once."""
+        if self._blank is None or self._blank[:2] != (width, style):
+            self._blank = (width, style, Strip.blank(width, style))
+        return self._blank[2]
 
     def _empty_line(self, y: int, width: int, base: RichStyle) -> Strip:
         """A line of :attr:`empty_hint`, centred in the pane (a new chat is not a blank)."""

@@ -1,0 +1,86 @@
+"""The conversation draws its lines past Textual's styles cache (glmtui.ui.widgets.finished_lines):
+what it draws must be exactly what the styles cache would draw, and a line that only moved
+must not be made again."""
+
+from __future__ import annotations
+
+from textual.geometry import Region
+from textual.strip import Strip
+from textual.widget import Widget
+
+from glmtui.domain import Message
+from glmtui.ui.widgets.conversation import ConversationView
+from tests.ui_helpers import FIXED_TIME, chat, make_app, sample_session, settle
+
+
+def _long_session():  # type: ignore[no-untyped-def]
+    session = sample_session()
+    for n in range(6):
+        session.messages.append(Message("user", f"Question {n}?", created_at=FIXED_TIME))
+        text = "\n\n".join(f"Answer {n}, paragraph {p}: " + "words " * 30 for p in range(4))
+        session.messages.append(Message("assistant", text, created_at=FIXED_TIME))
+    return session
+
+
+def _as_drawn(lines: list[Strip]) -> list[list[tuple[str, object]]]:
+    return [[(segment.text, segment.style) for segment in line] for line in lines]
+
+
+def _styles_cache_lines(view: ConversationView, crop: Region) -> list[Strip]:
+    view.refresh()  # every line dirty: Textual's own path draws them all afresh
+    return Widget.render_lines(view, crop)
+
+
+async def test_lines_are_drawn_as_textual_draws_them() -> None:
+    app = make_app(session=_long_session())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        view = chat(app).conversation
+        for crop in (Region(0, 0, view.region.width, view.region.height), Region(3, 2, 40, 9)):
+            assert _as_drawn(view.render_lines(crop)) == _as_drawn(_styles_cache_lines(view, crop))
+        view.scroll_to(y=7, animate=False, immediate=True)
+        await pilot.pause()
+        crop = Region(0, 0, view.region.width, view.region.height)
+        assert _as_drawn(view.render_lines(crop)) == _as_drawn(_styles_cache_lines(view, crop))
+
+
+async def test_a_line_that_moved_is_not_made_again() -> None:
+    app = make_app(session=_long_session())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        view = chat(app).conversation
+        view.scroll_to(y=10, animate=False, immediate=True)
+        await pilot.pause()
+        crop = Region(0, 0, view.region.width, view.region.height)
+        before = view.render_lines(crop)
+        view.scroll_to(y=13, animate=False, immediate=True)
+        await pilot.pause()
+        after = view.render_lines(crop)
+        # The pane moved three lines: what was line 3 is now line 0, the same finished strip.
+        assert all(after[y] is before[y + 3] for y in range(len(after) - 3))
+
+
+async def test_a_theme_change_draws_every_line_again() -> None:
+    app = make_app(session=_long_session())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        view = chat(app).conversation
+        crop = Region(0, 0, view.region.width, view.region.height)
+        before = view.render_lines(crop)
+        app.theme = "textual-light" if app.theme != "textual-light" else "textual-dark"
+        await settle(pilot)
+        after = view.render_lines(crop)
+        assert not any(new is old for new, old in zip(after, before, strict=True))
+        assert _as_drawn(after) == _as_drawn(_styles_cache_lines(view, crop))
+
+
+async def test_styles_it_cannot_draw_are_left_to_textual() -> None:
+    app = make_app(session=_long_session())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        view = chat(app).conversation
+        view.styles.tint = "red 30%"
+        await pilot.pause()
+        crop = Region(0, 0, view.region.width, view.region.height)
+        assert view._finished.render(view, crop, view.render_line) is None
+        assert _as_drawn(view.render_lines(crop)) == _as_drawn(_styles_cache_lines(view, crop))
