@@ -103,6 +103,9 @@ FORMAT_CHAR_LIMIT = 32_000
 """Likewise for blocks of more characters than this (a megabyte on one line)."""
 
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
+_ENDS_WITH_BLANK_LINE = re.compile(r"(?:^|\n)[ \t]*\n\Z")
+_MAY_CONTINUE = re.compile(r" {0,3}(?:[-+*](?:[ \t]|$)|\d{1,9}[.)](?:[ \t]|$)|\t)| {4}")
+"""The first line of a block that a blank line does not end: a list item, indented code."""
 
 
 class RawBlock(str):
@@ -290,18 +293,24 @@ class BlockSplitter:
             if cut > self._seen:
                 complete, self.backlog = complete[:cut], True
         self._seen = len(complete)
-        if not complete or len(complete) == self._one_block or not self._worth_splitting(complete):
+        known = bool(complete) and len(complete) == self._one_block
+        if not complete or (not known and not self._worth_splitting(complete)):
             self._track_fence(tail)
             return []
-        pieces = split_blocks_bounded(complete, continuing=self._continuing)
+        if known:
+            pieces = [complete]  # no line completed since it was found to be one block
+        else:
+            pieces = split_blocks_bounded(complete, continuing=self._continuing)
         if len(pieces) < 2 and self.backlog:  # one block longer than the slice: a fence
             self.backlog = False
             pieces = split_blocks_bounded(whole, continuing=self._continuing)
             complete = whole
         if len(pieces) < 2:
-            self._one_block = len(complete)
-            self._track_fence(tail)
-            return []
+            if not self._ended_by_blank_line(pieces, complete, tail):
+                self._one_block = len(complete)
+                self._track_fence(tail)
+                return []
+            pieces = [*pieces, tail[len(complete) :]]
         done = pieces[:-1]
         self.frozen.extend(done)
         self._seen = max(0, len(complete) - sum(len(piece) for piece in done))
@@ -313,6 +322,25 @@ class BlockSplitter:
         self._fence = None
         self._track_fence(self._tail_text)
         return done
+
+    def _ended_by_blank_line(self, pieces: list[str], complete: str, tail: str) -> bool:
+        """True when the one block in ``complete`` is final although the next block's first
+        line is not complete yet: a blank line ended it and the next block has begun.
+
+        Why: without this, a heading (or a table) would stay open, and be drawn again at every
+        frame, for as long as the paragraph after it streams its one long line.
+        A list, an indented code block or an unclosed fence may go on after a blank line, so
+        they wait.
+        """
+        if len(pieces) != 1 or self.backlog or self._continuing or isinstance(pieces[0], RawBlock):
+            return False
+        if not _ENDS_WITH_BLANK_LINE.search(complete) or not tail[len(complete) :].strip():
+            return False
+        fence = _fence_length(complete)
+        if fence is not None:
+            return fence < len(complete)  # closed (an unclosed fence takes in everything)
+        first = next((line for line in complete.split("\n") if line.strip()), None)
+        return first is not None and _MAY_CONTINUE.match(first) is None
 
     def _worth_splitting(self, complete: str) -> bool:
         """Whether to look for block boundaries now.

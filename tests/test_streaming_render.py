@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
@@ -12,10 +13,25 @@ from hypothesis import strategies as st
 from textual.content import Content
 
 from glmtui.domain import Message
-from glmtui.markdown_blocks import BlockSplitter, split_blocks
+from glmtui.markdown_blocks import FORMAT_LINE_LIMIT, BlockSplitter, RawBlock, split_blocks
+from glmtui.ui import markdown_render
 from glmtui.ui.items import ReplyItem
-from glmtui.ui.markdown_render import PIECE_LINES, PIECED_FROM, code_piece_lines, code_pieces
-from tests.server import END_MARKER, HELLO_TEXT, LoopbackServer, build_tokens, stream_of
+from glmtui.ui.markdown_render import (
+    PIECE_LINES,
+    PIECED_FROM,
+    code_piece_lines,
+    code_pieces,
+    render_block,
+    render_open_block,
+)
+from tests.server import (
+    END_MARKER,
+    HELLO_TEXT,
+    LoopbackServer,
+    build_tokens,
+    stream_of,
+    tokenize,
+)
 from tests.ui_helpers import chat, make_app, send, settle, visible_text
 
 WIDTH = 100
@@ -97,8 +113,15 @@ def test_no_token_lost_when_the_stream_ends_between_frames() -> None:
     assert "the very last token" in rendered
 
 
-@given(st.text(alphabet="ab \n`#-*|>1.~", max_size=120), st.lists(st.integers(1, 7), max_size=30))
-@settings(max_examples=150, deadline=None)
+MARKDOWN_PIECES = ["a", "b", " ", "\n", "\n\n", "    ", "\t", "`", "```", "#", "# ", "-", "- "]
+MARKDOWN_PIECES += ["*", "|", "> ", "1", ". ", "1. ", "~", "==="]
+
+
+@given(
+    st.lists(st.sampled_from(MARKDOWN_PIECES), max_size=40).map("".join),
+    st.lists(st.integers(1, 7), max_size=30),
+)
+@settings(max_examples=300, deadline=None)
 def test_splitter_pieces_always_add_up(text: str, cuts: list[int]) -> None:
     splitter = BlockSplitter()
     position = 0
@@ -111,6 +134,85 @@ def test_splitter_pieces_always_add_up(text: str, cuts: list[int]) -> None:
     splitter.finish()
     assert "".join(splitter.frozen) == text
     assert splitter.frozen == split_blocks(text)
+
+
+def _drawn(lines: list[Content]) -> list[tuple[str, object]]:
+    return [(line.plain, tuple(line.spans)) for line in lines]
+
+
+TRICKY_PARAGRAPHS = (
+    "Plain words that wrap " * 12,
+    "Emphasis *opens here and closes* later, a **bold** word, `code` and a [link](http://x).",
+    "A paragraph\nwith a second line\n1\nand a digit line, and a last line ending in 1",
+    "snake_case_words and a_b_ and foo_ bar _baz_qux and *a*b and x__y__z",
+    "Entities &amp and &#35 and &copy; then words; semicolons; after",
+    "Superlongwordwithoutanyspacesatallthatmustbefoldedacrosslinesbecauseitistoolong and on",
+    "[ref]: and [not a ref] then text",
+    "Ends with a hash # and - dash and + plus and = equals",
+    "Wide 漢字 characters 漢字漢字漢字 and emoji 🎉🎉 mixed in with words to wrap them",
+    "Line one\n- then a list?\nno: a lazy line",
+    "Title\n===\nthen more",
+    "x\n-",
+    "[multi\nline]: /url and a title",
+    "Control \x1b[31m red, a bell \x07 and zero\u200bwidth space",
+    "Trailing spaces  \nhard break and  double  spaces inside",
+)
+
+
+def _check_open_block_frames(tokens: list[str], width: int) -> None:
+    """Draw the open block frame by frame, a token more each time, and compare every frame
+    with the block rendered afresh."""
+    previous = None
+    for end in range(1, len(tokens) + 1):
+        source = "".join(tokens[:end])
+        if not source.strip():
+            continue
+        drawn = render_open_block(source, width, previous)
+        expected = markdown_render.render_markdown_block(source, width)
+        assert _drawn(drawn.lines) == _drawn(expected), source
+        previous = drawn
+
+
+@pytest.mark.parametrize("width", [9, 37, 100])
+def test_open_block_drawn_frame_by_frame_equals_a_fresh_render(width: int) -> None:
+    """The open block is redrawn from the last frame's drawing (a paragraph's last line
+    grows); at every frame it must look exactly like the block rendered afresh."""
+    for block in TRICKY_PARAGRAPHS:
+        _check_open_block_frames(list(block), width)  # a character at a time
+    frames = renders = 0
+    with mock.patch.object(
+        markdown_render, "_render_block", wraps=markdown_render._render_block
+    ) as afresh:
+        for block in [*split_blocks(DOCUMENTS["prose"] + DOCUMENTS["nested"]), *TRICKY_PARAGRAPHS]:
+            before = afresh.call_count
+            tokens = tokenize(block)
+            _check_open_block_frames(tokens, width)
+            if block[:1].isalpha():  # a paragraph
+                frames += len(tokens)
+                renders += afresh.call_count - before
+    # Most frames of a paragraph take the short way (the others follow inline markup).
+    assert renders < frames * 0.3
+
+
+@given(
+    st.text(alphabet="ab é漢 \n`#-*_|>1.;&[]():", max_size=80),
+    st.lists(st.integers(1, 6), max_size=40),
+    st.integers(8, 30),
+)
+@settings(max_examples=300, deadline=None)
+def test_open_block_grows_as_a_fresh_render_whatever_the_text(
+    text: str, cuts: list[int], width: int
+) -> None:
+    previous = None
+    position = 0
+    for cut in [*cuts, len(text)]:
+        position = min(len(text), position + cut)
+        source = text[:position]
+        if not source.strip():
+            continue
+        drawn = render_open_block(source, width, previous)
+        assert _drawn(drawn.lines) == _drawn(render_block(source, width))
+        previous = drawn
 
 
 def _highlighted(line: Content) -> bool:
@@ -183,6 +285,55 @@ def test_blocks_freeze_as_soon_as_a_line_ends_them() -> None:
         "- first item\n and more words on the second line of the list\n\n"
     ]
     assert splitter.open_text == "A paragraph after the list.\n"
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        "## A heading\n\n",
+        "A paragraph.\n\n",
+        "| a | b |\n|---|---|\n| 1 | 2 |\n\n",
+        "> quote\n\n",
+        "```python\nx = 1\n```\n\n",
+    ],
+)
+def test_a_blank_line_freezes_a_block_once_the_next_one_begins(block: str) -> None:
+    """Headings, paragraphs, tables, quotes and closed fences end at a blank line: they are
+    final as soon as the next block's first characters arrive (not drawn again for as long
+    as its first line streams)."""
+    splitter = BlockSplitter()
+    splitter.feed(block)
+    assert splitter.advance() == []  # what comes next could still be blank lines
+    splitter.feed("Then")
+    assert splitter.advance() == [block]
+    assert splitter.open_text == "Then"
+
+
+@pytest.mark.parametrize(
+    "block", ["- item\n\n", "1. item\n\n", "    indented code\n\n", "```\nunclosed\n\n"]
+)
+def test_blocks_a_blank_line_may_not_end_stay_open(block: str) -> None:
+    splitter = BlockSplitter()
+    splitter.feed(block + "  more")
+    assert splitter.advance() == []
+    assert splitter.open_text == block + "  more"
+
+
+def test_the_rest_of_a_huge_block_stays_plain_text_after_a_blank_line() -> None:
+    """A block too long to format is frozen in raw pieces; its last piece must not be frozen
+    as Markdown when a blank line and the next block follow."""
+    splitter = BlockSplitter()
+    for line in range(FORMAT_LINE_LIMIT * 2 + 7):
+        splitter.feed("word word\n")
+        if line % 50 == 0:
+            splitter.advance()
+    splitter.feed("\n")
+    splitter.advance()
+    splitter.feed("Then")
+    splitter.advance()
+    splitter.finish()
+    assert splitter.frozen[-1] == "Then"
+    assert all(isinstance(piece, RawBlock) for piece in splitter.frozen[:-1])
 
 
 async def test_every_token_on_screen_at_the_end(server: LoopbackServer) -> None:

@@ -23,12 +23,14 @@ from glmtui.safe_text import visible_controls
 from glmtui.turn import TurnStats
 from glmtui.ui.markdown_render import (
     PIECED_FROM,
+    OpenBlock,
     code_piece_lines,
     fence_language,
     next_piece_end,
     render_block,
     render_code_label,
     render_code_text,
+    render_open_block,
     render_plain,
     render_raw,
 )
@@ -263,7 +265,7 @@ class ReplyItem(Item):
         self._reasoning_blocks: dict[int, list[Lines]] = {}
         self._assembled_cache: tuple[list[Lines], int, list[Lines]] | None = None
         """``(rendered blocks, how many were assembled, assembled parts)``; see _assembled."""
-        self._open_cache: tuple[int, str, Lines] | None = None
+        self._open_cache: tuple[OpenBlock, Lines] | None = None
         self._open_reasoning_cache: tuple[int, str, Lines] | None = None
         self._fence_cache: _OpenFence | None = None
         self._raw_cache: tuple[int, int, int, list[Lines], list[Content]] | None = None
@@ -518,10 +520,11 @@ class ReplyItem(Item):
         ):
             return self._open_raw_parts(source, width)
         cached = self._open_cache
-        if cached is not None and cached[0] == width and cached[1] == source:
-            return [cached[2]]
-        part = Lines(render_block(source, width), width)
-        self._open_cache = (width, source, part)
+        block = render_open_block(source, width, cached[0] if cached is not None else None)
+        if cached is not None and cached[0] is block:
+            return [cached[1]]
+        part = Lines(block.lines, width)
+        self._open_cache = (block, part)
         return [part]
 
     def _open_raw_parts(self, source: str, width: int) -> list[Lines]:

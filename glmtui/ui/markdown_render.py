@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
@@ -70,13 +71,81 @@ def render_block(source: str, width: int) -> Lines:
     A :class:`~glmtui.markdown_blocks.RawBlock` (too large to format) and Markdown nested too
     deeply for the parser are shown as plain text under a one-line notice, never as an error.
     """
+    return _render_block(source, width)[0]
+
+
+def _render_block(source: str, width: int) -> tuple[Lines, bool]:
+    """:func:`render_block`, and whether ``source`` is one paragraph."""
     if isinstance(source, RawBlock):
         notice = "" if source.continued else "too large to format: shown as plain text"
-        return render_raw(source, width, notice)
+        return render_raw(source, width, notice), False
     try:
-        return render_markdown_block(source, width)
+        return _render_markdown(source, width)
     except RecursionError:
-        return render_raw(source, width, "nested too deeply to format: shown as plain text")
+        notice = "nested too deeply to format: shown as plain text"
+        return render_raw(source, width, notice), False
+
+
+@dataclass(frozen=True, slots=True)
+class OpenBlock:
+    """The block a reply is still writing, as drawn at one frame: what the next may reuse."""
+
+    source: str
+    width: int
+    lines: Lines
+    paragraph: bool
+    """``source`` is one paragraph (so plain words added to its last line only re-wrap it)."""
+
+
+_PLAIN_TAIL = re.compile(r"[^\\`*_~&<>\[\]()|\s]*(?: +[^\\`*_~&<>\[\]()|\s]+)*")
+"""Text with no inline Markdown in it (no escape, code, emphasis, entity, link, autolink or
+table character) and no whitespace but spaces, none of them at its end."""
+_OPEN_MARKUP = frozenset("\\`*_~&<>[]()|")
+
+
+def render_open_block(source: str, width: int, previous: OpenBlock | None = None) -> OpenBlock:
+    """The block a reply is still writing, given how it was drawn at the last frame.
+
+    Why: the open block is drawn again at every frame, and most frames only add words to the
+    end of a paragraph. Those words cannot change how the paragraph parses, nor any but its
+    last line (greedy wrapping decides each break from the text before it), so the paragraph's
+    last line is extended and re-wrapped instead of parsing and wrapping the whole block. Any
+    other change renders the block afresh, and so does the block's final render once it ends.
+    """
+    if previous is not None and previous.width == width:
+        if previous.source == source:
+            return previous
+        if previous.paragraph and source.startswith(previous.source):
+            lines = _grown_paragraph(previous, source[len(previous.source) :])
+            if lines is not None:
+                return OpenBlock(source, width, lines, True)
+    lines, paragraph = _render_block(source, width)
+    return OpenBlock(source, width, lines, paragraph)
+
+
+def _grown_paragraph(previous: OpenBlock, tail: str) -> Lines | None:
+    """``previous``'s paragraph with ``tail`` added to its last line, or ``None`` when the
+    tail could change more than that line."""
+    before = previous.source
+    last_line = before[before.rfind("\n") + 1 :]
+    if (
+        not previous.lines
+        or not tail.isprintable()
+        or not _PLAIN_TAIL.fullmatch(tail)
+        # A line starting with a letter stays paragraph text whatever follows it on the line
+        # (no list, heading, rule or underline); the first character of the paragraph must
+        # not open a link reference definition either.
+        or not last_line[:1].isalpha()
+        or before[:1] == "["
+        # Words added after a delimiter (``_``, ``*``) can change whether it emphasises; an
+        # entity (``&amp``) can be completed by what follows; trailing blanks are dropped.
+        or before[-1] in _OPEN_MARKUP
+        or before[-1].isspace()
+        or "&" in last_line
+    ):
+        return None
+    width = max(8, previous.width)
+    return [*previous.lines[:-1], *(previous.lines[-1] + tail).wrap(width)]
 
 
 def render_raw(source: str, width: int, notice: str = "") -> Lines:
@@ -117,6 +186,11 @@ def render_markdown_block(source: str, width: int) -> Lines:
     Consecutive blocks inside ``source`` are separated by one blank line. Never returns an
     empty list for non-blank source, and never a line wider than ``width``.
     """
+    return _render_markdown(source, width)[0]
+
+
+def _render_markdown(source: str, width: int) -> tuple[Lines, bool]:
+    """:func:`render_markdown_block`, and whether ``source`` is one paragraph."""
     from markdown_it.tree import SyntaxTreeNode
 
     width = max(8, width)
@@ -138,8 +212,9 @@ def render_markdown_block(source: str, width: int) -> Lines:
             out.append(Content(""))
         out.extend(lines)
     if not out and source.strip():
-        out = Content(source.strip()).wrap(width)
-    return out
+        return Content(source.strip()).wrap(width), False
+    children = root.children
+    return out, len(children) == 1 and children[0].type == "paragraph"
 
 
 def fence_language(opening_line: str) -> str:
