@@ -82,5 +82,5 @@ async def test_styles_it_cannot_draw_are_left_to_textual() -> None:
         view.styles.tint = "red 30%"
         await pilot.pause()
         crop = Region(0, 0, view.region.width, view.region.height)
-        assert view._finished.render(view, crop, view.render_line) is None
+        assert view._finished.render(view, crop, view._content_lines) is None
         assert _as_drawn(view.render_lines(crop)) == _as_drawn(_styles_cache_lines(view, crop))

@@ -172,6 +172,8 @@ class ConversationView(ScrollView, can_focus=True):
         self._finished = FinishedLines()
         """Lines as drawn, by the strip they were made from: a scroll reuses them."""
         self._blank: tuple[int, RichStyle, Strip] | None = None
+        self._earlier: tuple[object, Strip] | None = None
+        self._reserved: dict[tuple[int, str, int], Strip] = {}
         self._frame_pending = False
         self._behind: set[int] = set()
         """Ids of replies whose finished blocks are still being formatted, a budget a frame."""
@@ -528,6 +530,7 @@ class ConversationView(ScrollView, can_focus=True):
         self._strips.clear()
         self._finished.clear()
         self._blank = None
+        self._reserved.clear()
 
     def _styles_for(self, item: Item) -> tuple[Style, Style]:
         kind = "user" if isinstance(item, UserItem) else "assistant"
@@ -594,34 +597,59 @@ class ConversationView(ScrollView, can_focus=True):
         return out
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        lines = self._finished.render(self, crop, self.render_line)
+        lines = self._finished.render(self, crop, self._content_lines)
         return super().render_lines(crop) if lines is None else lines
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
-        base = self.visual_style.rich_style
-        absolute = y + int(self.scroll_offset.y)
+        return self._line_at(y, int(self.scroll_offset.y), self.size.width, self.visual_style)
+
+    def _content_lines(self, crop: Region) -> list[Strip]:
+        """The content strips of ``crop``'s rows (what the compositor asks for at every frame,
+        so what is the same for every row is looked up once)."""
+        top, width, style = int(self.scroll_offset.y), self.size.width, self.visual_style
+        line_at = self._line_at
+        return [line_at(y, top, width, style) for y in crop.line_range]
+
+    def _line_at(self, y: int, top: int, width: int, style: Style) -> Strip:
+        absolute = y + top
         if not self.items and self.empty_hint:
-            return self._empty_line(y, width, base)
+            return self._empty_line(y, width, style.rich_style)
         if self._first > 0 and absolute == 0:
-            earlier = self._first
-            plural = "s" if earlier != 1 else ""
-            text = f"⋯ {earlier:,} earlier message{plural}: scroll up or press Home"
-            style = self.get_visual_style("conversation--earlier").rich_style
-            return Strip([Segment(text[:width], style)]).extend_cell_length(width, base)
-        row_index = bisect.bisect_right(self._rows, absolute, key=_top) - 1
+            return self._earlier_line(width, style.rich_style)
+        rows = self._rows
+        row_index = bisect.bisect_right(rows, absolute, key=_top) - 1
         if row_index >= 0:
-            row = self._rows[row_index]
+            row = rows[row_index]
             line = absolute - row.top
             if line < row.height:
                 strips = self._item_strips(self._first + row_index)
                 if line < len(strips):
-                    return strips[line].extend_cell_length(width, base)
-                background, bar = self._styles_for(self.items[self._first + row_index])
-                return self._convert(
-                    [Content("")], ("blank", self._style_key), background, bar, self._item_width()
-                )[0]
-        return self._blank_line(width, base)
+                    return strips[line].extend_cell_length(width, style.rich_style)
+                return self._reserved_line(self.items[self._first + row_index])
+        return self._blank_line(width, style.rich_style)
+
+    def _earlier_line(self, width: int, base: RichStyle) -> Strip:
+        """The notice above the loaded messages that earlier ones are not loaded yet."""
+        key = (self._first, width, base, self._style_key)
+        if self._earlier is None or self._earlier[0] != key:
+            earlier = self._first
+            plural = "s" if earlier != 1 else ""
+            text = f"⋯ {earlier:,} earlier message{plural}: scroll up or press Home"
+            style = self.get_visual_style("conversation--earlier").rich_style
+            line = Strip([Segment(text[:width], style)]).extend_cell_length(width, base)
+            self._earlier = (key, line)
+        return self._earlier[1]
+
+    def _reserved_line(self, item: Item) -> Strip:
+        """A blank line of a streaming reply's spare height (see LIVE_HEIGHT_STEP)."""
+        key = (self._style_key, item.kind, self._width)
+        line = self._reserved.get(key)
+        if line is None:
+            background, bar = self._styles_for(item)
+            line = self._reserved[key] = self._convert(
+                [Content("")], ("blank", *key), background, bar, self._item_width()
+            )[0]
+        return line
 
     def _blank_line(self, width: int, style: RichStyle) -> Strip:
         """The empty line below the messages: one object, so it is finished only once."""

@@ -42,10 +42,13 @@ class FinishedLines:
         self._finished.clear()
 
     def render(
-        self, widget: Widget, crop: Region, render_line: Callable[[int], Strip]
+        self, widget: Widget, crop: Region, content_lines: Callable[[Region], list[Strip]]
     ) -> list[Strip] | None:
         """The lines of ``crop`` as Textual's styles cache would draw them, or ``None`` when
-        ``widget``'s styles need the full path (``super().render_lines`` then)."""
+        ``widget``'s styles need the full path (``super().render_lines`` then).
+
+        ``content_lines(crop)`` returns the widget's content strips for the rows of ``crop``
+        (what ``render_line`` returns for each, in one call: it runs at every frame)."""
         styles = widget.styles
         if (
             styles.gutter
@@ -67,8 +70,7 @@ class FinishedLines:
             finished.clear()
             self._key = key
         lines: list[Strip] = []
-        for y in crop.line_range:
-            content = render_line(y)
+        for content in content_lines(crop):
             known = finished.get(id(content))
             if known is not None and known[0] is content:
                 lines.append(known[1])
