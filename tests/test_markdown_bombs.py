@@ -6,6 +6,7 @@ How long they take is measured by ``python -m tests.benchmarks.bench_bombs``, no
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from textual.widgets import TextArea
@@ -13,6 +14,7 @@ from textual.widgets import TextArea
 from glmtui.domain import Message
 from glmtui.markdown_blocks import RawBlock, split_blocks, split_blocks_bounded
 from glmtui.ui.items import ReplyItem
+from glmtui.ui.markdown_render import render_block
 from tests.server import HANG, LoopbackServer, StreamReply, chunk, sse, stream_of
 from tests.test_streaming_render import CREATED, WIDTH, one_shot, plain_lines, streamed
 from tests.ui_helpers import chat, make_app, send, settle, until
@@ -70,6 +72,15 @@ def test_deep_nesting_degrades_to_plain_text() -> None:
     text = text_of(one_shot(DEEP_EMPHASIS))
     assert "nested too deeply to format" in text
     assert "*" * 50 in text
+
+
+@pytest.mark.parametrize("width", [8, 12, 20])
+def test_nesting_deeper_than_the_width_still_renders(width: int) -> None:
+    """Each list or quote level narrows the text; a narrow pane must not run out of width
+    (a top-level heading inside six lists at 8 columns raised ValueError in wrapping)."""
+    for source in ("- - - # a", "- - - - - - # heading text", "> > > > - - 1. # heading text"):
+        lines = render_block(source, width)
+        assert "a" in "".join(line.plain for line in lines)
 
 
 def test_runaway_brackets_render() -> None:

@@ -184,7 +184,9 @@ def render_markdown_block(source: str, width: int) -> Lines:
     """All the lines of one (or more) top-level Markdown blocks at ``width`` cells.
 
     Consecutive blocks inside ``source`` are separated by one blank line. Never returns an
-    empty list for non-blank source, and never a line wider than ``width``.
+    empty list for non-blank source, and no line wider than ``width`` unless lists and
+    quotes nest deeper than the width allows (each level keeps at least one column; the
+    conversation cuts such lines at the pane's edge).
     """
     return _render_markdown(source, width)[0]
 
@@ -308,6 +310,7 @@ def render_plain(text: str, width: int, style: str = "") -> Lines:
 
 
 def _block(node: SyntaxTreeNode, width: int) -> Lines:
+    width = max(1, width)  # nested lists and quotes narrow it: never to nothing
     kind = node.type
     if kind == "paragraph":
         return _inline_of(node).wrap(width)
@@ -354,7 +357,7 @@ def _children(node: SyntaxTreeNode, width: int, *, tight: bool = False) -> Lines
 def _heading(text: Content, level: int, width: int) -> Lines:
     styled = text.stylize_before(HEADING_STYLES.get(level, "bold"))
     if level == 1:
-        lines = styled.wrap(width - 2)
+        lines = styled.wrap(max(1, width - 2))
         return [line.center(width) for line in lines]
     return styled.wrap(width)
 
