@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 from textual import events, on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Header, Static
 from textual.worker import Worker, WorkerState
@@ -39,15 +38,17 @@ from glmtui.ui.widgets.conversation import ConversationView
 from glmtui.ui.widgets.footer import KeyFooter
 from glmtui.ui.widgets.sidebar import ParameterSidebar, RequestSettings
 from glmtui.ui.widgets.status import StatusBar, StatusInfo
+from glmtui.ui.widgets.still_box import StillBox
 
 if TYPE_CHECKING:
     from glmtui.api.client import ChatClient
     from glmtui.model_catalog import ModelCatalog
     from glmtui.store import SessionStore
 
-STATUS_REFRESH = 0.5
+STATUS_REFRESH = 1.0
 """Seconds between status-bar refreshes while a reply streams (done in the conversation's
-frames, so the status bar costs no frame of its own)."""
+frames, so the status bar costs no frame of its own; drawing it costs ~1-3 ms, and the reply's
+own header already shows its numbers twice a second)."""
 STATUS_FALLBACK = 1.0
 """Seconds between status-bar refreshes while no frame is drawn (a stalled stream)."""
 SIDEBAR_MIN_WIDTH = 100
@@ -160,20 +161,23 @@ class ChatScreen(Screen[None]):
     # --- layout ----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Header(icon="◆")
-        yield self._make_sidebar(id="sidebar", deferred=True)  # fields after the first frame
+        # Everything but the conversation sits in a StillBox: Textual redraws every widget
+        # placed directly on the screen at each frame of a streaming reply, but skips what is
+        # inside a box the frame does not touch (see glmtui.ui.widgets.still_box).
+        with StillBox(id="top-bar"):
+            yield Header(icon="◆")
+        with StillBox(id="sidebar-box"):
+            yield self._make_sidebar(id="sidebar", deferred=True)  # fields after the 1st frame
         yield ConversationView(id="conversation")
-        # In a container of their own: Textual redraws every widget directly on the screen
-        # at each of a streaming reply's frames, but skips the children of a container the
-        # frame does not touch (about a third of a frame's drawing, measured).
-        with Vertical(id="chat-bottom"):
+        with StillBox(id="chat-bottom"):
             yield Static(id="edit-banner", markup=False)
             yield Composer(
                 placeholder="Ask GLM-5…  (Enter sends · Ctrl+J new line · F1 help)",
                 id="composer",
             )
             yield StatusBar(id="status-bar")
-        yield KeyFooter()
+        with StillBox(id="bottom-bar"):
+            yield KeyFooter()
 
     async def on_mount(self) -> None:
         self.title = "glmtui"

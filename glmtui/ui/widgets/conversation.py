@@ -50,8 +50,12 @@ SPIN_INTERVAL = 0.1
 META_INTERVAL = 0.5
 """Refresh of a streaming reply's token count and speed."""
 LIVE_HEIGHT_STEP = 6
-"""A streaming reply's height grows in steps of this many lines (the spare lines are blank),
-so the conversation scrolls (a full repaint) every few lines instead of on every line."""
+"""A streaming reply's height grows in steps of at least this many lines (the spare lines are
+blank), so the conversation scrolls (a full repaint, and the scrollbar drawn again: ~4 ms)
+every few lines instead of on every line."""
+LIVE_HEIGHT_SHARE = 4
+"""In a tall pane the step is this fraction of its height (a quarter: 8 lines in a 34-line
+pane), so the blank space below a streaming reply looks the same at any terminal size."""
 GAP = 1
 """Blank lines between messages."""
 MARGIN = 1
@@ -391,7 +395,8 @@ class ConversationView(ScrollView, can_focus=True):
         self._strips.pop(id(item), None)
         height = sum(len(part.content) for part in parts)
         if item.streaming and height:
-            height = -(-height // LIVE_HEIGHT_STEP) * LIVE_HEIGHT_STEP
+            step = max(LIVE_HEIGHT_STEP, self.size.height // LIVE_HEIGHT_SHARE)
+            height = -(-height // step) * step
         return _Row(top, height)
 
     def _relayout(self) -> None:
@@ -641,7 +646,7 @@ class ConversationView(ScrollView, can_focus=True):
         return self._earlier[1]
 
     def _reserved_line(self, item: Item) -> Strip:
-        """A blank line of a streaming reply's spare height (see LIVE_HEIGHT_STEP)."""
+        """A blank line of a streaming reply's spare height (see :data:`LIVE_HEIGHT_STEP`)."""
         key = (self._style_key, item.kind, self._width)
         line = self._reserved.get(key)
         if line is None:
