@@ -103,9 +103,21 @@ FORMAT_CHAR_LIMIT = 32_000
 """Likewise for blocks of more characters than this (a megabyte on one line)."""
 
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
-_ENDS_WITH_BLANK_LINE = re.compile(r"(?:^|\n)[ \t]*\n\Z")
 _MAY_CONTINUE = re.compile(r" {0,3}(?:[-+*](?:[ \t]|$)|\d{1,9}[.)](?:[ \t]|$)|\t)| {4}")
 """The first line of a block that a blank line does not end: a list item, indented code."""
+
+
+def _first_filled_line(text: str) -> str:
+    """The first line of ``text`` that is not blank (``""`` if none), found without splitting
+    the whole text."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        if text[start:end].strip():
+            return text[start:end]
+        start = end + 1
+    return ""
 
 
 class RawBlock(str):
@@ -329,18 +341,25 @@ class BlockSplitter:
 
         Why: without this, a heading (or a table) would stay open, and be drawn again at every
         frame, for as long as the paragraph after it streams its one long line.
-        A list, an indented code block or an unclosed fence may go on after a blank line, so
-        they wait.
+        A list, an indented code block or an unclosed fence may go on after a blank line, and a
+        link reference definition (``[1]: https://…``) joins the block before or after it, so
+        those wait.
         """
         if len(pieces) != 1 or self.backlog or self._continuing or isinstance(pieces[0], RawBlock):
             return False
-        if not _ENDS_WITH_BLANK_LINE.search(complete) or not tail[len(complete) :].strip():
+        rest = tail[len(complete) :].lstrip(" ")
+        if not rest.strip() or rest[:1] == "[":  # "[" may start a link reference definition,
+            return False  # which belongs with the block before it
+        last_line = complete[complete.rfind("\n", 0, len(complete) - 1) + 1 :]
+        if last_line.strip(" \t\r\n"):  # the block did not end with a blank line
             return False
         fence = _fence_length(complete)
         if fence is not None:
             return fence < len(complete)  # closed (an unclosed fence takes in everything)
-        first = next((line for line in complete.split("\n") if line.strip()), None)
-        return first is not None and _MAY_CONTINUE.match(first) is None
+        first = _first_filled_line(complete)
+        if not first:  # blank lines only: they belong to the block that follows
+            return False
+        return _MAY_CONTINUE.match(first) is None and first.lstrip(" ")[:1] != "["
 
     def _worth_splitting(self, complete: str) -> bool:
         """Whether to look for block boundaries now.

@@ -74,13 +74,31 @@ async def test_a_theme_change_draws_every_line_again() -> None:
         assert _as_drawn(after) == _as_drawn(_styles_cache_lines(view, crop))
 
 
+async def test_a_selected_message_is_drawn_as_textual_draws_it() -> None:
+    app = make_app(session=_long_session())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        view = chat(app).conversation
+        crop = Region(0, 0, view.region.width, view.region.height)
+        before = view.render_lines(crop)
+        view.focus()
+        await pilot.press("up")  # select the last message
+        await settle(pilot)
+        after = view.render_lines(crop)
+        assert _as_drawn(after) != _as_drawn(before)
+        assert _as_drawn(after) == _as_drawn(_styles_cache_lines(view, crop))
+
+
 async def test_styles_it_cannot_draw_are_left_to_textual() -> None:
     app = make_app(session=_long_session())
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         view = chat(app).conversation
-        view.styles.tint = "red 30%"
-        await pilot.pause()
         crop = Region(0, 0, view.region.width, view.region.height)
-        assert view._finished.render(view, crop, view._content_lines) is None
-        assert _as_drawn(view.render_lines(crop)) == _as_drawn(_styles_cache_lines(view, crop))
+        view.render_lines(crop)  # drawn the short way first
+        for style, value in (("tint", "red 30%"), ("outline", ("heavy", "red"))):
+            setattr(view.styles, style, value)
+            await pilot.pause()
+            assert view._finished.render(view, crop, view._content_lines) is None
+            drawn = view.render_lines(crop)
+            assert _as_drawn(drawn) == _as_drawn(_styles_cache_lines(view, crop))

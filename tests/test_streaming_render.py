@@ -114,7 +114,7 @@ def test_no_token_lost_when_the_stream_ends_between_frames() -> None:
 
 
 MARKDOWN_PIECES = ["a", "b", " ", "\n", "\n\n", "    ", "\t", "`", "```", "#", "# ", "-", "- "]
-MARKDOWN_PIECES += ["*", "|", "> ", "1", ". ", "1. ", "~", "==="]
+MARKDOWN_PIECES += ["*", "|", "> ", "1", ". ", "1. ", "~", "===", "[", "]: ", "/u", "\r\n"]
 
 
 @given(
@@ -156,7 +156,9 @@ TRICKY_PARAGRAPHS = (
     "[multi\nline]: /url and a title",
     "Control \x1b[31m red, a bell \x07 and zero\u200bwidth space",
     "Trailing spaces  \nhard break and  double  spaces inside",
+    " [a\nb]: x y and more words",
 )
+CRLF_PARAGRAPH = "Windows line\r\nendings and more words"
 
 
 def _check_open_block_frames(tokens: list[str], width: int) -> None:
@@ -177,7 +179,7 @@ def _check_open_block_frames(tokens: list[str], width: int) -> None:
 def test_open_block_drawn_frame_by_frame_equals_a_fresh_render(width: int) -> None:
     """The open block is redrawn from the last frame's drawing (a paragraph's last line
     grows); at every frame it must look exactly like the block rendered afresh."""
-    for block in TRICKY_PARAGRAPHS:
+    for block in (*TRICKY_PARAGRAPHS, CRLF_PARAGRAPH):
         _check_open_block_frames(list(block), width)  # a character at a time
     frames = renders = 0
     with mock.patch.object(
@@ -310,13 +312,28 @@ def test_a_blank_line_freezes_a_block_once_the_next_one_begins(block: str) -> No
 
 
 @pytest.mark.parametrize(
-    "block", ["- item\n\n", "1. item\n\n", "    indented code\n\n", "```\nunclosed\n\n"]
+    ("block", "after"),
+    [
+        ("- item\n\n", "  more"),
+        ("1. item\n\n", "  more"),
+        ("    indented code\n\n", "  more"),
+        ("```\nunclosed\n\n", "  more"),
+        # A link reference definition belongs with the block before or after it.
+        ("[1]: https://example.com\n\n", "See [the docs][1]"),
+        ("A paragraph.\n\n", "[1]: https://exa"),
+    ],
 )
-def test_blocks_a_blank_line_may_not_end_stay_open(block: str) -> None:
+def test_blocks_a_blank_line_may_not_end_stay_open(block: str, after: str) -> None:
     splitter = BlockSplitter()
-    splitter.feed(block + "  more")
+    splitter.feed(block + after)
     assert splitter.advance() == []
-    assert splitter.open_text == block + "  more"
+    assert splitter.open_text == block + after
+
+
+def test_a_blank_line_ends_a_block_in_a_reply_with_windows_line_endings() -> None:
+    splitter = BlockSplitter()
+    splitter.feed("## A heading\r\n\r\nThen")
+    assert splitter.advance() == ["## A heading\r\n\r\n"]
 
 
 def test_the_rest_of_a_huge_block_stays_plain_text_after_a_blank_line() -> None:

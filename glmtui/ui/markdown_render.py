@@ -108,7 +108,8 @@ def render_open_block(source: str, width: int, previous: OpenBlock | None = None
 
     Why: the open block is drawn again at every frame, and most frames only add words to the
     end of a paragraph. Those words cannot change how the paragraph parses, nor any but its
-    last line (greedy wrapping decides each break from the text before it), so the paragraph's
+    last line (greedy wrapping breaks a line before the first word that does not fit, and a
+    word only grows), so the paragraph's
     last line is extended and re-wrapped instead of parsing and wrapping the whole block. Any
     other change renders the block afresh, and so does the block's final render once it ends.
     """
@@ -133,10 +134,10 @@ def _grown_paragraph(previous: OpenBlock, tail: str) -> Lines | None:
         or not tail.isprintable()
         or not _PLAIN_TAIL.fullmatch(tail)
         # A line starting with a letter stays paragraph text whatever follows it on the line
-        # (no list, heading, rule or underline); the first character of the paragraph must
-        # not open a link reference definition either.
+        # (no list, heading, rule or underline); the paragraph must not start like a link
+        # reference definition either.
         or not last_line[:1].isalpha()
-        or before[:1] == "["
+        or before.lstrip()[:1] == "["
         # Words added after a delimiter (``_``, ``*``) can change whether it emphasises; an
         # entity (``&amp``) can be completed by what follows; trailing blanks are dropped.
         or before[-1] in _OPEN_MARKUP

@@ -53,9 +53,11 @@ LIVE_HEIGHT_STEP = 6
 """A streaming reply's height grows in steps of at least this many lines (the spare lines are
 blank), so the conversation scrolls (a full repaint, and the scrollbar drawn again: ~4 ms)
 every few lines instead of on every line."""
-LIVE_HEIGHT_SHARE = 4
-"""In a tall pane the step is this fraction of its height (a quarter: 8 lines in a 34-line
-pane), so the blank space below a streaming reply looks the same at any terminal size."""
+LIVE_HEIGHT_SHARE = 5
+"""In a tall terminal the step is this fraction of its height (a fifth: 8 lines in 40 rows),
+so the blank space below a streaming reply looks the same at any terminal size. The terminal's
+height, not the pane's: the pane shrinks as the prompt being typed grows, and the step should
+not change under a reply."""
 GAP = 1
 """Blank lines between messages."""
 MARGIN = 1
@@ -395,7 +397,7 @@ class ConversationView(ScrollView, can_focus=True):
         self._strips.pop(id(item), None)
         height = sum(len(part.content) for part in parts)
         if item.streaming and height:
-            step = max(LIVE_HEIGHT_STEP, self.size.height // LIVE_HEIGHT_SHARE)
+            step = max(LIVE_HEIGHT_STEP, self.app.size.height // LIVE_HEIGHT_SHARE)
             height = -(-height // step) * step
         return _Row(top, height)
 

@@ -11,7 +11,8 @@ pane already showed a moment ago, one row higher (measured: ~3 ms a scroll, ~0.1
 returned, so a line that merely moved costs a dictionary lookup, and the finished strip being
 the same object, the compositor's and the driver's own caches hold for it as well. It does the
 same work as the styles cache for the widgets it accepts, and declines (``None``) any widget
-whose styles need more: padding, a border, tint, opacity, hatching, or a hovered clickable link.
+whose styles need more: padding, a border, an outline, tint, opacity, text opacity, hatching,
+or a hovered clickable link.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class FinishedLines:
         styles = widget.styles
         if (
             styles.gutter
+            or any(edge for edge, _ in styles.outline)
             or styles.tint.a
             or widget.opacity != 1.0
             or styles.text_opacity != 1.0

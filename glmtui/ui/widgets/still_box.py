@@ -7,8 +7,9 @@ reply (from their caches, but ~0.1-0.2 ms each: a fifth of a frame), though none
 changed. Inside a box, a widget is clipped by the box, and skipped unless an update falls in it.
 
 The box itself is still rendered at every frame, but it draws nothing of its own (Textual's
-``BLANK``: no border, no content), which costs next to nothing. It sizes itself to what it
-holds, so the layout is the same as without it.
+``BLANK``: no border, no content), which costs next to nothing. By default it is as large as
+what it holds; the chat screen's stylesheet docks and sizes each box where its widget was, so
+the layout is the same as without boxes.
 """
 
 from __future__ import annotations
