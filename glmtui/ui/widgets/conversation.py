@@ -177,9 +177,9 @@ class ConversationView(ScrollView, can_focus=True):
         self._style_key = 0
         self._finished = FinishedLines()
         """Lines as drawn, by the strip they were made from: a scroll reuses them."""
-        self._blank: tuple[int, RichStyle, Strip] | None = None
-        self._earlier: tuple[object, Strip] | None = None
-        self._reserved: dict[tuple[int, str, int], Strip] = {}
+        self._fixed: dict[tuple[object, ...], Strip] = {}
+        """Lines that are not a message's text (the blank under the messages, the "earlier
+        messages" notice, a streaming reply's spare lines), made once per style and width."""
         self._frame_pending = False
         self._behind: set[int] = set()
         """Ids of replies whose finished blocks are still being formatted, a budget a frame."""
@@ -536,8 +536,7 @@ class ConversationView(ScrollView, can_focus=True):
         self._style_key += 1
         self._strips.clear()
         self._finished.clear()
-        self._blank = None
-        self._reserved.clear()
+        self._fixed.clear()
 
     def _styles_for(self, item: Item) -> tuple[Style, Style]:
         kind = "user" if isinstance(item, UserItem) else "assistant"
@@ -635,34 +634,41 @@ class ConversationView(ScrollView, can_focus=True):
                 return self._reserved_line(self.items[self._first + row_index])
         return self._blank_line(width, style.rich_style)
 
+    def _fixed_line(self, key: tuple[object, ...], make: Callable[[], Strip]) -> Strip:
+        """The line ``make`` makes, made once per ``key`` (one object each, so it is also
+        finished only once: see :class:`FinishedLines`)."""
+        line = self._fixed.get(key)
+        if line is None:
+            if len(self._fixed) > 64:  # old widths and notices
+                self._fixed.clear()
+            line = self._fixed[key] = make()
+        return line
+
     def _earlier_line(self, width: int, base: RichStyle) -> Strip:
         """The notice above the loaded messages that earlier ones are not loaded yet."""
-        key = (self._first, width, base, self._style_key)
-        if self._earlier is None or self._earlier[0] != key:
+
+        def make() -> Strip:
             earlier = self._first
             plural = "s" if earlier != 1 else ""
             text = f"⋯ {earlier:,} earlier message{plural}: scroll up or press Home"
             style = self.get_visual_style("conversation--earlier").rich_style
-            line = Strip([Segment(text[:width], style)]).extend_cell_length(width, base)
-            self._earlier = (key, line)
-        return self._earlier[1]
+            return Strip([Segment(text[:width], style)]).extend_cell_length(width, base)
+
+        return self._fixed_line(("earlier", self._first, width, base), make)
 
     def _reserved_line(self, item: Item) -> Strip:
         """A blank line of a streaming reply's spare height (see :data:`LIVE_HEIGHT_STEP`)."""
-        key = (self._style_key, item.kind, self._width)
-        line = self._reserved.get(key)
-        if line is None:
+
+        def make() -> Strip:
             background, bar = self._styles_for(item)
-            line = self._reserved[key] = self._convert(
-                [Content("")], ("blank", *key), background, bar, self._item_width()
-            )[0]
-        return line
+            key = ("blank", self._style_key, item.kind)
+            return self._convert([Content("")], key, background, bar, self._item_width())[0]
+
+        return self._fixed_line(("reserved", item.kind, self._width), make)
 
     def _blank_line(self, width: int, style: RichStyle) -> Strip:
-        """The empty line below the messages: one object, so it is finished only once."""
-        if self._blank is None or self._blank[:2] != (width, style):
-            self._blank = (width, style, Strip.blank(width, style))
-        return self._blank[2]
+        """The empty line below the messages."""
+        return self._fixed_line(("blank", width, style), lambda: Strip.blank(width, style))
 
     def _empty_line(self, y: int, width: int, base: RichStyle) -> Strip:
         """A line of :attr:`empty_hint`, centred in the pane (a new chat is not a blank)."""
