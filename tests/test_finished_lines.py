@@ -4,7 +4,11 @@ must not be made again."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from textual.geometry import Region
+from textual.pilot import Pilot
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -26,32 +30,35 @@ def _as_drawn(lines: list[Strip]) -> list[list[tuple[str, object]]]:
     return [[(segment.text, segment.style) for segment in line] for line in lines]
 
 
+@asynccontextmanager
+async def _pane() -> AsyncIterator[tuple[Pilot[int], ConversationView, Region]]:
+    """A chat with a long conversation at 100x30: its pilot, the pane and the pane's region."""
+    app = make_app(session=_long_session())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        view = chat(app).conversation
+        yield pilot, view, Region(0, 0, view.region.width, view.region.height)
+
+
 def _styles_cache_lines(view: ConversationView, crop: Region) -> list[Strip]:
     view.refresh()  # every line dirty: Textual's own path draws them all afresh
     return Widget.render_lines(view, crop)
 
 
 async def test_lines_are_drawn_as_textual_draws_them() -> None:
-    app = make_app(session=_long_session())
-    async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        view = chat(app).conversation
-        for crop in (Region(0, 0, view.region.width, view.region.height), Region(3, 2, 40, 9)):
-            assert _as_drawn(view.render_lines(crop)) == _as_drawn(_styles_cache_lines(view, crop))
+    async with _pane() as (pilot, view, crop):
+        for region in (crop, Region(3, 2, 40, 9)):
+            drawn = view.render_lines(region)
+            assert _as_drawn(drawn) == _as_drawn(_styles_cache_lines(view, region))
         view.scroll_to(y=7, animate=False, immediate=True)
         await pilot.pause()
-        crop = Region(0, 0, view.region.width, view.region.height)
         assert _as_drawn(view.render_lines(crop)) == _as_drawn(_styles_cache_lines(view, crop))
 
 
 async def test_a_line_that_moved_is_not_made_again() -> None:
-    app = make_app(session=_long_session())
-    async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        view = chat(app).conversation
+    async with _pane() as (pilot, view, crop):
         view.scroll_to(y=10, animate=False, immediate=True)
         await pilot.pause()
-        crop = Region(0, 0, view.region.width, view.region.height)
         before = view.render_lines(crop)
         view.scroll_to(y=13, animate=False, immediate=True)
         await pilot.pause()
@@ -61,12 +68,9 @@ async def test_a_line_that_moved_is_not_made_again() -> None:
 
 
 async def test_a_theme_change_draws_every_line_again() -> None:
-    app = make_app(session=_long_session())
-    async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        view = chat(app).conversation
-        crop = Region(0, 0, view.region.width, view.region.height)
+    async with _pane() as (pilot, view, crop):
         before = view.render_lines(crop)
+        app = pilot.app
         app.theme = "textual-light" if app.theme != "textual-light" else "textual-dark"
         await settle(pilot)
         after = view.render_lines(crop)
@@ -75,11 +79,7 @@ async def test_a_theme_change_draws_every_line_again() -> None:
 
 
 async def test_a_selected_message_is_drawn_as_textual_draws_it() -> None:
-    app = make_app(session=_long_session())
-    async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        view = chat(app).conversation
-        crop = Region(0, 0, view.region.width, view.region.height)
+    async with _pane() as (pilot, view, crop):
         before = view.render_lines(crop)
         view.focus()
         await pilot.press("up")  # select the last message
@@ -90,11 +90,7 @@ async def test_a_selected_message_is_drawn_as_textual_draws_it() -> None:
 
 
 async def test_styles_it_cannot_draw_are_left_to_textual() -> None:
-    app = make_app(session=_long_session())
-    async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        view = chat(app).conversation
-        crop = Region(0, 0, view.region.width, view.region.height)
+    async with _pane() as (pilot, view, crop):
         view.render_lines(crop)  # drawn the short way first
         for style, value in (("tint", "red 30%"), ("outline", ("heavy", "red"))):
             setattr(view.styles, style, value)
