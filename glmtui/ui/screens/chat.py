@@ -36,6 +36,7 @@ from glmtui.ui.reply_stream import stream_into
 from glmtui.ui.widgets.composer import Composer
 from glmtui.ui.widgets.conversation import ConversationView
 from glmtui.ui.widgets.footer import KeyFooter
+from glmtui.ui.widgets.kept_lines import KeptLines
 from glmtui.ui.widgets.sidebar import ParameterSidebar, RequestSettings
 from glmtui.ui.widgets.status import StatusBar, StatusInfo
 from glmtui.ui.widgets.still_box import StillBox
@@ -93,7 +94,7 @@ class ChatContext:
         return self.make_store() if self.make_store is not None else None
 
 
-class ChatScreen(Screen[None]):
+class ChatScreen(KeptLines, Screen[None]):
     """A conversation with the model.
 
     | Key | Action |

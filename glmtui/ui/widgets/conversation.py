@@ -28,6 +28,7 @@ from textual.content import Content
 from textual.geometry import Region, Size
 from textual.message import Message as TextualMessage
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 from textual.style import Style
 from textual.timer import Timer
@@ -36,6 +37,7 @@ from glmtui.domain import Message
 from glmtui.markdown_blocks import code_blocks
 from glmtui.ui.items import Item, Lines, ReplyItem, UserItem
 from glmtui.ui.widgets.finished_lines import FinishedLines
+from glmtui.ui.widgets.kept_lines import KeptScrollBar
 
 FRAME_INTERVAL = 1 / 30
 """Most frequent redraw of streaming text: tokens are coalesced per frame, never dropped."""
@@ -605,6 +607,22 @@ class ConversationView(ScrollView, can_focus=True):
     def render_lines(self, crop: Region) -> list[Strip]:
         lines = self._finished.render(self, crop, self._content_lines)
         return super().render_lines(crop) if lines is None else lines
+
+    @property
+    def vertical_scrollbar(self) -> ScrollBar:
+        """The pane's scrollbar: Textual's, but it draws again only when it changed (it is
+        asked for its lines at every frame of a streaming reply; see :mod:`kept_lines
+        <glmtui.ui.widgets.kept_lines>`). Made as Textual's ``Widget.vertical_scrollbar``
+        makes its own."""
+        bar = self._vertical_scrollbar
+        if bar is None:
+            bar = KeptScrollBar(
+                vertical=True, name="vertical", thickness=self.scrollbar_size_vertical
+            )
+            self._vertical_scrollbar = bar
+            bar.display = False
+            self.app._start_widget(self, bar)
+        return bar
 
     def render_line(self, y: int) -> Strip:
         return self._line_at(y, int(self.scroll_offset.y), self.size.width, self.visual_style)
