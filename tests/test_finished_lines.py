@@ -14,7 +14,18 @@ from textual.widget import Widget
 
 from glmtui.domain import Message
 from glmtui.ui.widgets.conversation import ConversationView
-from tests.ui_helpers import FIXED_TIME, chat, make_app, sample_session, settle
+from tests.server import HANG, LoopbackServer, StreamReply, chunk, sse
+from tests.ui_helpers import (
+    FIXED_TIME,
+    chat,
+    live_reply,
+    make_app,
+    sample_session,
+    send,
+    settle,
+    until,
+    visible_text,
+)
 
 
 def _long_session():  # type: ignore[no-untyped-def]
@@ -98,3 +109,52 @@ async def test_styles_it_cannot_draw_are_left_to_textual() -> None:
             assert view._finished.render(view, crop, view._content_lines) is None
             drawn = view.render_lines(crop)
             assert _as_drawn(drawn) == _as_drawn(_styles_cache_lines(view, crop))
+
+
+def _one_at_a_time(view: ConversationView, crop: Region) -> list[Strip]:
+    return [view.render_line(y) for y in crop.line_range]
+
+
+def _assert_rows_as_one_at_a_time(view: ConversationView) -> None:
+    width, height = view.region.width, view.region.height
+    for crop in (
+        Region(0, 0, width, height),
+        Region(0, 3, width, 5),
+        Region(0, height - 1, width, 1),
+    ):
+        assert view._content_lines(crop) == _one_at_a_time(view, crop)
+
+
+async def test_rows_drawn_in_one_pass_equal_rows_drawn_one_at_a_time() -> None:
+    async with _pane() as (pilot, view, _crop):
+        assert view._first > 0
+        view.scroll_to(y=0, animate=False, immediate=True)
+        assert view.scroll_offset.y == 0  # the "earlier messages" notice is the first row,
+        _assert_rows_as_one_at_a_time(view)  # until the earlier messages load (next frame)
+        for y in range(0, int(view.max_scroll_y) + 1, 2):
+            view.scroll_to(y=y, animate=False, immediate=True)
+            await pilot.pause()
+            _assert_rows_as_one_at_a_time(view)
+        view.load_all()
+        await pilot.pause()
+        view.scroll_to(y=0, animate=False, immediate=True)
+        await pilot.pause()
+        _assert_rows_as_one_at_a_time(view)
+
+
+async def test_rows_of_a_streaming_reply_drawn_in_one_pass(server: LoopbackServer) -> None:
+    server.enqueue(StreamReply([sse(chunk("Words " * 300)), HANG]))
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await send(pilot, "go")
+        reply = await live_reply(pilot)
+        view = chat(app).conversation
+        await until(pilot, lambda: "Words" in visible_text(app))
+        row = view._rows[-1]
+        assert row.height > len(view._item_strips(view.index_of(reply.message) or 0))  # spare
+        for y in range(0, int(view.max_scroll_y) + 1):
+            view.scroll_to(y=y, animate=False, immediate=True)
+            await pilot.pause()
+            _assert_rows_as_one_at_a_time(view)
+        await pilot.press("escape")
+        await settle(pilot)

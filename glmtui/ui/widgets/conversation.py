@@ -631,8 +631,34 @@ class ConversationView(ScrollView, can_focus=True):
         """The content strips of ``crop``'s rows (what the compositor asks for at every frame,
         so what is the same for every row is looked up once)."""
         top, width, style = int(self.scroll_offset.y), self.size.width, self.visual_style
-        line_at = self._line_at
-        return [line_at(y, top, width, style) for y in crop.line_range]
+        rows = self._rows
+        if not rows or (not self.items and self.empty_hint):
+            line_at = self._line_at
+            return [line_at(y, top, width, style) for y in crop.line_range]
+        # The rows are walked in order rather than looked up one by one (_line_at).
+        base = style.rich_style
+        first = self._first
+        start, end = crop.y + top, crop.bottom + top
+        index = max(0, bisect.bisect_right(rows, start, key=_top) - 1)
+        row = rows[index]
+        strips = self._item_strips(first + index)
+        out: list[Strip] = []
+        for absolute in range(start, end):
+            while index + 1 < len(rows) and rows[index + 1].top <= absolute:
+                index += 1
+                row = rows[index]
+                strips = self._item_strips(first + index)
+            line = absolute - row.top
+            if first > 0 and absolute == 0:
+                out.append(self._earlier_line(width, base))
+            elif 0 <= line < row.height:
+                if line < len(strips):
+                    out.append(strips[line].extend_cell_length(width, base))
+                else:
+                    out.append(self._reserved_line(self.items[first + index]))
+            else:
+                out.append(self._blank_line(width, base))
+        return out
 
     def _line_at(self, y: int, top: int, width: int, style: Style) -> Strip:
         absolute = y + top
