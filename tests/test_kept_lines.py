@@ -205,3 +205,13 @@ def test_only_vertical_bars_are_drawn_from_rows() -> None:
     bar = KeptScrollBar(vertical=False)
     assert isinstance(bar, ScrollBar)
     assert bar._bar_segments() is None
+
+
+async def test_a_tinted_scrollbar_is_left_to_textual() -> None:
+    async with _chat() as (pilot, view):
+        bar = view.vertical_scrollbar
+        assert bar._bar_segments() is not None
+        bar.styles.tint = "red 40%"
+        await pilot.pause()
+        assert bar._bar_segments() is None
+        _assert_as_textual(bar)

@@ -50,16 +50,7 @@ class FinishedLines:
 
         ``content_lines(crop)`` returns the widget's content strips for the rows of ``crop``
         (what ``render_line`` returns for each, in one call: it runs at every frame)."""
-        styles = widget.styles
-        if (
-            styles.gutter
-            or any(edge for edge, _ in styles.outline)
-            or styles.tint.a
-            or widget.opacity != 1.0
-            or styles.text_opacity != 1.0
-            or (styles.has_rule("hatch") and styles.hatch != "none")
-            or _hovering_click_link(widget)
-        ):
+        if not plainly_styled(widget):
             return None
         base_background, background = widget.background_colors
         width = widget.region.width
@@ -84,6 +75,21 @@ class FinishedLines:
             x1, x2 = crop.column_span
             lines = [line.crop(x1, x2) for line in lines]
         return lines
+
+
+def plainly_styled(widget: Widget) -> bool:
+    """True when the styles cache draws ``widget``'s lines as they are, each on its own: no
+    padding, border, outline, tint, opacity, text opacity, hatching, or hovered click-link."""
+    styles = widget.styles
+    return not (
+        styles.gutter
+        or any(edge for edge, _ in styles.outline)
+        or styles.tint.a
+        or widget.opacity != 1.0
+        or styles.text_opacity != 1.0
+        or (styles.has_rule("hatch") and styles.hatch != "none")
+        or _hovering_click_link(widget)
+    )
 
 
 def _finish(
