@@ -38,7 +38,7 @@ from glmtui.themes import (
 from glmtui.ui.app import GlmApp
 from glmtui.ui.markdown_render import render_markdown_block
 from tests.theme_contrast import checks, contrast, summary
-from tests.ui_helpers import make_app, sample_session, settle
+from tests.ui_helpers import make_app, sample_session, settle, until
 
 REPO = Path(__file__).resolve().parent.parent
 BUNDLED = load_themes(None)
@@ -371,16 +371,22 @@ async def test_picker_previews_and_escape_restores(config_file: Path) -> None:
         assert snapshot(config_file) is None
 
 
-async def test_holding_an_arrow_previews_only_where_it_stops() -> None:
+async def test_holding_an_arrow_previews_only_where_it_stops(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The pause that ends a run of keys is made long (0.12 s in the app), so a loaded machine
+    # that is slow between two simulated key presses cannot end the run early.
+    monkeypatch.setattr("glmtui.ui.app.THEME_PREVIEW_DELAY", 1.0)
     app = make_app(None)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         applied: list[str] = []
         app.theme_changed_signal.subscribe(app, lambda theme: applied.append(theme.name))
         app.action_change_theme()
-        await pilot.pause(0.4)
+        await settle(pilot)
         await pilot.press("down", "down", "down", "down")
-        await pilot.pause(0.4)
+        await until(pilot, lambda: bool(applied), within=5.0)
+        await settle(pilot)
         assert len(applied) == 1
         assert applied == [app.theme]
         assert app.theme != DEFAULT_THEME
