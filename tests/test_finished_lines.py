@@ -10,60 +10,41 @@ from contextlib import asynccontextmanager
 from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.strip import Strip
-from textual.widget import Widget
 
-from glmtui.domain import Message
 from glmtui.ui.widgets.conversation import ConversationView
 from tests.server import HANG, LoopbackServer, StreamReply, chunk, sse
 from tests.ui_helpers import (
-    FIXED_TIME,
+    as_drawn,
     chat,
     live_reply,
+    long_session,
     make_app,
-    sample_session,
     send,
     settle,
+    textual_lines,
     until,
     visible_text,
 )
 
 
-def _long_session():  # type: ignore[no-untyped-def]
-    session = sample_session()
-    for n in range(6):
-        session.messages.append(Message("user", f"Question {n}?", created_at=FIXED_TIME))
-        text = "\n\n".join(f"Answer {n}, paragraph {p}: " + "words " * 30 for p in range(4))
-        session.messages.append(Message("assistant", text, created_at=FIXED_TIME))
-    return session
-
-
-def _as_drawn(lines: list[Strip]) -> list[list[tuple[str, object]]]:
-    return [[(segment.text, segment.style) for segment in line] for line in lines]
-
-
 @asynccontextmanager
 async def _pane() -> AsyncIterator[tuple[Pilot[int], ConversationView, Region]]:
     """A chat with a long conversation at 100x30: its pilot, the pane and the pane's region."""
-    app = make_app(session=_long_session())
+    app = make_app(session=long_session())
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         view = chat(app).conversation
         yield pilot, view, Region(0, 0, view.region.width, view.region.height)
 
 
-def _styles_cache_lines(view: ConversationView, crop: Region) -> list[Strip]:
-    view.refresh()  # every line dirty: Textual's own path draws them all afresh
-    return Widget.render_lines(view, crop)
-
-
 async def test_lines_are_drawn_as_textual_draws_them() -> None:
     async with _pane() as (pilot, view, crop):
         for region in (crop, Region(3, 2, 40, 9)):
             drawn = view.render_lines(region)
-            assert _as_drawn(drawn) == _as_drawn(_styles_cache_lines(view, region))
+            assert as_drawn(drawn) == as_drawn(textual_lines(view, region))
         view.scroll_to(y=7, animate=False, immediate=True)
         await pilot.pause()
-        assert _as_drawn(view.render_lines(crop)) == _as_drawn(_styles_cache_lines(view, crop))
+        assert as_drawn(view.render_lines(crop)) == as_drawn(textual_lines(view, crop))
 
 
 async def test_a_line_that_moved_is_not_made_again() -> None:
@@ -86,7 +67,7 @@ async def test_a_theme_change_draws_every_line_again() -> None:
         await settle(pilot)
         after = view.render_lines(crop)
         assert not any(new is old for new, old in zip(after, before, strict=True))
-        assert _as_drawn(after) == _as_drawn(_styles_cache_lines(view, crop))
+        assert as_drawn(after) == as_drawn(textual_lines(view, crop))
 
 
 async def test_a_selected_message_is_drawn_as_textual_draws_it() -> None:
@@ -96,8 +77,8 @@ async def test_a_selected_message_is_drawn_as_textual_draws_it() -> None:
         await pilot.press("up")  # select the last message
         await settle(pilot)
         after = view.render_lines(crop)
-        assert _as_drawn(after) != _as_drawn(before)
-        assert _as_drawn(after) == _as_drawn(_styles_cache_lines(view, crop))
+        assert as_drawn(after) != as_drawn(before)
+        assert as_drawn(after) == as_drawn(textual_lines(view, crop))
 
 
 async def test_styles_it_cannot_draw_are_left_to_textual() -> None:
@@ -108,7 +89,7 @@ async def test_styles_it_cannot_draw_are_left_to_textual() -> None:
             await pilot.pause()
             assert view._finished.render(view, crop, view._content_lines) is None
             drawn = view.render_lines(crop)
-            assert _as_drawn(drawn) == _as_drawn(_styles_cache_lines(view, crop))
+            assert as_drawn(drawn) == as_drawn(textual_lines(view, crop))
 
 
 def _one_at_a_time(view: ConversationView, crop: Region) -> list[Strip]:

@@ -18,30 +18,10 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
 
-from glmtui.domain import Message
 from glmtui.ui.screens.chat import ChatScreen
 from glmtui.ui.widgets.conversation import ConversationView
 from glmtui.ui.widgets.kept_lines import KeptScrollBar
-from tests.ui_helpers import FIXED_TIME, chat, make_app, sample_session, settle
-
-
-def _long_session():  # type: ignore[no-untyped-def]
-    session = sample_session()
-    for n in range(12):
-        session.messages.append(Message("user", f"Question {n}?", created_at=FIXED_TIME))
-        text = "\n\n".join(f"Answer {n}, paragraph {p}: " + "words " * 30 for p in range(4))
-        session.messages.append(Message("assistant", text, created_at=FIXED_TIME))
-    return session
-
-
-def _as_drawn(lines: list[Strip]) -> list[list[tuple[str, object]]]:
-    return [[(segment.text, segment.style) for segment in line] for line in lines]
-
-
-def _textual_lines(widget: Widget, crop: Region) -> list[Strip]:
-    """What Textual itself draws for ``widget`` now, from nothing (its caches emptied)."""
-    Widget._set_dirty(widget)
-    return Widget.render_lines(widget, crop)
+from tests.ui_helpers import as_drawn, chat, long_session, make_app, settle, textual_lines
 
 
 def _full(widget: Widget) -> Region:
@@ -50,7 +30,7 @@ def _full(widget: Widget) -> Region:
 
 def _assert_as_textual(widget: Widget) -> None:
     crop = _full(widget)
-    assert _as_drawn(widget.render_lines(crop)) == _as_drawn(_textual_lines(widget, crop))
+    assert as_drawn(widget.render_lines(crop)) == as_drawn(textual_lines(widget, crop))
 
 
 class _Modal(Screen[None]):
@@ -66,7 +46,7 @@ class _Modal(Screen[None]):
 async def _chat(
     size: tuple[int, int] = (100, 30),
 ) -> AsyncIterator[tuple[Pilot[int], ConversationView]]:
-    app = make_app(session=_long_session())
+    app = make_app(session=long_session(12))
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
         view = chat(app).conversation
@@ -133,12 +113,12 @@ async def test_an_unchanged_bar_and_screen_are_not_drawn_again(
         bar_draws = _count_textual_draws(monkeypatch, bar)
         again_bar = bar.render_lines(_full(bar))
         assert bar_draws[0] == 0
-        assert _as_drawn(again_bar) == _as_drawn(first_bar)
+        assert as_drawn(again_bar) == as_drawn(first_bar)
         monkeypatch.undo()
         screen_draws = _count_textual_draws(monkeypatch, screen)
         again_screen = screen.render_lines(_full(screen))
         assert screen_draws[0] == 0
-        assert _as_drawn(again_screen) == _as_drawn(first_screen)
+        assert as_drawn(again_screen) == as_drawn(first_screen)
         screen.refresh()  # dirty: drawn again
         screen.render_lines(_full(screen))
         assert screen_draws[0] == 1
@@ -149,10 +129,10 @@ async def test_hovering_and_dragging_the_scrollbar_redraw_it() -> None:
         bar = view.vertical_scrollbar
         view.scroll_to(y=10, animate=False, immediate=True)
         await pilot.pause()
-        plain = _as_drawn(bar.render_lines(_full(bar)))
+        plain = as_drawn(bar.render_lines(_full(bar)))
         bar.mouse_over = True
         await pilot.pause()
-        hovered = _as_drawn(bar.render_lines(_full(bar)))
+        hovered = as_drawn(bar.render_lines(_full(bar)))
         assert hovered != plain
         _assert_as_textual(bar)
         bar.grabbed = Offset(0, 3)
@@ -161,18 +141,18 @@ async def test_hovering_and_dragging_the_scrollbar_redraw_it() -> None:
         bar.grabbed = None
         bar.mouse_over = False
         await pilot.pause()
-        assert _as_drawn(bar.render_lines(_full(bar))) == plain
+        assert as_drawn(bar.render_lines(_full(bar))) == plain
 
 
 async def test_a_theme_change_and_a_resize_redraw_bar_and_screen() -> None:
     async with _chat() as (pilot, view):
         app = pilot.app
         bar, screen = view.vertical_scrollbar, app.screen
-        before = _as_drawn(bar.render_lines(_full(bar)))
+        before = as_drawn(bar.render_lines(_full(bar)))
         screen.render_lines(_full(screen))
         app.theme = "textual-light" if app.theme != "textual-light" else "textual-dark"
         await settle(pilot)
-        assert _as_drawn(bar.render_lines(_full(bar))) != before
+        assert as_drawn(bar.render_lines(_full(bar))) != before
         _assert_as_textual(bar)
         _assert_as_textual(screen)
         await pilot.resize_terminal(120, 40)
@@ -191,10 +171,10 @@ async def test_the_chat_screen_beneath_a_modal_is_drawn_as_textual() -> None:
         await app.push_screen(_Modal())
         await settle(pilot)
         _assert_as_textual(chat_screen)
-        before = _as_drawn(chat_screen.render_lines(_full(chat_screen)))
+        before = as_drawn(chat_screen.render_lines(_full(chat_screen)))
         chat_screen.styles.background = "darkred"
         await settle(pilot)
-        assert _as_drawn(chat_screen.render_lines(_full(chat_screen))) != before
+        assert as_drawn(chat_screen.render_lines(_full(chat_screen))) != before
         _assert_as_textual(chat_screen)
         app.pop_screen()
         await settle(pilot)

@@ -9,7 +9,10 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from textual.geometry import Region
 from textual.pilot import Pilot
+from textual.strip import Strip
+from textual.widget import Widget
 
 from glmtui.api.client import ChatClient, RetryPolicy
 from glmtui.config import Overrides, Settings, load_settings
@@ -148,3 +151,26 @@ def sample_session() -> Session:
             ),
         ],
     )
+
+
+def long_session(exchanges: int = 6) -> Session:
+    """:func:`sample_session`, then ``exchanges`` questions each answered in four paragraphs:
+    taller than the pane, so it scrolls and its earlier messages load on demand."""
+    session = sample_session()
+    for n in range(exchanges):
+        session.messages.append(Message("user", f"Question {n}?", created_at=FIXED_TIME))
+        text = "\n\n".join(f"Answer {n}, paragraph {p}: " + "words " * 30 for p in range(4))
+        session.messages.append(Message("assistant", text, created_at=FIXED_TIME))
+    return session
+
+
+def as_drawn(lines: list[Strip]) -> list[list[tuple[str, object]]]:
+    """Lines as the terminal shows them: each segment's text and style."""
+    return [[(segment.text, segment.style) for segment in line] for line in lines]
+
+
+def textual_lines(widget: Widget, crop: Region) -> list[Strip]:
+    """What Textual itself draws for ``widget`` now, from nothing: its line caches emptied and
+    any ``render_lines``/``_set_dirty`` of glmtui's widgets bypassed."""
+    Widget._set_dirty(widget)
+    return Widget.render_lines(widget, crop)
