@@ -9,6 +9,7 @@ logs, and failure text (see ``key_never_leaks`` and ``pytest_runtest_makereport`
 from __future__ import annotations
 
 import os
+import signal
 import stat
 from collections.abc import Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -18,6 +19,14 @@ from typing import Any
 import pytest
 
 from tests.fixtures_server import server  # noqa: F401 - re-exported fixture
+
+# A shell script that starts the tests in the background (``pytest &``) starts them with
+# Ctrl-C ignored, and every process they start inherits that: the tests that press Ctrl-C on
+# `glmtui ask` (in this process and in child processes) would then wait for an exit that never
+# comes. Ctrl-C gets its usual meaning back here, so the suite does not depend on how it was
+# started.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 FAKE_KEY = "sk-glmtui-test-SECRET-0123456789abcdef"
 """A recognisable fake key: tests assert it never appears in files or output."""
