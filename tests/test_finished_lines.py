@@ -112,6 +112,10 @@ async def test_rows_drawn_in_one_pass_equal_rows_drawn_one_at_a_time() -> None:
         view.scroll_to(y=0, animate=False, immediate=True)
         assert view.scroll_offset.y == 0  # the "earlier messages" notice is the first row,
         _assert_rows_as_one_at_a_time(view)  # until the earlier messages load (next frame)
+        rows = view._content_lines(Region(0, 0, view.region.width, 3))
+        assert "earlier messages: scroll up" in rows[0].text
+        assert not rows[1].text.strip()  # the blank line under the notice
+        assert "earlier" not in rows[2].text
         for y in range(0, int(view.max_scroll_y) + 1, 2):
             view.scroll_to(y=y, animate=False, immediate=True)
             await pilot.pause()
@@ -132,10 +136,16 @@ async def test_rows_of_a_streaming_reply_drawn_in_one_pass(server: LoopbackServe
         view = chat(app).conversation
         await until(pilot, lambda: "Words" in visible_text(app))
         row = view._rows[-1]
-        assert row.height > len(view._item_strips(view.index_of(reply.message) or 0))  # spare
+        written = len(view._item_strips(view.index_of(reply.message) or 0))
+        assert row.height > written  # the reply has spare lines below its text
         for y in range(0, int(view.max_scroll_y) + 1):
             view.scroll_to(y=y, animate=False, immediate=True)
             await pilot.pause()
             _assert_rows_as_one_at_a_time(view)
+        top = int(view.scroll_offset.y)
+        spare = Region(0, row.top + written - top, view.region.width, row.height - written)
+        assert all(
+            line is view._reserved_line(reply) for line in view._content_lines(spare)
+        )  # drawn as the reply's blank lines (its bar), not the pane's blank
         await pilot.press("escape")
         await settle(pilot)

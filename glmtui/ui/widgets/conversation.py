@@ -625,33 +625,30 @@ class ConversationView(ScrollView, can_focus=True):
         return bar
 
     def render_line(self, y: int) -> Strip:
-        return self._line_at(y, int(self.scroll_offset.y), self.size.width, self.visual_style)
+        return self._content_lines(Region(0, y, self.size.width, 1))[0]
 
     def _content_lines(self, crop: Region) -> list[Strip]:
-        """The content strips of ``crop``'s rows (what the compositor asks for at every frame,
-        so what is the same for every row is looked up once)."""
-        top, width, style = int(self.scroll_offset.y), self.size.width, self.visual_style
-        rows = self._rows
-        if not rows or (not self.items and self.empty_hint):
-            line_at = self._line_at
-            return [line_at(y, top, width, style) for y in crop.line_range]
-        # The rows are walked in order rather than looked up one by one (_line_at).
-        base = style.rich_style
-        first = self._first
-        start, end = crop.y + top, crop.bottom + top
-        index = max(0, bisect.bisect_right(rows, start, key=_top) - 1)
-        row = rows[index]
-        strips = self._item_strips(first + index)
+        """The content strips of ``crop``'s rows (what the compositor asks for at every frame:
+        what is the same for every row is looked up once, and the message rows are walked in
+        order rather than looked up row by row)."""
+        top, width, base = int(self.scroll_offset.y), self.size.width, self.visual_style.rich_style
+        if not self.items and self.empty_hint:
+            return [self._empty_line(y, width, base) for y in crop.line_range]
+        rows, first = self._rows, self._first
+        start = crop.y + top
+        index = bisect.bisect_right(rows, start, key=_top) - 1
+        row = rows[index] if index >= 0 else None
+        strips = self._item_strips(first + index) if row is not None else []
         out: list[Strip] = []
-        for absolute in range(start, end):
+        for absolute in range(start, crop.bottom + top):
             while index + 1 < len(rows) and rows[index + 1].top <= absolute:
                 index += 1
                 row = rows[index]
                 strips = self._item_strips(first + index)
-            line = absolute - row.top
             if first > 0 and absolute == 0:
                 out.append(self._earlier_line(width, base))
-            elif 0 <= line < row.height:
+            elif row is not None and 0 <= absolute - row.top < row.height:
+                line = absolute - row.top
                 if line < len(strips):
                     out.append(strips[line].extend_cell_length(width, base))
                 else:
@@ -659,24 +656,6 @@ class ConversationView(ScrollView, can_focus=True):
             else:
                 out.append(self._blank_line(width, base))
         return out
-
-    def _line_at(self, y: int, top: int, width: int, style: Style) -> Strip:
-        absolute = y + top
-        if not self.items and self.empty_hint:
-            return self._empty_line(y, width, style.rich_style)
-        if self._first > 0 and absolute == 0:
-            return self._earlier_line(width, style.rich_style)
-        rows = self._rows
-        row_index = bisect.bisect_right(rows, absolute, key=_top) - 1
-        if row_index >= 0:
-            row = rows[row_index]
-            line = absolute - row.top
-            if line < row.height:
-                strips = self._item_strips(self._first + row_index)
-                if line < len(strips):
-                    return strips[line].extend_cell_length(width, style.rich_style)
-                return self._reserved_line(self.items[self._first + row_index])
-        return self._blank_line(width, style.rich_style)
 
     def _fixed_line(self, key: tuple[object, ...], make: Callable[[], Strip]) -> Strip:
         """The line ``make`` makes, made once per ``key`` (one object each, so it is also
