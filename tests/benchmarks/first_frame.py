@@ -1,59 +1,111 @@
 """Process start → first frame, headless: ``python -m tests.benchmarks.first_frame ours|naive``.
 
-``ours`` does what ``glmtui --demo`` does (import the CLI, parse ``--demo``, load the settings,
-run :class:`~glmtui.ui.app.GlmApp`), but headless at 120x40 and exiting right after the chat
-screen's first frame. ``naive`` runs the baseline screen the same way. The process prints one
-line, ``FIRST_FRAME {json}``, with wall-clock times (``time.time()``, comparable with the
-parent's launch time):
+``ours`` runs ``glmtui --demo`` itself (``glmtui.cli.main``), with ``App.run`` made headless at
+120x40; it exits right after the chat screen's first frame. ``naive`` runs the baseline screen
+the same way. The process prints one line, ``FIRST_FRAME {json}``, with wall-clock times
+(``time.time()``, comparable with the parent's launch time):
 
-* ``imported``: the app's modules are imported;
+* ``imported``: the app is built and starts running (its modules are imported);
 * ``first_frame``: the first frame of the chat screen (glmtui) or of the app (naive) is drawn.
 
-The frame is detected by wrapping ``Screen._compositor_refresh`` (private Textual API).
+Nothing is imported before the app imports it (Textual is patched the moment ``textual.app``
+has loaded), so the process starts as ``glmtui`` does.
+
+The frame is detected by wrapping ``Screen._compositor_refresh`` (private Textual API), and
+counts only if it would reach a terminal: Textual discards a frame drawn while the app batches
+updates (``App._batch_count``, private), as it does while it starts up. (glmtui's chat screen
+was once pushed inside that batch: its first frame counted here while a terminal showed
+nothing until a later frame redrew the screen.)
 """
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.machinery
+import importlib.util
 import json
 import sys
 import time
-from typing import Any
+from collections.abc import Callable, Sequence
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from textual.app import App
+    from textual.screen import Screen
+
+
+class _WhenLoaded(importlib.abc.MetaPathFinder):
+    """Calls ``then(module)`` right after the module ``name`` is first executed."""
+
+    def __init__(self, name: str, then: Callable[[ModuleType], None]) -> None:
+        self.name = name
+        self.then = then
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname != self.name:
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(fullname)
+        assert spec is not None
+        assert spec.loader is not None
+        loader = spec.loader
+        execute = loader.exec_module
+
+        def exec_module(module: ModuleType) -> None:
+            execute(module)
+            self.then(module)
+
+        loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
 
 
 def main() -> None:
     """Run the named app until its first frame; print the times."""
     which = sys.argv[1] if len(sys.argv) > 1 else "ours"
-    app: Any
+    sys.meta_path.insert(0, _WhenLoaded("textual.app", lambda module: _patch(which)))
     if which == "ours":
-        from glmtui.cli import build_parser
-        from glmtui.config import Overrides, load_settings
-        from glmtui.ui.app import GlmApp
+        from glmtui.cli import main as glmtui_main
 
-        args = build_parser().parse_args(["--demo"])
-        app = GlmApp(load_settings(Overrides(demo=bool(args.demo))))
-        screen_name = "ChatScreen"
+        glmtui_main(["--demo"])
     else:
         from tests.benchmarks.naive import NaiveChatApp
 
-        app = NaiveChatApp()
-        screen_name = ""
-    imported = time.time()
+        NaiveChatApp().run()
+    print("FIRST_FRAME " + json.dumps(_times), flush=True)
+
+
+_times: dict[str, float] = {}
+
+
+def _patch(which: str) -> None:
+    """Make ``App.run`` headless at 120x40 and note the first displayed frame."""
+    from textual.app import App
     from textual.screen import Screen
 
-    original = Screen._compositor_refresh
-    times: dict[str, float] = {"imported": imported}
+    screen_name = "ChatScreen" if which == "ours" else ""
+    times = _times
+    original_refresh = Screen._compositor_refresh
 
     def refresh(screen: Screen[Any]) -> None:
-        original(screen)
-        if "first_frame" in times or screen is not screen.app.screen:
+        batched = screen.app._batch_count > 0  # Textual does not display this frame
+        original_refresh(screen)
+        if "first_frame" in times or screen is not screen.app.screen or batched:
             return
         if not screen_name or type(screen).__name__ == screen_name:
             times["first_frame"] = time.time()
             screen.app.exit()
 
+    original_run = App.run
+
+    def run(app: App[Any], **_options: Any) -> Any:
+        times["imported"] = time.time()
+        return original_run(app, headless=True, size=(120, 40))
+
     Screen._compositor_refresh = refresh  # type: ignore[method-assign, assignment]
-    app.run(headless=True, size=(120, 40))
-    print("FIRST_FRAME " + json.dumps(times), flush=True)
+    App.run = run  # type: ignore[method-assign, assignment]
 
 
 if __name__ == "__main__":
