@@ -107,23 +107,25 @@ class StatusBar(Widget):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._text = Text()
+        self._info: StatusInfo | None = None
 
     def show(self, info: StatusInfo) -> None:
         """Display ``info``."""
-        text = render_status(
-            info,
-            self.get_component_rich_style("status-bar--separator"),
-            self.get_component_rich_style("status-bar--warning"),
-        )
-        if text != self._text:
-            self._text = text
+        if info != self._info:
+            self._info = info
             self.refresh()
 
     def render(self) -> Text:
-        return self._text
+        # Styled here, not in show(): a theme change repaints the bar with its new colours.
+        if self._info is None:
+            return Text()
+        return render_status(
+            self._info,
+            self.get_component_rich_style("status-bar--separator"),
+            self.get_component_rich_style("status-bar--warning"),
+        )
 
     @property
     def text(self) -> str:
         """What the bar says, as plain text."""
-        return self._text.plain
+        return self.render().plain
