@@ -79,16 +79,25 @@ async def live_reply(pilot: Pilot[int]) -> ReplyItem:
     return reply
 
 
+async def chat_opened(pilot: Pilot[int]) -> ChatScreen:
+    """The chat screen once it is up: the app opens it just after Textual's start-up, so a
+    test that acts first thing (a snapshot's ``run_before``) may otherwise find none."""
+    await until(
+        pilot, lambda: isinstance(pilot.app.screen, ChatScreen) and pilot.app.screen.is_mounted
+    )
+    return chat(pilot.app)
+
+
 async def sidebar_ready(pilot: Pilot[int]) -> ParameterSidebar:
     """The docked sidebar once its fields are mounted (they come after the first frame)."""
-    sidebar = chat(pilot.app).query_one("#sidebar", ParameterSidebar)
+    sidebar = (await chat_opened(pilot)).query_one("#sidebar", ParameterSidebar)
     await until(pilot, lambda: sidebar.ready)
     return sidebar
 
 
 async def send(pilot: Pilot[int], text: str) -> None:
     """Type ``text`` into the composer and press Enter."""
-    composer = chat(pilot.app).query_one("#composer")
+    composer = (await chat_opened(pilot)).query_one("#composer")
     composer.focus()
     composer.text = text  # type: ignore[attr-defined]
     await pilot.press("enter")

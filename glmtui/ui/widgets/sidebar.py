@@ -229,7 +229,10 @@ class ParameterSidebar(VerticalScroll):
             return
         self._loading = True  # the new fields' first events are not edits
         try:
-            await self.mount_all(compose(self, self._fields()))
+            fields = compose(self, self._fields())
+            await self.mount_all(fields)
+            if not all(field.is_attached for field in fields):
+                return  # the app closed meanwhile (Ctrl+Q in the first moments)
             self._fields_pending = False
             self._show_reasoning_switch()
             self.set_ranges(self.ranges)  # mark values outside limits that came meanwhile

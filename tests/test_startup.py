@@ -1,0 +1,87 @@
+"""Startup: the first frame reaches the terminal, the stylesheet is parsed once, the theme is
+chosen before anything is styled.
+
+The speed itself is measured by the benchmark (``tests/benchmarks``, "startup"); these tests
+pin the behaviour it depends on. Two of them watch private Textual API (named where used).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import textual.css.stylesheet
+from textual.app import App
+from textual.screen import Screen
+
+from glmtui.ui.screens.chat import ChatScreen
+from tests.ui_helpers import make_app, settle, sidebar_ready
+
+
+async def test_the_chat_screens_first_frame_reaches_the_terminal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Textual throws away a frame drawn while the app batches updates, as it does while it
+    starts. The chat screen was once pushed inside that batch: its first frame was drawn and
+    lost, and a terminal stayed blank until something redrew the whole screen."""
+    batched: list[bool] = []
+    original = Screen._compositor_refresh
+
+    def refresh(screen: Screen[Any]) -> None:
+        if isinstance(screen, ChatScreen) and screen._compositor._dirty_regions:  # private
+            batched.append(screen.app._batch_count > 0)  # private: what App._display checks
+        original(screen)
+
+    monkeypatch.setattr(Screen, "_compositor_refresh", refresh)
+    app = make_app(None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sidebar_ready(pilot)
+    assert batched, "the chat screen drew no frame"
+    assert batched[0] is False
+
+
+async def test_each_stylesheet_source_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A theme set once the app runs, or a screen bringing a stylesheet the app had not read,
+    made Textual parse every source again (~25 ms of startup). (Textual itself parses a base
+    class's CSS again when a subclass gives it another tie-breaker; that is not counted.)"""
+    parsed: Counter[tuple[object, object, str]] = Counter()
+    original = textual.css.stylesheet.parse
+
+    def parse(scope: str, css: str, read_from: object, **options: Any) -> Iterator[Any]:
+        parsed[read_from, options.get("tie_breaker"), scope] += 1
+        return original(scope, css, read_from, **options)
+
+    monkeypatch.setattr(textual.css.stylesheet, "parse", parse)
+    app = make_app(None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sidebar_ready(pilot)
+    assert any("chat.tcss" in str(source) for source, _, _ in parsed)
+    assert {key: n for key, n in parsed.items() if n > 1} == {}
+
+
+def _screenshot(app: App[Any]) -> str:
+    """The screen as an SVG, without the ids Textual derives for its elements."""
+    return re.sub(r"terminal-[0-9a-z-]+", "terminal", app.export_screenshot())
+
+
+@pytest.mark.parametrize("theme", ["glmtui-light", "kanagawa"])
+async def test_a_theme_chosen_at_start_looks_as_if_switched_to(theme: str) -> None:
+    """The configured theme is set before Textual's theme watcher could run; starting with it
+    must give what switching to it gives (classes, colours, the ANSI colour filter)."""
+    started = make_app(None, theme=theme)
+    async with started.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert started.theme == theme
+        assert started.current_theme.dark == started.has_class("-dark-mode")
+        assert started.has_class(f"-theme-{theme}")
+        picture = _screenshot(started)
+    switched = make_app(None)
+    async with switched.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert switched.theme != theme
+        switched.theme = theme
+        await settle(pilot)
+        assert _screenshot(switched) == picture
