@@ -294,12 +294,22 @@ def _require_key(settings: Any) -> None:
 
 
 def _tui(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    from glmtui.store import SessionStore, StoreError
+    from glmtui import startup_gc
 
-    store = SessionStore.from_settings(settings)
-    session = None
-    if args.session:
+    startup_gc.pause()  # until the first screen is drawn (see glmtui.startup_gc)
+    try:
+        return _run_tui(args)
+    finally:
+        startup_gc.resume()
+
+
+def _run_tui(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    store = session = None
+    if args.session:  # otherwise the app opens the store when it first needs it
+        from glmtui.store import SessionStore, StoreError
+
+        store = SessionStore.from_settings(settings)
         try:
             session = store.load(args.session)
         except StoreError as exc:

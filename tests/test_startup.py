@@ -1,5 +1,5 @@
 """Startup: the first frame reaches the terminal, the stylesheet is parsed once, the theme is
-chosen before anything is styled.
+chosen before anything is styled, and garbage collection is held off until the first frame.
 
 The speed itself is measured by the benchmark (``tests/benchmarks``, "startup"); these tests
 pin the behaviour it depends on. Two of them watch private Textual API (named where used).
@@ -7,6 +7,7 @@ pin the behaviour it depends on. Two of them watch private Textual API (named wh
 
 from __future__ import annotations
 
+import gc
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -17,6 +18,8 @@ import textual.css.stylesheet
 from textual.app import App
 from textual.screen import Screen
 
+from glmtui import cli, startup_gc
+from glmtui.ui.app import GlmApp
 from glmtui.ui.screens.chat import ChatScreen
 from tests.ui_helpers import make_app, settle, sidebar_ready
 
@@ -85,3 +88,81 @@ async def test_a_theme_chosen_at_start_looks_as_if_switched_to(theme: str) -> No
         switched.theme = theme
         await settle(pilot)
         assert _screenshot(switched) == picture
+
+
+@pytest.fixture
+def collector_on() -> Iterator[None]:
+    """The collector on and nothing paused, as in a fresh process; and as found afterwards."""
+    was_enabled = gc.isenabled()
+    gc.enable()
+    startup_gc.resume()
+    yield
+    startup_gc.resume()
+    gc.unfreeze()
+    if not was_enabled:
+        gc.disable()
+
+
+def test_pause_and_resume(collector_on: None) -> None:
+    frozen = gc.get_freeze_count()
+    startup_gc.pause()
+    assert not gc.isenabled()
+    assert startup_gc.paused()
+    kept = [[object()] for _ in range(100)]
+    startup_gc.resume()
+    assert gc.isenabled()
+    assert not startup_gc.paused()
+    assert gc.get_freeze_count() >= frozen + len(kept)
+    startup_gc.resume()  # a second call changes nothing
+    assert gc.isenabled()
+
+
+def test_resume_leaves_a_collector_someone_else_turned_off_alone(collector_on: None) -> None:
+    gc.disable()
+    startup_gc.pause()
+    assert not startup_gc.paused()
+    frozen = gc.get_freeze_count()
+    startup_gc.resume()
+    assert not gc.isenabled()
+    assert gc.get_freeze_count() == frozen
+
+
+def test_glmtui_collects_again_once_the_chat_screen_is_drawn(
+    collector_on: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``glmtui`` pauses the collector for the start; the app resumes it once the first screen
+    is drawn (and the work queued for just after its first frame is done), while it runs; the
+    CLI resumes it too when the app ends, whatever happened."""
+    frames: list[bool] = []
+    resumed: list[tuple[int, bool]] = []
+    original_refresh = Screen._compositor_refresh
+    original_resume = startup_gc.resume
+
+    def refresh(screen: Screen[Any]) -> None:
+        original_refresh(screen)
+        if isinstance(screen, ChatScreen):
+            frames.append(startup_gc.paused())
+            if len(frames) == 1:  # if nothing resumes the collector, stop and fail below
+                screen.set_timer(10, screen.app.exit)
+
+    def resume() -> None:
+        original_resume()
+        if not resumed:
+            resumed.append((len(frames), gc.isenabled()))
+            App.exit(cli_app[0])
+
+    cli_app: list[App[Any]] = []
+
+    def run(app: App[Any], **_options: Any) -> Any:
+        cli_app.append(app)
+        return App.run(app, headless=True, size=(120, 40))
+
+    monkeypatch.setattr(Screen, "_compositor_refresh", refresh)
+    monkeypatch.setattr(startup_gc, "resume", resume)
+    monkeypatch.setattr(GlmApp, "run", run)
+    assert cli.main(["--demo"]) == 0
+    assert frames[:1] == [True]  # the first frame was drawn with the collector paused
+    assert resumed, "the collector was never resumed"
+    assert resumed[0][0] >= 1  # resumed after the first frame, by the app
+    assert resumed[0][1] is True
+    assert gc.isenabled()

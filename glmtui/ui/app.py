@@ -13,6 +13,7 @@ from textual.command import Command, CommandPalette
 from textual.screen import Screen
 from textual.timer import Timer
 
+from glmtui import startup_gc
 from glmtui.api.errors import ApiError, AuthError
 from glmtui.api.pacing import ReadPacing
 from glmtui.config import ConfigError, Settings, save_api_key, update_config_file
@@ -161,6 +162,8 @@ class GlmApp(App[int]):
             )
         else:
             self._open_chat()
+        # The CLI paused garbage collection for the start (see glmtui.startup_gc).
+        self.screen.call_after_refresh(startup_gc.resume)
 
     def _register_themes(self) -> str:
         """Register the bundled and the user's theme files; returns their problems, if any."""
