@@ -12,7 +12,6 @@ import html
 import json
 import re
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 
 OXEN_KEY_URL = "https://www.oxen.ai/settings/profile"
@@ -235,6 +234,8 @@ def parse_retry_after(value: str | None) -> float | None:
     try:
         seconds = float(value.strip())
     except ValueError:
+        from email.utils import parsedate_to_datetime  # rare: not paid for at startup
+
         try:
             when = parsedate_to_datetime(value)
         except (TypeError, ValueError):

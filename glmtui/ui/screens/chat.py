@@ -32,7 +32,6 @@ from glmtui.safe_text import visible_controls
 from glmtui.turn import TurnStats, context_use, conversation_cost, estimate_conversation_tokens
 from glmtui.ui.items import Item, ReplyItem, UserItem
 from glmtui.ui.persistence import Conflict, SessionKeeper
-from glmtui.ui.reply_stream import stream_into
 from glmtui.ui.widgets.composer import Composer
 from glmtui.ui.widgets.conversation import ConversationView
 from glmtui.ui.widgets.footer import KeyFooter
@@ -639,6 +638,8 @@ class ChatScreen(KeptLines, Screen[None]):
         checkpoints = self.set_interval(
             CHECKPOINT_INTERVAL, lambda: self._checkpoint(reply, item), name="checkpoint"
         )
+        from glmtui.ui.reply_stream import stream_into  # with the stream events, on first use
+
         stream = self.context.client_for(self.session.provider).stream_chat(request)
         try:
             await stream_into(stream, reply, item, stats, conversation)
