@@ -696,7 +696,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--long-runs", type=int, help="runs of the long scenarios (default 2; quick 1)"
     )
-    parser.add_argument("--startup-runs", type=int, help="startup runs (default 5; quick 2)")
+    parser.add_argument("--startup-runs", type=int, help="startup runs (default 9; quick 2)")
     parser.add_argument(
         "--only",
         metavar="GROUPS",
@@ -730,7 +730,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(f"--only matched nothing: {args.only}")
     runs = args.runs or (1 if args.quick else 3)
     long_runs = args.long_runs or (1 if args.quick else min(runs, 2))
-    startup_runs = args.startup_runs or (2 if args.quick else max(5, runs))
+    startup_runs = args.startup_runs or (2 if args.quick else max(9, runs))
 
     header = _machine()
     started = time.perf_counter()
