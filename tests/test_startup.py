@@ -134,7 +134,7 @@ def test_glmtui_collects_again_once_the_chat_screen_is_drawn(
     is drawn (and the work queued for just after its first frame is done), while it runs; the
     CLI resumes it too when the app ends, whatever happened."""
     frames: list[bool] = []
-    resumed: list[tuple[int, bool]] = []
+    resumed: list[tuple[int, bool, bool]] = []
     original_refresh = Screen._compositor_refresh
     original_resume = startup_gc.resume
 
@@ -148,8 +148,9 @@ def test_glmtui_collects_again_once_the_chat_screen_is_drawn(
     def resume() -> None:
         original_resume()
         if not resumed:
-            resumed.append((len(frames), gc.isenabled()))
-            App.exit(cli_app[0])
+            app = cli_app[0]
+            resumed.append((len(frames), gc.isenabled(), app.is_running))
+            app.exit()
 
     cli_app: list[App[Any]] = []
 
@@ -163,6 +164,8 @@ def test_glmtui_collects_again_once_the_chat_screen_is_drawn(
     assert cli.main(["--demo"]) == 0
     assert frames[:1] == [True]  # the first frame was drawn with the collector paused
     assert resumed, "the collector was never resumed"
-    assert resumed[0][0] >= 1  # resumed after the first frame, by the app
-    assert resumed[0][1] is True
+    frames_before, enabled, by_the_running_app = resumed[0]
+    assert frames_before >= 1  # after the first frame
+    assert by_the_running_app  # not only by the CLI once the app has ended
+    assert enabled
     assert gc.isenabled()
