@@ -2,7 +2,7 @@
 chosen before anything is styled, and garbage collection is held off until the first frame.
 
 The speed itself is measured by the benchmark (``tests/benchmarks``, "startup"); these tests
-pin the behaviour it depends on. Two of them watch private Textual API (named where used).
+pin the behaviour it depends on. Three of them watch private Textual API (named where used).
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ async def test_each_stylesheet_source_is_parsed_once(monkeypatch: pytest.MonkeyP
         parsed[read_from, options.get("tie_breaker"), scope] += 1
         return original(scope, css, read_from, **options)
 
-    monkeypatch.setattr(textual.css.stylesheet, "parse", parse)
+    monkeypatch.setattr(textual.css.stylesheet, "parse", parse)  # what Stylesheet calls
     app = make_app(None)
     async with app.run_test(size=(120, 40)) as pilot:
         await sidebar_ready(pilot)
@@ -138,7 +138,7 @@ def test_glmtui_collects_again_once_the_chat_screen_is_drawn(
     original_refresh = Screen._compositor_refresh
     original_resume = startup_gc.resume
 
-    def refresh(screen: Screen[Any]) -> None:
+    def refresh(screen: Screen[Any]) -> None:  # private Textual API, as above
         original_refresh(screen)
         if isinstance(screen, ChatScreen):
             frames.append(startup_gc.paused())
