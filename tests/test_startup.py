@@ -8,9 +8,13 @@ pin the behaviour it depends on. Three of them watch private Textual API (named 
 from __future__ import annotations
 
 import gc
+import json
 import re
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +26,8 @@ from glmtui import cli, startup_gc
 from glmtui.ui.app import GlmApp
 from glmtui.ui.screens.chat import ChatScreen
 from tests.ui_helpers import make_app, settle, sidebar_ready
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 async def test_the_chat_screens_first_frame_reaches_the_terminal(
@@ -169,3 +175,45 @@ def test_glmtui_collects_again_once_the_chat_screen_is_drawn(
     assert by_the_running_app  # not only by the CLI once the app has ended
     assert enabled
     assert gc.isenabled()
+
+
+ON_FIRST_USE = (
+    "httpx",  # the client: no request is made before the first frame
+    "markdown_it",  # replies are rendered once there are replies
+    "pygments",  # code blocks
+    "email.utils",  # Retry-After dates
+    "glmtui.api.client",
+    "glmtui.api.events",  # the stream's events, when a reply streams
+    "glmtui.store",  # sessions are saved after the first message
+    "glmtui.model_catalog",  # the model's card is fetched after the first frame
+    "glmtui.ui.screens.sessions",
+    "glmtui.ui.screens.model_info",
+    "glmtui.ui.screens.catalogue",
+    "glmtui.ui.screens.first_run",
+    "importlib.resources",  # not ours; what the benchmark once imported for itself
+)
+"""Modules ``glmtui --demo`` imports only once they are used, not for its first frame."""
+
+
+def test_the_first_frame_imports_nothing_it_does_not_draw() -> None:
+    """What startup saves by importing on first use stays saved. Runs the startup benchmark's
+    own process (``glmtui --demo`` until its first frame), so the benchmark is checked too."""
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.benchmarks.first_frame", "ours", "--modules"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    line = next(line for line in done.stdout.splitlines() if line.startswith("FIRST_FRAME "))
+    report = json.loads(line.removeprefix("FIRST_FRAME "))
+    loaded = set(report["modules"])
+    assert "glmtui.ui.screens.chat" in loaded  # the frame is the chat screen's
+    assert report["imported"] <= report["first_frame"]
+    early = sorted(
+        name
+        for name in loaded
+        if any(name == lazy or name.startswith(lazy + ".") for lazy in ON_FIRST_USE)
+    )
+    assert early == []

@@ -8,6 +8,9 @@ the same way. The process prints one line, ``FIRST_FRAME {json}``, with wall-clo
 * ``imported``: the app is built and starts running (its modules are imported);
 * ``first_frame``: the first frame of the chat screen (glmtui) or of the app (naive) is drawn.
 
+With ``--modules`` the line also lists the modules loaded at that frame (``modules``), so a
+test can check that what the first frame does not need is still imported on first use.
+
 Nothing is imported before the app imports it (Textual is patched the moment ``textual.app``
 has loaded), so the process starts as ``glmtui`` does.
 
@@ -20,9 +23,6 @@ nothing until a later frame redrew the screen.)
 
 from __future__ import annotations
 
-import importlib.abc
-import importlib.machinery
-import importlib.util
 import json
 import sys
 import time
@@ -31,12 +31,19 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from importlib.machinery import ModuleSpec
+
     from textual.app import App
     from textual.screen import Screen
 
 
-class _WhenLoaded(importlib.abc.MetaPathFinder):
-    """Calls ``then(module)`` right after the module ``name`` is first executed."""
+class _WhenLoaded:
+    """Calls ``then(module)`` right after the module ``name`` is first executed.
+
+    A meta path finder needs only ``find_spec``; it does not subclass
+    ``importlib.abc.MetaPathFinder`` because importing ``importlib.abc`` pulls in
+    ``importlib.resources`` (20–30 ms here), which ``glmtui`` does not import to start.
+    """
 
     def __init__(self, name: str, then: Callable[[ModuleType], None]) -> None:
         self.name = name
@@ -44,11 +51,14 @@ class _WhenLoaded(importlib.abc.MetaPathFinder):
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
-    ) -> importlib.machinery.ModuleSpec | None:
+    ) -> ModuleSpec | None:
         if fullname != self.name:
             return None
         sys.meta_path.remove(self)
-        spec = importlib.util.find_spec(fullname)
+        spec = next(
+            filter(None, (finder.find_spec(fullname, path, target) for finder in sys.meta_path)),
+            None,
+        )
         assert spec is not None
         assert spec.loader is not None
         loader = spec.loader
@@ -64,7 +74,9 @@ class _WhenLoaded(importlib.abc.MetaPathFinder):
 
 def main() -> None:
     """Run the named app until its first frame; print the times."""
-    which = sys.argv[1] if len(sys.argv) > 1 else "ours"
+    args = sys.argv[1:]
+    which = next((arg for arg in args if not arg.startswith("--")), "ours")
+    _record["modules"] = "--modules" in args
     sys.meta_path.insert(0, _WhenLoaded("textual.app", lambda module: _patch(which)))
     if which == "ours":
         from glmtui.cli import main as glmtui_main
@@ -77,7 +89,8 @@ def main() -> None:
     print("FIRST_FRAME " + json.dumps(_times), flush=True)
 
 
-_times: dict[str, float] = {}
+_times: dict[str, Any] = {}
+_record = {"modules": False}
 
 
 def _patch(which: str) -> None:
@@ -96,6 +109,8 @@ def _patch(which: str) -> None:
             return
         if not screen_name or type(screen).__name__ == screen_name:
             times["first_frame"] = time.time()
+            if _record["modules"]:
+                times["modules"] = sorted(sys.modules)
             screen.app.exit()
 
     original_run = App.run
