@@ -19,13 +19,14 @@ from typing import Any
 
 import pytest
 import textual.css.stylesheet
+from textual import events
 from textual.app import App
 from textual.screen import Screen
 
 from glmtui import cli, startup_gc
 from glmtui.ui.app import GlmApp
 from glmtui.ui.screens.chat import ChatScreen
-from tests.ui_helpers import make_app, settle, sidebar_ready
+from tests.ui_helpers import chat_opened, make_app, settle, sidebar_ready
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,6 +70,40 @@ async def test_each_stylesheet_source_is_parsed_once(monkeypatch: pytest.MonkeyP
         await sidebar_ready(pilot)
     assert any("chat.tcss" in str(source) for source, _, _ in parsed)
     assert {key: n for key, n in parsed.items() if n > 1} == {}
+
+
+async def test_the_chat_screen_is_styled_once_before_its_first_frame(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each node is styled as it mounts; Textual then restyled the whole screen again when
+    the pushed screen resumed (~7 ms of startup). Only that first resume is spared: a later
+    one restyles as Textual does (a theme may have changed while the screen was covered)."""
+    frames: list[ChatScreen] = []
+    restyled_whole: list[int] = []  # frames drawn before each restyle of the whole screen
+    original_refresh = Screen._compositor_refresh  # private Textual API, as above
+    original_update = App.update_styles
+
+    def refresh(screen: Screen[Any]) -> None:
+        original_refresh(screen)
+        if isinstance(screen, ChatScreen):
+            frames.append(screen)
+
+    def update_styles(app: App[Any], node: Any, animate: bool = True) -> None:
+        if isinstance(node, ChatScreen):
+            restyled_whole.append(len(frames))
+        original_update(app, node, animate)
+
+    monkeypatch.setattr(Screen, "_compositor_refresh", refresh)
+    monkeypatch.setattr(App, "update_styles", update_styles)
+    app = make_app(None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await chat_opened(pilot)
+        await sidebar_ready(pilot)
+        assert frames
+        assert restyled_whole == []
+        screen.post_message(events.ScreenResume())  # as when a screen above it is popped
+        await pilot.pause()
+        assert len(restyled_whole) == 1
 
 
 def _screenshot(app: App[Any]) -> str:

@@ -149,6 +149,7 @@ class ChatScreen(KeptLines, Screen[None]):
         self._sidebar_wanted = True
         self._models_suggested = False
         self._model_ids: list[str] = []
+        self._resumed_before = False
         self.keeper = SessionKeeper(
             lambda: context.store,
             on_error=lambda text: self.notify(text, severity="error", timeout=10),
@@ -178,6 +179,15 @@ class ChatScreen(KeptLines, Screen[None]):
             yield StatusBar(id="status-bar")
         with StillBox(id="bottom-bar"):
             yield KeyFooter()
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Runs before Textual's own handler (Screen._on_screen_resume, a base class), which
+        # restyles every node of the screen on each resume, for a theme changed meanwhile.
+        # The first resume follows the push at once, and every node was styled as it
+        # mounted: restyling them all again cost ~7 ms of the start-up (tests/test_startup.py).
+        if not self._resumed_before:
+            self._resumed_before = True
+            event.refresh_styles = False
 
     async def on_mount(self) -> None:
         self.title = "glmtui"
