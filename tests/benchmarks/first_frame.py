@@ -76,8 +76,8 @@ def main() -> None:
     """Run the named app until its first frame; print the times."""
     args = sys.argv[1:]
     which = next((arg for arg in args if not arg.startswith("--")), "ours")
-    _record["modules"] = "--modules" in args
-    sys.meta_path.insert(0, _WhenLoaded("textual.app", lambda module: _patch(which)))
+    modules = "--modules" in args
+    sys.meta_path.insert(0, _WhenLoaded("textual.app", lambda module: _patch(which, modules)))
     if which == "ours":
         from glmtui.cli import main as glmtui_main
 
@@ -90,11 +90,11 @@ def main() -> None:
 
 
 _times: dict[str, Any] = {}
-_record = {"modules": False}
 
 
-def _patch(which: str) -> None:
-    """Make ``App.run`` headless at 120x40 and note the first displayed frame."""
+def _patch(which: str, modules: bool) -> None:
+    """Make ``App.run`` headless at 120x40 and note the first displayed frame (and, with
+    ``modules``, what is imported by then)."""
     from textual.app import App
     from textual.screen import Screen
 
@@ -109,7 +109,7 @@ def _patch(which: str) -> None:
             return
         if not screen_name or type(screen).__name__ == screen_name:
             times["first_frame"] = time.time()
-            if _record["modules"]:
+            if modules:
                 times["modules"] = sorted(sys.modules)
             screen.app.exit()
 
