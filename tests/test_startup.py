@@ -1,8 +1,10 @@
-"""Startup: the first frame reaches the terminal, the stylesheet is parsed once, the theme is
-chosen before anything is styled, and garbage collection is held off until the first frame.
+"""Startup: the first frame reaches the terminal, the stylesheet is parsed once and the
+screen styled once, the theme is chosen before anything is styled, garbage collection is held
+off until the first frame, and what the first frame does not need is imported later.
 
 The speed itself is measured by the benchmark (``tests/benchmarks``, "startup"); these tests
-pin the behaviour it depends on. Three of them watch private Textual API (named where used).
+pin the behaviour it depends on. Four of them watch private Textual API (named where used),
+and one runs the benchmark's own process, which does too.
 """
 
 from __future__ import annotations
