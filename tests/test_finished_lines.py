@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import pytest
 from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.strip import Strip
@@ -149,3 +150,17 @@ async def test_rows_of_a_streaming_reply_drawn_in_one_pass(server: LoopbackServe
         )  # drawn as the reply's blank lines (its bar), not the pane's blank
         await pilot.press("escape")
         await settle(pilot)
+
+
+async def test_lines_go_through_the_apps_line_filters(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With ``NO_COLOR`` set Textual draws in shades of grey (a line filter); the conversation's
+    finished lines must go through the same filters, or its messages alone would be in colour.
+    Under the ANSI themes the filters differ again (colours left to the terminal)."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    async with _pane() as (pilot, view, crop):
+        assert pilot.app.no_color
+        for theme in ("glmtui", "ansi-dark"):
+            pilot.app.theme = theme
+            await settle(pilot)
+            drawn = view.render_lines(crop)
+            assert as_drawn(drawn) == as_drawn(textual_lines(view, crop)), theme
