@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import stat
+import subprocess
 from collections.abc import Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,7 +109,8 @@ class KeyWatch:
     written_configs: set[Path] = field(default_factory=set)
     """Config files glmtui wrote (``update_config_file``): they must be private."""
     outputs: list[tuple[str, str | bytes]] = field(default_factory=list)
-    """Output the test read with ``capsys``/``capfd``, as (label, text)."""
+    """Output the test read with ``capsys``/``capfd`` or from a child process, as (label,
+    text)."""
 
 
 def _real(path: str | os.PathLike[str]) -> Path:
@@ -221,8 +223,8 @@ def key_never_leaks(isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
     """After the test: no file under tmp_path and no output the test read holds the fake key.
 
     Records which files glmtui reads and writes as its config (a key may be in those, and those
-    it writes must be mode 0600) and what the test reads through ``capsys``/``capfd`` (which
-    pytest's own captured sections never see).
+    it writes must be mode 0600) and what the test reads through ``capsys``/``capfd`` or from a
+    child process's pipes (which pytest's own captured sections never see).
     """
     import glmtui.config
 
@@ -249,6 +251,18 @@ def key_never_leaks(isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
         return result
 
     monkeypatch.setattr(pytest.CaptureFixture, "readouterr", reading_output)
+
+    communicate = subprocess.Popen.communicate
+
+    def communicating(self: subprocess.Popen[Any], *args: Any, **kwargs: Any) -> Any:
+        # What a child process wrote (``subprocess.run`` reads it here too) never reaches
+        # pytest's captured sections; its command line is not named, as it may hold the key.
+        out, err = communicate(self, *args, **kwargs)
+        watch.outputs += [("output of a child process (stdout)", out or "")]
+        watch.outputs += [("output of a child process (stderr)", err or "")]
+        return out, err
+
+    monkeypatch.setattr(subprocess.Popen, "communicate", communicating)
     yield watch
     default_configs = {isolated_env / "config" / "config.toml"}
     if os.environ.get("GLMTUI_CONFIG"):

@@ -161,6 +161,8 @@ def test_the_report_check_masks_the_key_in_a_traceback() -> None:
 LEAKY_TESTS = """
 import logging
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -209,6 +211,12 @@ def test_writes_the_key_to_a_readable_config():
     path.chmod(0o644)
 
 
+def test_runs_a_process_that_prints_the_key():
+    code = "import os; print(os.environ['LEAK'])"
+    env = {**os.environ, "LEAK": FAKE_KEY}
+    subprocess.run([sys.executable, "-c", code], capture_output=True, env=env, check=True)
+
+
 def test_clean():
     print("nothing secret here")
 """
@@ -225,6 +233,10 @@ EXPECTED = {
     "test_expected_failure_with_the_key": ("failure", "traceback or failure text: holds the key"),
     "test_saves_the_key_as_glmtui_does": ("passed", ""),
     "test_writes_the_key_to_a_readable_config": ("error", "has mode 0644; must be 0600"),
+    "test_runs_a_process_that_prints_the_key": (
+        "error",
+        "output of a child process (stdout): holds the key",
+    ),
     "test_clean": ("passed", ""),
 }
 """Each leaking test's outcome in a real pytest run with the suite's conftest, and what its
