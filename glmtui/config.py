@@ -127,6 +127,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "show_reasoning", "bool", True, "Show GLM's reasoning above each answer (collapsible)."
     ),
+    Setting(
+        "cursor_blink",
+        "bool",
+        True,
+        "Blink the text cursor in the composer and every input field.",
+    ),
     Setting("system_prompt", "str", "", "System prompt for new sessions."),
     Setting(
         "timeout",
@@ -243,6 +249,7 @@ class Settings:
     session_format: str = "toml"
     theme: str = DEFAULT_THEME
     show_reasoning: bool = True
+    cursor_blink: bool = True
     system_prompt: str = ""
     timeout: float = 120.0
     connect_timeout: float = 10.0
@@ -489,6 +496,7 @@ def load_settings(
         session_format=values["session_format"],
         theme=values["theme"],
         show_reasoning=values["show_reasoning"],
+        cursor_blink=values["cursor_blink"],
         system_prompt=values["system_prompt"],
         timeout=values["timeout"],
         connect_timeout=values["connect_timeout"],

@@ -249,6 +249,9 @@ async def test_delete_message(server: LoopbackServer) -> None:
         assert not screen.conversation.replies
 
 
+@pytest.mark.textual_internals(
+    "the conversation mounts its own scrollbar via App._start_widget and _scroll_update"
+)
 async def test_follow_tail_versus_scrolled_up(server: LoopbackServer) -> None:
     lines = [f"line {n}\n\n" for n in range(60)]
     parts = [sse(chunk(line)) for line in lines[:30]] + [HANG]
@@ -325,6 +328,7 @@ async def test_markup_looking_text_is_shown_literally(server: LoopbackServer) ->
         assert "[link=x]y[/link]" in text
 
 
+@pytest.mark.textual_internals("the composer overrides TextArea._on_key")
 async def test_composer_history_recall(server: LoopbackServer) -> None:
     app = make_app(server)
     async with app.run_test(size=SIZE) as pilot:
@@ -344,6 +348,7 @@ async def test_composer_history_recall(server: LoopbackServer) -> None:
         assert composer.text == ""
 
 
+@pytest.mark.textual_internals("the composer overrides TextArea._on_key")
 async def test_newline_key_does_not_send(server: LoopbackServer) -> None:
     app = make_app(server)
     async with app.run_test(size=SIZE) as pilot:
@@ -514,3 +519,26 @@ async def test_a_long_prompt_is_folded_and_unfolds_whole(server: LoopbackServer)
         await pilot.press("c")
         assert app.clipboard == prompt
     assert screen.session.messages[0].content == prompt
+
+
+@pytest.mark.parametrize("blink", [True, False])
+async def test_cursor_blink_setting_reaches_every_text_field(blink: bool) -> None:
+    """``cursor_blink = false`` stills the composer's cursor and that of fields on screens
+    opened later (the session browser's search); the default blinks."""
+    from textual.widgets import Input
+
+    from glmtui.ui.screens.sessions import SessionsScreen
+
+    app = make_app(None, cursor_blink=blink)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        composer = chat(app).query_one(Composer)
+        assert composer.has_focus
+        assert composer.cursor_blink is blink
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: isinstance(app.screen, SessionsScreen))
+        search = app.screen.query_one(Input)
+        search.focus()
+        await until(pilot, lambda: search.has_focus)
+        await pilot.pause()
+        assert search.cursor_blink is blink

@@ -18,7 +18,7 @@ from glmtui.store.codecs import decode_session, encode_session
 from glmtui.ui.app import GlmApp
 from glmtui.ui.screens.prompt import ChoiceScreen
 from tests.server import LoopbackServer, stream_of
-from tests.ui_helpers import FIXED_TIME, chat, make_app, send, settle, until, visible_text
+from tests.ui_helpers import FIXED_TIME, Notices, chat, make_app, send, settle, until, visible_text
 
 SIZE = (120, 40)
 
@@ -186,10 +186,6 @@ async def test_two_instances_writing_one_session_lose_no_turn(server: LoopbackSe
     assert contents(on_disk["Trip planning (copy)"])[-2:] == ["Question in B", "From window B."]
 
 
-def notices(app: GlmApp) -> str:
-    return "\n".join(notification.message for notification in app._notifications)
-
-
 @pytest.mark.parametrize(
     ("code", "reason"),
     [
@@ -217,18 +213,19 @@ async def test_save_failures_are_explained_and_retried(
 
     monkeypatch.setattr("glmtui.store.sessions.atomic_write_bytes", write)
     app = make_app(server)
+    notices = Notices(app)
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, "Will this be saved?")
         await settle(pilot)
-        assert reason in notices(app)
-        assert "kept in memory" in notices(app)
+        assert reason in notices.text
+        assert "kept in memory" in notices.text
         text = visible_text(app)
         assert "not saved" in text
         assert "First answer." in text
         failing = False
         await send(pilot, "And now?")
         await settle(pilot)
-        assert "Saved again" in notices(app)
+        assert "Saved again" in notices.text
         assert "not saved" not in visible_text(app)
     (saved,) = all_sessions().values()
     assert contents(saved) == ["Will this be saved?", "First answer.", "And now?", "Second answer."]

@@ -23,6 +23,7 @@ from tests.conftest import FAKE_KEY
 from tests.server import HANG, HELLO_TEXT, LoopbackServer, StreamReply, chunk, sse
 from tests.ui_helpers import (
     FIXED_TIME,
+    Notices,
     chat,
     make_app,
     sample_session,
@@ -132,6 +133,7 @@ async def test_save_failure_is_shown_and_conversation_kept(server: LoopbackServe
         raise OSError(28, "No space left on device")
 
     app = make_app(server)
+    notices = Notices(app)
     async with app.run_test(size=SIZE) as pilot:
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr("glmtui.store.sessions.atomic_write_bytes", disk_full)
@@ -141,7 +143,7 @@ async def test_save_failure_is_shown_and_conversation_kept(server: LoopbackServe
             assert [m.role for m in screen.session.messages] == ["user", "assistant"]
             assert screen.keeper.unsaved
             assert "not saved" in visible_text(app)
-            assert any("disk is full" in n.message for n in app._notifications)
+            assert "disk is full" in notices.text
         await send(pilot, "again")  # the disk has space again: the next save catches up
         await settle(pilot)
         assert not screen.keeper.unsaved
@@ -255,9 +257,12 @@ async def test_browser_rename_delete_undo(server: LoopbackServer) -> None:
         assert saved(first.id).title == "Renamed title"
 
 
-async def test_browser_export_markdown(server: LoopbackServer, tmp_path: Path) -> None:
+async def test_browser_export_markdown(
+    server: LoopbackServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     seed(1)
     app = make_app(server)
+    monkeypatch.chdir(tmp_path)  # a short path to type: a relative one
     target = tmp_path / "export.md"
     async with app.run_test(size=SIZE) as pilot:
         await open_browser(pilot)
@@ -265,7 +270,7 @@ async def test_browser_export_markdown(server: LoopbackServer, tmp_path: Path) -
         await pilot.pause()
         await pilot.press("m")  # Markdown
         await pilot.pause()
-        await pilot.press(*str(target), "enter")  # replaces the suggested path
+        await pilot.press(*"export.md", "enter")  # replaces the suggested path
         await until(pilot, target.exists)
     text = target.read_text()
     assert text.startswith("---")

@@ -24,12 +24,8 @@ def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def settled(pilot: Pilot[int]) -> None:
-    """Wait for workers, and stop the cursor blinking so every run draws the same frame."""
+    """Wait for workers (the test app's cursors do not blink: every run draws one frame)."""
     await settle(pilot)
-    focused = pilot.app.screen.focused
-    if focused is not None and hasattr(focused, "cursor_blink"):
-        focused.cursor_blink = False
-    await pilot.pause()
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -56,8 +56,7 @@ def showing(screen: ModelInfoScreen | CatalogueScreen):  # type: ignore[no-untyp
         await settle(pilot)
         pilot.app.push_screen(screen)
         await until(pilot, lambda: screen.result is not None)
-        await settle(pilot)
-        await pilot.pause(0.05)
+        await settle(pilot)  # the loading worker waits for the description's Markdown
 
     return run_before
 

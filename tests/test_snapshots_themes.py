@@ -17,8 +17,8 @@ import pytest
 from textual.pilot import Pilot
 
 from glmtui.domain import Session
-from glmtui.themes import bundled_themes_dir, load_themes
 from glmtui.ui.items import ReplyItem
+from glmtui.ui.themes import bundled_themes_dir, load_themes
 from tests.server import LoopbackServer
 from tests.ui_helpers import FIXED_TIME, chat, make_app, sample_session, settle
 
@@ -68,16 +68,13 @@ def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def unfolded(pilot: Pilot[int]) -> None:
-    """Settle, stop the cursor blinking and unfold the reply's reasoning."""
+    """Settle and unfold the reply's reasoning (the test app's cursors do not blink)."""
     await settle(pilot)
     view = chat(pilot.app).conversation
     for item in view.items:
         if isinstance(item, ReplyItem):
             item.reasoning_open = True
             view.redraw(item)
-    focused = pilot.app.screen.focused
-    if focused is not None and hasattr(focused, "cursor_blink"):
-        focused.cursor_blink = False
     await pilot.pause()
 
 

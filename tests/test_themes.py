@@ -14,15 +14,18 @@ import sys
 import tomllib
 import zipfile
 from pathlib import Path
-from typing import Any
 
 import pytest
 from textual.color import Color
 from textual.command import CommandPalette
+from textual.pilot import Pilot
 from textual.theme import BUILTIN_THEMES
+from textual.widgets import OptionList
 
 from glmtui.config import DEFAULT_THEME, Overrides, load_settings, read_config_file
-from glmtui.themes import (
+from glmtui.ui.app import GlmApp
+from glmtui.ui.markdown_render import render_markdown_block
+from glmtui.ui.themes import (
     CODE_TOKENS,
     VARIABLES,
     FileTheme,
@@ -35,10 +38,8 @@ from glmtui.themes import (
     resolved_variables,
     theme_variable_defaults,
 )
-from glmtui.ui.app import GlmApp
-from glmtui.ui.markdown_render import render_markdown_block
 from tests.theme_contrast import checks, contrast, summary
-from tests.ui_helpers import make_app, sample_session, settle, until
+from tests.ui_helpers import Notices, make_app, sample_session, settle, until
 
 REPO = Path(__file__).resolve().parent.parent
 BUNDLED = load_themes(None)
@@ -57,21 +58,6 @@ def snapshot(path: Path) -> tuple[bytes, int] | None:
     if not path.exists():
         return None
     return path.read_bytes(), stat.S_IMODE(path.stat().st_mode)
-
-
-class Notices:
-    """Records the app's notifications (replaces ``app.notify`` on one instance)."""
-
-    def __init__(self, app: GlmApp) -> None:
-        self.seen: list[dict[str, Any]] = []
-        app.notify = self.record  # type: ignore[method-assign]
-
-    def record(self, message: str, **kwargs: Any) -> None:
-        self.seen.append({"message": message, **kwargs})
-
-    @property
-    def messages(self) -> list[str]:
-        return [n["message"] for n in self.seen]
 
 
 # --- the bundled themes ------------------------------------------------------------------------
@@ -352,6 +338,21 @@ async def test_command_line_theme_applies_for_one_run_without_saving(config_file
     assert snapshot(config_file) == before
 
 
+async def every_theme_listed(pilot: Pilot[int]) -> OptionList:
+    """The theme picker's list once it holds every theme (the palette gathers it in
+    batches, on a timer)."""
+    await until(
+        pilot,
+        lambda: (
+            isinstance(pilot.app.screen, CommandPalette)
+            and bool(pilot.app.screen.query("CommandList"))
+        ),
+    )
+    listed = pilot.app.screen.query_one("CommandList", OptionList)
+    await until(pilot, lambda: listed.option_count == len(pilot.app.available_themes))
+    return listed
+
+
 async def test_picker_previews_and_escape_restores(config_file: Path) -> None:
     app = make_app(None)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -359,12 +360,10 @@ async def test_picker_previews_and_escape_restores(config_file: Path) -> None:
         app.action_change_theme()
         await pilot.pause()
         assert isinstance(app.screen, CommandPalette)
-        await pilot.pause(0.4)  # the palette gathers its list in batches
+        await every_theme_listed(pilot)
         assert app.theme == DEFAULT_THEME  # the current theme is listed first: no jump
         await pilot.press("down")
-        await pilot.pause(0.3)
-        previewed = app.theme
-        assert previewed != DEFAULT_THEME
+        await until(pilot, lambda: app.theme != DEFAULT_THEME)  # once the keys pause
         await pilot.press("escape")
         await pilot.pause()
         assert app.theme == DEFAULT_THEME
@@ -385,7 +384,7 @@ async def test_holding_an_arrow_previews_only_where_it_stops(
         app.action_change_theme()
         await settle(pilot)
         await pilot.press("down", "down", "down", "down")
-        await until(pilot, lambda: bool(applied), within=5.0)
+        await until(pilot, lambda: bool(applied))
         await settle(pilot)
         assert len(applied) == 1
         assert applied == [app.theme]
@@ -404,8 +403,8 @@ async def test_picking_a_theme_saves_it(config_file: Path) -> None:
         app.action_change_theme()
         await pilot.pause()
         await pilot.press(*"paper")
-        await pilot.pause(0.4)
-        assert app.theme == "paper"  # previewed while typing: the best match is highlighted
+        # previewed while typing: the best match is highlighted
+        await until(pilot, lambda: app.theme == "paper")
         await pilot.press("enter")
         await pilot.pause()
         assert app.theme == "paper"
@@ -424,10 +423,9 @@ async def test_picker_lists_bundled_user_and_textual_themes(config_file: Path) -
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         app.action_change_theme()
-        await pilot.pause(0.4)
+        listed = await every_theme_listed(pilot)
         palette = app.screen
         assert isinstance(palette, CommandPalette)
-        listed = palette.query_one("CommandList")
         prompts = [str(listed.get_option_at_index(i).prompt) for i in range(listed.option_count)]
         names = [p.split("\n")[0] for p in prompts]
         assert names[0] == DEFAULT_THEME
@@ -548,7 +546,7 @@ def test_wheel_ships_the_themes_and_an_install_finds_them(tmp_path: Path) -> Non
         assert f"glmtui/_themes/{path.name}" in names
     # Run the installed copy from outside the repository, so the source tree cannot help.
     code = (
-        "from glmtui.themes import bundled_themes_dir, load_themes; "
+        "from glmtui.ui.themes import bundled_themes_dir, load_themes; "
         "c = load_themes(None); "
         "print(bundled_themes_dir()); print(sorted(c.themes)); print(len(c.problems))"
     )

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 from textual.geometry import Region
 from textual.pilot import Pilot
@@ -28,10 +29,20 @@ FIXED_TIME = datetime(2026, 11, 25, 14, 30, 0, tzinfo=UTC)
 
 
 def settings_for(server: LoopbackServer | None = None, **changes: object) -> Settings:
-    """Settings pointing at the loopback server with the fake key (or the demo)."""
+    """Settings pointing at the loopback server with the fake key (or the demo).
+
+    Cursors do not blink (``cursor_blink = false``): a blinking cursor is drawn or not
+    depending on when a screenshot is taken, and that made snapshot tests fail by chance.
+    """
     overrides = Overrides(base_url=server.base_url) if server else Overrides(demo=True)
     settings = load_settings(overrides)
-    settings = replace(settings, api_key=FAKE_KEY if server else "", max_retries=0, demo_pace=0)
+    settings = replace(
+        settings,
+        api_key=FAKE_KEY if server else "",
+        max_retries=0,
+        demo_pace=0,
+        cursor_blink=False,
+    )
     return replace(settings, **changes)  # type: ignore[arg-type]
 
 
@@ -54,6 +65,31 @@ def make_app(
     return GlmApp(settings, client=client, session=session)
 
 
+class Notices:
+    """Records every notification of one app (wraps its public ``notify``; the toasts still
+    show), so a test reads what the user was told without Textual's private list."""
+
+    def __init__(self, app: GlmApp) -> None:
+        self.seen: list[dict[str, Any]] = []
+        notify = app.notify
+
+        def recording(message: str, **kwargs: Any) -> None:
+            self.seen.append({"message": message, **kwargs})
+            notify(message, **kwargs)
+
+        app.notify = recording  # type: ignore[method-assign]
+
+    @property
+    def messages(self) -> list[str]:
+        """The messages, oldest first."""
+        return [str(n["message"]) for n in self.seen]
+
+    @property
+    def text(self) -> str:
+        """Every message, one after another."""
+        return "\n".join(self.messages)
+
+
 def chat(app: GlmApp) -> ChatScreen:
     """The active chat screen."""
     screen = app.screen
@@ -61,8 +97,13 @@ def chat(app: GlmApp) -> ChatScreen:
     return screen
 
 
-async def until(pilot: Pilot[int], predicate: Callable[[], bool], within: float = 5.0) -> None:
-    """Let the app run until ``predicate()`` holds (for states no event announces)."""
+async def until(pilot: Pilot[int], predicate: Callable[[], bool], within: float = 30.0) -> None:
+    """Let the app run until ``predicate()`` holds (for states no event announces).
+
+    ``within`` only bounds a test that would otherwise hang: a passing test waits no longer
+    than the state takes, and a loaded machine (the suite runs two workers per core, maybe
+    beside other work) may take many times longer than a quiet one.
+    """
     deadline = time.monotonic() + within
     while not predicate():
         if time.monotonic() > deadline:

@@ -7,11 +7,13 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import Command, CommandPalette
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.widgets import Input, TextArea
 
 from glmtui import startup_gc
 from glmtui.api.errors import ApiError, AuthError
@@ -20,9 +22,9 @@ from glmtui.config import ConfigError, Settings, save_api_key, update_config_fil
 from glmtui.connect import make_client
 from glmtui.domain import Session
 from glmtui.paths import user_themes_dir
-from glmtui.themes import fallback_theme, load_themes, theme_variable_defaults
 from glmtui.ui.screens.chat import ChatContext, ChatScreen
 from glmtui.ui.theme_picker import ThemeCommands, ThemePicked
+from glmtui.ui.themes import fallback_theme, load_themes, theme_variable_defaults
 from glmtui.ui.widgets.conversation import FRAME_INTERVAL, SLOWEST_FRAME, TOKENS_PER_FRAME
 
 if TYPE_CHECKING:
@@ -149,6 +151,17 @@ class GlmApp(App[int]):
         # in a batch is thrown away; a terminal showed nothing of the chat screen until
         # something redrew all of it (~0.3 s later on the reference machine).
         self.call_later(self._open_first_screen)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """Text fields on every screen blink as the ``cursor_blink`` setting says.
+
+        Applied when a field takes focus (the only time its cursor shows), so fields of
+        screens opened later, and of screens added later, follow it too. Only ever turns
+        blinking off: the chat screen stills the composer's cursor while a reply streams.
+        """
+        widget = event.widget
+        if not self.settings.cursor_blink and isinstance(widget, Input | TextArea):
+            widget.cursor_blink = False
 
     def _open_first_screen(self) -> None:
         """The first-run screen when a key is needed, else the chat."""

@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
@@ -186,19 +187,27 @@ class ModelInfoScreen(Screen[str | None]):
             error = ApiError(f"Could not read the model's card: {bug!r}")
             result = CardResult(self.model_id, None, "none", None, error)
         self.query_one("#info-views").loading = False
-        self.show(result)
+        laid_out = self.show(result)
+        if laid_out is not None:
+            await laid_out
         if self.focused is None:  # the details could not take focus while loading
             self.query_one("#info-details").focus()
 
-    def show(self, result: CardResult) -> None:
-        """Fill the screen from ``result`` (a card, or the reason there is none)."""
+    def show(self, result: CardResult) -> AwaitComplete | None:
+        """Fill the screen from ``result`` (a card, or the reason there is none).
+
+        Returns:
+            What completes once the description's Markdown is laid out (the loading worker
+            waits for it, so whoever waits for the worker sees the whole card); None when
+            there is no card.
+        """
         self.result = result
         self.refresh_bindings()
         line = self.catalog.describe(result)
         if result.card is None:
             self._source(line if result.error is None else "No card for this model", "none")
             self._problem(result)
-            return
+            return None
         self._source(line, result.source)
         card = result.card
         self.sub_title = f"Model · {visible(card.name)}"
@@ -216,13 +225,14 @@ class ModelInfoScreen(Screen[str | None]):
         summary.display = bool(card.summary)
         self.query_one("#info-facts", Static).update(facts_table(result))
         description = visible(card.description.strip()) or "*The provider gives no description.*"
-        self.query_one("#info-description", Markdown).update(description)
+        described = self.query_one("#info-description", Markdown).update(description)
         self._show_schema()
         text = visible(json.dumps(card.raw, indent=2, ensure_ascii=False), for_json=True)
         self.query_one("#info-json", Static).update(highlight(text, language="json"))
         switcher = self.query_one("#info-views", ContentSwitcher)
         if switcher.current == "info-problem":
             switcher.current = "info-details"
+        return described
 
     def _show_schema(self) -> None:
         """The request schema as a table, or as a list where the table would not fit."""
