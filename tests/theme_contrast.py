@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from textual.color import Color
 from textual.theme import Theme
 
-from glmtui.themes import CODE_TOKENS, parse_colour, resolved_variables
+from glmtui.ui.themes import CODE_TOKENS, parse_colour, resolved_variables
 
 BODY = 4.5
 CODE = 4.5
@@ -121,7 +121,7 @@ def summary(theme: Theme) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    from glmtui.themes import load_themes
+    from glmtui.ui.themes import load_themes
 
     catalog = load_themes(None)
     for problem in catalog.problems:

@@ -33,7 +33,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Final
+from typing import Final, Protocol
 
 from glmtui import paths
 from glmtui.domain import Message, Session, new_id, utc_now
@@ -62,8 +62,19 @@ from glmtui.store.records import (
     summarize,
 )
 
-if TYPE_CHECKING:
-    from glmtui.config import Settings
+
+class StoreSettings(Protocol):
+    """What the store takes from the resolved settings (:class:`glmtui.config.Settings`).
+
+    A protocol, so the store sits below the config layer and never imports it.
+    """
+
+    @property
+    def data_dir(self) -> Path: ...
+
+    @property
+    def session_format(self) -> str: ...
+
 
 SLUG_LENGTH: Final = 40
 """Longest slug in a file name (the title itself is unlimited inside the file)."""
@@ -188,7 +199,7 @@ class SessionStore:
         self._swept = False
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> SessionStore:
+    def from_settings(cls, settings: StoreSettings) -> SessionStore:
         """The store for the resolved settings (data dir and ``session_format``)."""
         fmt: SessionFormat = "json" if settings.session_format == "json" else "toml"
         return cls(settings.data_dir, fmt)

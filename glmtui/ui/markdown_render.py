@@ -4,7 +4,7 @@ glmtui renders replies block by block (see :mod:`glmtui.markdown_blocks`): each 
 becomes a list of lines at a given width, cached until the width changes. Styles are theme
 variables (``$markdown-h1-color``, ``$text-accent`` …), resolved when the lines are drawn, so a
 theme switch needs no re-parse. Code is highlighted by Textual's highlighter with the theme's
-``[code]`` styles (``$code-keyword`` …, see :mod:`glmtui.themes`); an unclosed fence while
+``[code]`` styles (``$code-keyword`` …, see :mod:`glmtui.ui.themes`); an unclosed fence while
 streaming is shown as plain text and highlighted once it closes, or, for a long one, piece by
 piece as it grows (:func:`code_pieces`).
 """
@@ -426,7 +426,7 @@ def _highlight(code: str, language: str) -> Content:
 
 @cache
 def _code_theme() -> type[HighlightTheme]:
-    """A highlight theme whose styles are the ``$code-*`` variables of :mod:`glmtui.themes`.
+    """A highlight theme whose styles are the ``$code-*`` variables of :mod:`glmtui.ui.themes`.
 
     Styles are variable names, not colours, so a highlighted block stays valid across theme
     switches: the view resolves ``$code-keyword`` against whichever theme is current.
@@ -434,7 +434,7 @@ def _code_theme() -> type[HighlightTheme]:
     from pygments.token import Token, string_to_tokentype
     from textual.highlight import HighlightTheme
 
-    from glmtui.themes import CODE_TOKENS
+    from glmtui.ui.themes import CODE_TOKENS
 
     styles: dict[tuple[str, ...], str] = {
         Token.Generic.Strong: "bold",

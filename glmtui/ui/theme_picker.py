@@ -18,7 +18,7 @@ from textual.markup import escape
 from textual.message import Message
 from textual.theme import Theme
 
-from glmtui.themes import BUNDLED, FileTheme
+from glmtui.ui.themes import BUNDLED, FileTheme
 
 
 class ThemePicked(Message):

@@ -225,7 +225,7 @@ def bundled_themes_dir() -> Path | None:
     has no such folder, so the repository's ``themes/`` is used, but only when it really is
     glmtui's source tree (a ``pyproject.toml`` beside it), never a stray ``site-packages/themes``.
     """
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent  # glmtui/, from glmtui/ui/themes.py
     installed = package / "_themes"
     if installed.is_dir():
         return installed
