@@ -27,6 +27,10 @@ from tests.ui_helpers import (
     visible_text,
 )
 
+pytestmark = pytest.mark.textual_internals(
+    "the conversation overrides Widget._set_dirty and draws past Textual's styles cache"
+)
+
 
 @asynccontextmanager
 async def _pane() -> AsyncIterator[tuple[Pilot[int], ConversationView, Region]]:

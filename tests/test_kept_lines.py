@@ -23,6 +23,10 @@ from glmtui.ui.widgets.conversation import ConversationView
 from glmtui.ui.widgets.kept_lines import KeptScrollBar
 from tests.ui_helpers import as_drawn, chat, long_session, make_app, settle, textual_lines
 
+pytestmark = pytest.mark.textual_internals(
+    "KeptScrollBar overrides Widget._set_dirty and draws as ScrollBarRender does"
+)
+
 
 def _full(widget: Widget) -> Region:
     return Region(0, 0, widget.region.width, widget.region.height)

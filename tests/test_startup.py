@@ -33,6 +33,7 @@ from tests.ui_helpers import chat_opened, make_app, settle, sidebar_ready
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.textual_internals("wraps Screen._compositor_refresh; reads App._batch_count")
 async def test_the_chat_screens_first_frame_reaches_the_terminal(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -55,6 +56,7 @@ async def test_the_chat_screens_first_frame_reaches_the_terminal(
     assert batched[0] is False
 
 
+@pytest.mark.textual_internals("wraps textual.css.stylesheet.parse, which Stylesheet calls")
 async def test_each_stylesheet_source_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """A theme set once the app runs, or a screen bringing a stylesheet the app had not read,
     made Textual parse every source again (~25 ms of startup). (Textual itself parses a base
@@ -74,6 +76,9 @@ async def test_each_stylesheet_source_is_parsed_once(monkeypatch: pytest.MonkeyP
     assert {key: n for key, n in parsed.items() if n > 1} == {}
 
 
+@pytest.mark.textual_internals(
+    "rests on ScreenResume handler order and wraps Screen._compositor_refresh"
+)
 async def test_the_chat_screen_is_styled_once_before_its_first_frame(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -113,6 +118,9 @@ def _screenshot(app: App[Any]) -> str:
     return re.sub(r"terminal-[0-9a-z-]+", "terminal", app.export_screenshot())
 
 
+@pytest.mark.textual_internals(
+    "the app repeats Textual's theme watcher, incl. App._refresh_truecolor_filter"
+)
 @pytest.mark.parametrize("theme", ["glmtui-light", "kanagawa"])
 async def test_a_theme_chosen_at_start_looks_as_if_switched_to(theme: str) -> None:
     """The configured theme is set before Textual's theme watcher could run; starting with it
@@ -170,6 +178,7 @@ def test_resume_leaves_a_collector_someone_else_turned_off_alone(collector_on: N
     assert gc.get_freeze_count() == frozen
 
 
+@pytest.mark.textual_internals("wraps Screen._compositor_refresh to see the first frame")
 def test_glmtui_collects_again_once_the_chat_screen_is_drawn(
     collector_on: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -232,6 +241,7 @@ ON_FIRST_USE = (
 """Modules ``glmtui --demo`` imports only once they are used, not for its first frame."""
 
 
+@pytest.mark.textual_internals("the benchmark's process wraps Screen._compositor_refresh")
 def test_the_first_frame_imports_nothing_it_does_not_draw() -> None:
     """What startup saves by importing on first use stays saved. Runs the startup benchmark's
     own process (``glmtui --demo`` until its first frame), so the benchmark is checked too."""
