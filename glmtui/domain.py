@@ -200,6 +200,9 @@ class Session:
     updated_at: datetime = field(default_factory=lambda: utc_now())
     model: str = "zai-org-glm-5"
     provider: str = "oxen"
+    base_url: str = ""
+    """The API root the conversation was sent to (no credentials in it). A resumed session
+    goes back there, and never elsewhere without asking; "" in files older than schema 2."""
     system_prompt: str = ""
     parameters: Parameters = field(default_factory=Parameters)
     messages: list[Message] = field(default_factory=list)

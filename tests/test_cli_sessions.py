@@ -209,7 +209,7 @@ def test_a_newer_schema_is_shown_read_only(capsys: pytest.CaptureFixture[str]) -
     folder.mkdir(parents=True)
     data = encode_session(Session(id="future1", title="From the future"), "json")
     (folder / "20300101-000000-future.json").write_bytes(
-        data.replace(b'"schema_version": 1', b'"schema_version": 2')
+        data.replace(b'"schema_version": 2', b'"schema_version": 3')
     )
     code, out, _ = run(capsys, "sessions", "list")
     assert "From the future (read-only)" in out

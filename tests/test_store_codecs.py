@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -214,7 +215,7 @@ def sample() -> Session:
 
 def test_toml_layout_is_readable_and_diffable() -> None:
     text = encode_session(sample(), "toml").decode()
-    assert text.startswith('schema_version = 1\nid = "abc123"\ntitle = "Rust lifetimes question"\n')
+    assert text.startswith('schema_version = 2\nid = "abc123"\ntitle = "Rust lifetimes question"\n')
     assert "created_at = 2026-11-25T20:31:03Z\n" in text
     assert "[parameters]\ntemperature = 0.7\nmax_tokens = 1024\n" in text
     # One line in the file per line of text; code and backslashes as typed.
@@ -313,9 +314,28 @@ def test_decode_errors_are_one_line_reasons(data: bytes, fmt: SessionFormat, rea
 
 
 def test_newer_schema_loads_read_only() -> None:
-    data = encode_session(sample(), "toml").replace(b"schema_version = 1", b"schema_version = 2")
+    now, future = f"schema_version = {SCHEMA_VERSION}", f"schema_version = {SCHEMA_VERSION + 1}"
+    data = encode_session(sample(), "toml").replace(now.encode(), future.encode())
     data += b'\nfuture_field = "kept on disk"\n'
     session = decode_session(data, fmt="toml")
     assert session.read_only
     assert session.title == "Rust lifetimes question"
     assert not decode_session(encode_session(sample(), "toml")).read_only
+
+
+@pytest.mark.parametrize("fmt", ["toml", "json"])
+def test_the_server_a_session_talked_to_is_kept(fmt: str) -> None:
+    """Schema 2 records the API root; a schema 1 file (none recorded) loads with "" and is
+    written as schema 2 when saved."""
+    session = replace(sample(), provider="local", base_url="http://127.0.0.1:8000/v1")
+    data = encode_session(session, fmt)  # type: ignore[arg-type]
+    assert decode_session(data, fmt=fmt).base_url == "http://127.0.0.1:8000/v1"  # type: ignore[arg-type]
+    old = encode_session(sample(), fmt)  # type: ignore[arg-type]
+    assert b"base_url" not in old  # nothing recorded: nothing written
+    if fmt == "toml":
+        old = old.replace(b"schema_version = 2", b"schema_version = 1")
+    else:
+        old = old.replace(b'"schema_version": 2', b'"schema_version": 1')
+    loaded = decode_session(old, fmt=fmt)  # type: ignore[arg-type]
+    assert (loaded.base_url, loaded.read_only) == ("", False)
+    assert b"schema_version = 2" in encode_session(loaded, "toml")

@@ -36,7 +36,7 @@ from glmtui.store.errors import SessionFileError
 SessionFormat = Literal["toml", "json"]
 """The two on-disk formats of a session."""
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 """The schema this glmtui writes. Files with a higher version open read-only."""
 
 FORMATS: Final[tuple[SessionFormat, ...]] = ("toml", "json")
@@ -126,8 +126,10 @@ def session_to_document(session: Session) -> dict[str, Any]:
         "updated_at": session.updated_at,
         "model": session.model,
         "provider": session.provider,
-        "system_prompt": session.system_prompt,
     }
+    if session.base_url:
+        doc["base_url"] = session.base_url
+    doc["system_prompt"] = session.system_prompt
     parameters = session.parameters.to_dict()
     if parameters:
         doc["parameters"] = parameters
@@ -544,6 +546,7 @@ def session_from_document(doc: Any, path: Path | None = None) -> Session:
         updated_at=reader.when("updated_at", created),
         model=reader.string("model", ""),
         provider=reader.string("provider", ""),
+        base_url=reader.string("base_url", ""),
         system_prompt=reader.string("system_prompt", ""),
         parameters=_read_parameters(reader.table_at("parameters")),
         messages=[
