@@ -5,7 +5,8 @@
 pipes. Global options (``--base-url``, ``--model``, ``--provider``, ``--demo``, ``--config``)
 are accepted before or after the subcommand name.
 
-Exit status: 0 success, 1 API or network error, 2 bad usage or configuration, 130 Ctrl-C.
+Exit status: 0 success, 1 API, network or file error, 2 bad usage, configuration or an unknown
+session, 130 Ctrl-C, 141 the output was closed early (``glmtui … | head``), as ``cat``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import contextlib
 import io
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
@@ -27,6 +28,8 @@ EXIT_OK = 0
 EXIT_API_ERROR = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+EXIT_OUTPUT_CLOSED = 141
+"""128 + SIGPIPE: what a shell reports for ``cat`` when its reader went away."""
 
 
 class UsageError(Exception):
@@ -58,7 +61,11 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
         help="use the built-in offline demo backend (no key, no network)",
     )
     group.add_argument(
-        "--config", metavar="FILE", default=default, help="config file (default: $GLMTUI_CONFIG)"
+        "--config",
+        metavar="FILE",
+        default=default,
+        help="config file (default: $GLMTUI_CONFIG if set, else the one 'glmtui config path' "
+        "prints)",
     )
 
 
@@ -66,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The full command-line grammar."""
     parser = _Parser(
         prog="glmtui",
+        usage="glmtui [options] [--session ID | --sessions | --model-info ID]\n"
+        "       glmtui COMMAND [options] ...   (ask, models, sessions, config)",
         description=(
             "A terminal chat client for GLM-5 on Oxen.ai and any OpenAI-compatible server. "
             "With no command, starts the full-screen app."
@@ -73,7 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=(
             "Environment: OXEN_API_KEY (key), GLMTUI_BASE_URL, GLMTUI_MODEL, GLMTUI_PROVIDER, "
             "GLMTUI_THEME, GLMTUI_CONFIG (config file), GLMTUI_DATA_DIR (sessions, caches). "
-            "Exit status: 0 ok, 1 API/network error, 2 bad usage or config, 130 interrupted."
+            "Exit status: 0 ok, 1 API, network or file error, 2 bad usage, config or unknown "
+            "session, 130 interrupted, 141 output closed (as cat)."
         ),
     )
     parser.add_argument("--version", action="version", version=f"glmtui {__version__}")
@@ -142,6 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     models = commands.add_parser(
         "models",
+        usage="glmtui models [--json] [--search TEXT] [options]\n"
+        "       glmtui models show ID [--json] [options]",
         help="list the provider's models, or show one",
         description=(
             "The provider's model catalogue: id, name, context length and prices per 1M "
@@ -191,6 +203,8 @@ def _sessions_parser(commands: Any) -> None:
     """``glmtui sessions list|show|search|export``: the saved conversations, from the shell."""
     sessions = commands.add_parser(
         "sessions",
+        usage="glmtui sessions [list] [--json] [options]\n"
+        "       glmtui sessions show ID | search TEXT... | export ID [--format F] [-o FILE]",
         help="list, show, search and export saved sessions",
         description=(
             "Saved sessions (one TOML or JSON file each, in the data dir's sessions/ folder). "
@@ -239,27 +253,74 @@ def _sessions_parser(commands: Any) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
+    _tolerant_output()
+    words = [_text_argument(word) for word in (sys.argv[1:] if argv is None else argv)]
     try:
-        args = build_parser().parse_args(argv)
-    except UsageError as exc:
-        print(f"glmtui: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        if args.command == "ask":
-            return _ask(args)
-        if args.command == "models":
-            return _models(args)
-        if args.command == "sessions":
-            return _sessions(args)
-        if args.command == "config":
-            return _config(args)
-        return _tui(args)
-    except UsageError as exc:
-        print(f"glmtui: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        print(("\n" if sys.stderr.isatty() else "") + "glmtui: interrupted.", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        try:
+            args = build_parser().parse_args(words)
+        except UsageError as exc:
+            _say(f"glmtui: {exc}")
+            return EXIT_USAGE
+        try:
+            if args.command == "ask":
+                return _ask(args)
+            if args.command == "models":
+                return _models(args)
+            if args.command == "sessions":
+                return _sessions(args)
+            if args.command == "config":
+                return _config(args)
+            return _tui(args)
+        except UsageError as exc:
+            _say(f"glmtui: {exc}")
+            return EXIT_USAGE
+        except KeyboardInterrupt:
+            _say(("\n" if sys.stderr.isatty() else "") + "glmtui: interrupted.")
+            return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return _output_closed()
+
+
+def _output_closed() -> int:
+    """The reader of our output went away (``| head``): stop quietly, as ``cat`` does.
+
+    Python would still try to flush stdout at exit and print a second error, so both output
+    streams are pointed at the null device first.
+    """
+    import os
+
+    with contextlib.suppress(OSError, ValueError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                os.dup2(null, stream.fileno())
+        os.close(null)
+    return EXIT_OUTPUT_CLOSED
+
+
+def _tolerant_output() -> None:
+    """Text that the output's encoding cannot hold is escaped, never a UnicodeEncodeError
+    (a terminal set to Latin-1 or ASCII, ``PYTHONIOENCODING=ascii``, a lone surrogate)."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(Exception):
+                reconfigure(errors="backslashreplace")
+
+
+def _text_argument(word: str) -> str:
+    """A command-line word as text: bytes that are not UTF-8 (Python keeps them as lone
+    surrogates, which no JSON or HTTP body can carry) become U+FFFD."""
+    if not any("\udc80" <= char <= "\udcff" for char in word):
+        return word
+    return word.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _say(line: str) -> None:
+    """One line for the user on stderr, with any control character escaped (a message may
+    quote a server, a file or a config value; none of them may drive the terminal)."""
+    sys.stderr.write(printable(line.rstrip("\n")) + "\n")
+    sys.stderr.flush()
 
 
 # --- settings ------------------------------------------------------------------------------
@@ -277,9 +338,14 @@ def _settings(args: argparse.Namespace) -> Any:
     )
     config = getattr(args, "config", None)
     try:
-        return load_settings(overrides, config_path=Path(config).expanduser() if config else None)
+        settings = load_settings(
+            overrides, config_path=Path(config).expanduser() if config else None
+        )
     except ConfigError as exc:
         raise UsageError(f"config error: {exc}") from None
+    for warning in settings.warnings:
+        _say(f"glmtui: warning: {warning}")
+    return settings
 
 
 def _require_key(settings: Any) -> None:
@@ -345,14 +411,31 @@ def _stdin_has_input(stdin: TextIO, wait: float) -> bool:
     return bool(ready)
 
 
+def _read_text(stdin: TextIO) -> str:
+    """All of stdin as text. Bytes that are not UTF-8 (a Latin-1 file, a binary) become
+    U+FFFD, and stderr says how many: the rest is still worth asking about."""
+    raw = getattr(stdin, "buffer", None)
+    if raw is None:  # already text (a StringIO in tests)
+        return stdin.read()
+    data: bytes = raw.read()
+    text = data.decode("utf-8", "replace")
+    if "\ufffd" in text and data.count("\ufffd".encode()) != text.count("\ufffd"):
+        replaced = text.count("\ufffd") - data.count("\ufffd".encode())
+        _say(
+            f"glmtui: note: stdin is not UTF-8 text; {replaced:,} undecodable byte sequence"
+            f"{'s' if replaced != 1 else ''} sent as \ufffd."
+        )
+    return text.removeprefix("\ufeff")
+
+
 def _read_prompt(args: argparse.Namespace, stdin: TextIO) -> str:
     words = list(args.prompt)
     piped = ""
     if "-" in words:  # explicit: wait for all of stdin
-        piped = stdin.read()
+        piped = _read_text(stdin)
         words = [w for w in words if w != "-"]
     elif not stdin.isatty() and (not words or _stdin_has_input(stdin, 0.2)):
-        piped = stdin.read()
+        piped = _read_text(stdin)
     parts = [" ".join(words), piped]
     prompt = "\n\n".join(p for p in parts if p.strip())
     if not prompt.strip():
@@ -366,7 +449,7 @@ def _ask_parameters(args: argparse.Namespace, settings: Any) -> Any:
     from dataclasses import replace
 
     from glmtui.api.models import builtin_card
-    from glmtui.params import ParameterError, parse_stop, ranges_for, validate
+    from glmtui.params import ranges_for, validate
 
     values: dict[str, Any] = {}
     for key in (
@@ -380,11 +463,13 @@ def _ask_parameters(args: argparse.Namespace, settings: Any) -> Any:
         value = getattr(args, key)
         if value is not None:
             values[key] = value
-    try:
-        if args.stop:
-            values["stop"] = parse_stop("\n".join(args.stop))
-    except ParameterError as exc:
-        raise UsageError(f"--stop: {exc.reason}") from None
+    if args.stop:
+        # Each --stop is one sequence as given: a sequence may itself hold a line break.
+        if len(args.stop) > 4:
+            raise UsageError("--stop: at most 4 stop sequences; nothing was sent.")
+        if not all(args.stop):
+            raise UsageError("--stop: a stop sequence cannot be empty; nothing was sent.")
+        values["stop"] = tuple(args.stop)
     if args.no_stream:
         values["stream"] = False
     parameters = replace(settings.parameters, **values)
@@ -405,7 +490,10 @@ def _ask(args: argparse.Namespace) -> int:
 
     session = Session(
         model=settings.model,
-        provider=settings.provider.name,
+        # Where the conversation goes, so a resumed session goes back there (the demo is
+        # its own provider: nothing of it may be sent to a real server later).
+        provider="demo" if settings.demo else settings.provider.name,
+        base_url="" if settings.demo else settings.base_url,
         system_prompt=args.system if args.system is not None else settings.system_prompt,
         parameters=parameters,
         messages=[Message("user", prompt)],
@@ -459,7 +547,8 @@ async def _ask_run(
     async with make_client(settings) as client:
         try:
             if not request.stream:
-                result = await client.complete(request)
+                async with _waiting_note(err if err.isatty() else None):
+                    result = await client.complete(request)
                 content.append(result.content)
                 reasoning.append(result.reasoning)
                 if args.show_reasoning and result.reasoning and not args.json:
@@ -489,13 +578,15 @@ async def _ask_run(
                         result.finish_reason = event.finish_reason
                         result.model = event.model or request.model
                     elif isinstance(event, Retrying) and err.isatty():
-                        err.write(
+                        _say(
                             f"glmtui: {event.reason} Retrying in {event.delay:.0f} s "
-                            f"(attempt {event.attempt})…\n"
+                            f"(attempt {event.attempt})…"
                         )
         except ApiError as exc:
             error = exc
-        except asyncio.CancelledError:  # Ctrl-C: keep what arrived, then exit as usual
+        except (asyncio.CancelledError, BrokenPipeError):
+            # Ctrl-C, or the reader of stdout went away (| head): keep what arrived, then
+            # exit as usual (main() makes a closed pipe a quiet exit).
             if save and session is not None:
                 with contextlib.suppress(Exception):
                     _save_exchange(settings, session, content, reasoning, result, None, True)
@@ -529,20 +620,49 @@ async def _ask_run(
         out.write("\n")
     out.flush()
     if saved is not None and not args.json:
-        err.write(f"glmtui: saved as session {session.id[:8]} ({saved})\n")
+        _say(f"glmtui: saved as session {session.id[:8]} ({saved})")
     if save_error:
-        err.write(f"glmtui: error: {save_error}\n")
+        _say(f"glmtui: error: {save_error}")
     if error is not None:
         # A partial answer stays on stdout exactly as it arrived; the reason goes to stderr.
         if printed_reasoning or (text and out.isatty()):
             err.write("\n")
-        err.write(f"glmtui: error: {error.describe()}\n")
+        _say(f"glmtui: error: {error.describe()}")
         return EXIT_API_ERROR
     if save_error:
         return EXIT_API_ERROR
     if result.finish_reason not in (None, "stop", "tool_calls") and not args.json:
-        err.write(f"glmtui: note: the reply ended with finish_reason '{result.finish_reason}'.\n")
+        _say(f"glmtui: note: the reply ended with finish_reason '{result.finish_reason}'.")
     return EXIT_OK
+
+
+@contextlib.asynccontextmanager
+async def _waiting_note(terminal: TextIO | None) -> AsyncIterator[None]:
+    """While a non-streamed reply is awaited, say so on the terminal with the seconds waited
+    (nothing arrives until the whole reply is written, which may take minutes); the line is
+    cleared when the reply comes. Nothing is written when stderr is not a terminal."""
+    if terminal is None:
+        yield
+        return
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+
+    async def tick() -> None:
+        while True:
+            waited = loop.time() - started
+            terminal.write(f"\rglmtui: waiting for the complete reply… {waited:.0f} s")
+            terminal.flush()
+            await asyncio.sleep(1)
+
+    task = asyncio.create_task(tick())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        terminal.write("\r\x1b[2K")  # the whole line, cleared
+        terminal.flush()
 
 
 def _save_exchange(
@@ -709,7 +829,7 @@ def _sessions(args: argparse.Namespace) -> int:
                 return EXIT_OK
             return _sessions_export(store, args)
         except StoreError as exc:
-            print(f"glmtui: error: {exc}", file=sys.stderr)
+            _say(f"glmtui: error: {exc}")
             return EXIT_API_ERROR
 
 
@@ -752,7 +872,7 @@ def _sessions_list(store: Any, args: argparse.Namespace) -> int:
         print(json.dumps([_summary_json(s) for s in items], indent=2, ensure_ascii=False))
         return EXIT_OK
     if not items:
-        print(f"No sessions yet (they are saved in {store.folder}).", file=sys.stderr)
+        _say(f"No sessions yet (they are saved in {store.folder}).")
         return EXIT_OK
     header = ("ID", "UPDATED", "MSGS", "TOKENS", "MODEL", "TITLE")
     rows = []
@@ -825,7 +945,7 @@ def _sessions_export(store: Any, args: argparse.Namespace) -> int:
         atomic_write_text(target, text)
     except OSError as exc:
         raise StoreError(describe_os_error(exc, "write", target)) from None
-    print(f"glmtui: wrote {target}", file=sys.stderr)
+    _say(f"glmtui: wrote {target}")
     return EXIT_OK
 
 
@@ -840,7 +960,7 @@ def _config(args: argparse.Namespace) -> int:
         return EXIT_OK
     settings = _settings(args)
     if args.action == "path":
-        print(settings.config_path)
+        print(printable(str(settings.config_path)))
         return EXIT_OK
     key_state = f"set (from {settings.api_key_source})" if settings.api_key else "not set"
     rows = [
@@ -861,5 +981,5 @@ def _config(args: argparse.Namespace) -> int:
     ]
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
-        print(f"{key:<{width}}  {value}")
+        print(printable(f"{key:<{width}}  {value}"))
     return EXIT_OK

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import math
 import os
+import re
+import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import SplitResult, urlparse, urlsplit
 
 from glmtui import paths
 from glmtui.api.request import THINKING_STYLES
@@ -190,6 +192,14 @@ PROVIDER_SETTINGS: tuple[Setting, ...] = (
         None,
         "Refuse to send without a key (default: only for hosted APIs).",
     ),
+    Setting(
+        "context_length",
+        "int",
+        None,
+        "The model's context window in tokens, for a server that does not report it "
+        "(e.g. llama.cpp started with -c 8192); wins over what glmtui knows or assumes.",
+        minimum=1,
+    ),
 )
 """Keys of a ``[providers.NAME]`` table."""
 
@@ -205,6 +215,8 @@ class ProviderProfile:
     api_key: str = field(default="", repr=False)
     thinking: str = "none"
     api_key_required: bool | None = None
+    context_length: int | None = None
+    """Set by the user for a server that does not report its context window."""
 
     def key_required(self, base_url: str) -> bool:
         """Whether requests to ``base_url`` need a key (hosted APIs do; a local vLLM not)."""
@@ -260,6 +272,8 @@ class Settings:
     providers: Mapping[str, ProviderProfile] = field(default_factory=lambda: BUILTIN_PROVIDERS)
     config_path: Path = field(default_factory=paths.default_config_file)
     data_dir: Path = field(default_factory=paths.data_dir)
+    warnings: tuple[str, ...] = ()
+    """Problems worth saying once that do not stop glmtui (a key in a file others can read)."""
 
     @property
     def key_required(self) -> bool:
@@ -319,13 +333,67 @@ def check_value(setting: Setting, value: Any, where: str) -> Any:
     if kind == "choice" and value not in setting.choices:
         raise fail()
     if kind == "url":
-        parsed = urlparse(value)
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise fail()
+        problem = url_problem(value)
+        if problem is not None:
+            raise ConfigError(f"{where}: '{setting.key}' {problem} (got {_got(setting, value)}).")
         return value.rstrip("/")
     if kind == "str" and setting.key in ("provider", "model", "theme") and not value.strip():
         raise ConfigError(f"{where}: '{setting.key}' must not be empty.")
     return value
+
+
+_URL_UNSAFE = re.compile(r"[\x00-\x20\x7f-\x9f]")
+"""Spaces and control characters: never part of a URL (CR/LF would split an HTTP request)."""
+
+
+def url_problem(value: str) -> str | None:
+    """What is wrong with ``value`` as an API root, in words; None when it is usable.
+
+    Checked wherever a URL enters (flag, environment, config, provider profile), so a bad one
+    is one line at start, never a traceback from the HTTP library later. A user name or
+    password in the URL is refused: httpx would send it as Basic auth in place of the key.
+    """
+    if _URL_UNSAFE.search(value):
+        return "must not contain spaces or control characters"
+    try:
+        parts = urlsplit(value)
+    except ValueError as exc:
+        return f"is not a valid URL ({exc})"
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if parts.scheme not in ("http", "https"):
+        return "must start with http:// or https://"
+    if not parts.hostname:
+        return "has no host name"
+    if "@" in parts.netloc:
+        return (
+            "must not hold a user name or password (put the key in the provider's key "
+            "variable or 'api_key')"
+        )
+    if port == 0:
+        return "has an invalid port (use 1–65535)"
+    if parts.query or parts.fragment or value.endswith(("?", "#")):
+        return "must not have a query (?…) or fragment (#…)"
+    return None
+
+
+def shown_url(value: str) -> str:
+    """A URL as a message may show it: any user name or password replaced by ``***``."""
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        parts = None
+    if parts is None or "@" not in parts.netloc:
+        if "@" in value:  # unparsable, but may still hold credentials: hide up to the '@'
+            scheme, sep, rest = value.partition("://")
+            return f"{scheme}{sep}***@{rest.rpartition('@')[2]}" if sep else "***"
+        return value
+    host = parts.netloc.rpartition("@")[2]
+    return SplitResult(
+        parts.scheme, f"***@{host}", parts.path, parts.query, parts.fragment
+    ).geturl()
 
 
 _GOT_LIMIT = 60
@@ -336,6 +404,8 @@ def _got(setting: Setting, value: Any) -> str:
     """A wrong value as an error message shows it: escaped, shortened, and never a key."""
     if setting.key == "api_key":
         return f"a {type(value).__name__} value, not shown"
+    if setting.kind == "url" and isinstance(value, str):
+        value = shown_url(value)
     text = repr(value)
     return text if len(text) <= _GOT_LIMIT else text[: _GOT_LIMIT - 1] + "…"
 
@@ -396,21 +466,47 @@ def _parse_providers(table: Any, where: str) -> dict[str, ProviderProfile]:
     return profiles
 
 
+MAX_CONFIG_SIZE = 1024 * 1024
+"""A config file is a few KB; one larger than this is refused rather than read into memory."""
+
+
 def read_config_file(path: Path) -> dict[str, Any]:
     """The raw TOML of the config file, or {} if there is none.
 
-    A UTF-8 byte order mark (some Windows editors write one) is ignored.
+    A UTF-8 byte order mark (some Windows editors write one) is ignored. Only a regular file
+    of at most :data:`MAX_CONFIG_SIZE` is read: ``--config /dev/zero`` would read forever and a
+    FIFO would wait for a writer.
 
     Raises:
-        ConfigError: the file cannot be read or is not valid TOML (nesting too deep for the
-            parser included).
+        ConfigError: the file cannot be read, is not a regular file, is too large, or is not
+            valid TOML (nesting too deep for the parser included).
     """
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        # O_NONBLOCK: opening a FIFO does not wait for a writer; it is refused below.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         return {}
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the config file ({exc.strerror}).") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        what = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+        raise ConfigError(f"{path}: cannot read the config file (it is {what}).")
+    with os.fdopen(fd, "rb") as file:
+        if info.st_size > MAX_CONFIG_SIZE:
+            raise ConfigError(
+                f"{path}: the config file is {info.st_size:,} bytes; "
+                f"a config file is at most {MAX_CONFIG_SIZE:,}."
+            )
+        try:
+            data = file.read(MAX_CONFIG_SIZE + 1)
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read the config file ({exc.strerror}).") from None
+    if len(data) > MAX_CONFIG_SIZE:  # grew while being read
+        raise ConfigError(f"{path}: the config file is larger than {MAX_CONFIG_SIZE:,} bytes.")
+    try:
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: the config file is not UTF-8 text.") from None
     try:
@@ -419,6 +515,27 @@ def read_config_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML ({exc}).") from None
     except RecursionError:
         raise ConfigError(f"{path}: not valid TOML (nested too deeply).") from None
+
+
+def exposed_key_warning(path: Path, raw: Mapping[str, Any]) -> str | None:
+    """A warning when the config file holds a key and other users may read it, else None."""
+    providers = raw.get("providers")
+    holds_key = bool(raw.get("api_key")) or (
+        isinstance(providers, Mapping)
+        and any(isinstance(p, Mapping) and p.get("api_key") for p in providers.values())
+    )
+    if not holds_key:
+        return None
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return None
+    if not mode & 0o077:
+        return None
+    return (
+        f"{path} holds an API key and other users can read it (mode {mode:04o}); "
+        f"make it private with: chmod 600 {path}"
+    )
 
 
 # --- resolution ----------------------------------------------------------------------------
@@ -507,6 +624,7 @@ def load_settings(
         providers=providers,
         config_path=path,
         data_dir=data_dir or paths.data_dir(),
+        warnings=tuple(w for w in (exposed_key_warning(path, raw),) if w),
     )
 
 
