@@ -63,3 +63,45 @@ def test_session_browser(snap_compare, sessions_on_disk: None) -> None:
         await pilot.pause()
 
     assert snap_compare(make_app(None), terminal_size=(120, 40), run_before=run_before)
+
+
+@pytest.fixture
+def copies_on_disk(isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A session, a sync tool's conflict copy of it (same id), and an unrelated session."""
+    monkeypatch.setenv("GLMTUI_DATA_DIR", str(isolated_env / "home" / "glmtui-data"))
+    monkeypatch.setattr("glmtui.ui.screens.sessions._now", lambda: FIXED_TIME)
+    store = SessionStore.from_settings(load_settings())
+    for index, (title, hours) in enumerate([("Rust lifetimes", 2), ("Docker layer cache", 30)]):
+        when = FIXED_TIME - timedelta(hours=hours)
+        path = store.save(
+            Session(
+                id=f"session{index}",
+                title=title,
+                created_at=when,
+                updated_at=when,
+                messages=[
+                    Message("user", f"About {title}", created_at=when),
+                    Message("assistant", "An answer.", status="complete", created_at=when),
+                ],
+            )
+        )
+        if index == 0:
+            copy = path.with_name(path.stem + " (conflicted copy).toml")
+            copy.write_bytes(path.read_bytes())
+
+
+def test_session_browser_marks_files_sharing_an_id(snap_compare, copies_on_disk: None) -> None:
+    """You should see three rows: the highlighted "Rust lifetimes  same id as 20261125-123000-
+    rust-lifetimes (conflicted copy).toml" (the mark italic, on the cursor's background), "Rust
+    lifetimes  same id as 20261125-123000-rust-lifetimes.toml" (the mark italic, in the warning
+    colour), then "Docker layer cache" unmarked; the status line reads "3 sessions · 2 share an
+    id with another file · sorted by last updated (s)"."""
+
+    async def run_before(pilot: Pilot[int]) -> None:
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: isinstance(pilot.app.screen, SessionsScreen))
+        screen = pilot.app.screen
+        await until(pilot, lambda: len(screen._rows) == 3)  # type: ignore[attr-defined]
+        await pilot.pause()
+
+    assert snap_compare(make_app(None), terminal_size=(140, 40), run_before=run_before)

@@ -16,8 +16,10 @@ from glmtui.store.codecs import (
     storable_text,
 )
 from glmtui.store.errors import (
+    AmbiguousSession,
     SessionConflict,
     SessionFileError,
+    SessionNotFound,
     StoreError,
     describe_os_error,
 )
@@ -25,6 +27,7 @@ from glmtui.store.export import EXPORT_FORMATS, ExportFormat, session_to_markdow
 from glmtui.store.records import (
     DeletedSession,
     FileStamp,
+    OpenedSession,
     RefreshReport,
     SearchHit,
     SessionSummary,
@@ -36,14 +39,17 @@ __all__ = [
     "EXPORT_FORMATS",
     "FORMATS",
     "SCHEMA_VERSION",
+    "AmbiguousSession",
     "DeletedSession",
     "ExportFormat",
     "FileStamp",
+    "OpenedSession",
     "RefreshReport",
     "SearchHit",
     "SessionConflict",
     "SessionFileError",
     "SessionFormat",
+    "SessionNotFound",
     "SessionStore",
     "SessionSummary",
     "StoreError",

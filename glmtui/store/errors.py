@@ -7,6 +7,7 @@ file or folder and say what went wrong in words, never as a traceback or an errn
 from __future__ import annotations
 
 import errno
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -53,6 +54,61 @@ class SessionConflict(StoreError):
                 else "not overwritten (reload it or save a copy)."
             )
         )
+
+
+class SessionNotFound(StoreError):
+    """No session has the id (or id prefix) asked for: a wrong reference, not a failure of
+    the store (the CLI exits with its usage status)."""
+
+
+class AmbiguousSession(StoreError):
+    """A session id (or id prefix) names more than one file, so no file is chosen for it.
+
+    Two files can hold the same id when one is a copy made outside glmtui (a copied file, a
+    sync tool's conflict copy, a restored backup); a short prefix can also match several
+    sessions. Address the file by its path instead (every store method that takes an id also
+    takes a path), or open it, which gives a shared id's file an id of its own.
+
+    Attributes:
+        ref: The id or prefix that was given.
+        paths: Every file it matches, newest first.
+        same_id: True when all of them hold the one same id (copies), False when the prefix
+            matches different sessions.
+    """
+
+    def __init__(
+        self,
+        ref: str,
+        paths: Sequence[Path],
+        *,
+        same_id: bool,
+        labels: Sequence[str] = (),
+    ) -> None:
+        """
+        Args:
+            ref: The id or prefix given.
+            paths: The files it matches.
+            same_id: Whether they all hold the same id.
+            labels: How to name the different sessions in the message (``id (title)``);
+                the file names when not given.
+        """
+        self.ref = ref
+        self.paths = tuple(paths)
+        self.same_id = same_id
+        shown = list(labels) if labels and not same_id else [path.name for path in self.paths]
+        more = " …" if len(shown) > 3 else ""
+        listed = ", ".join(shown[:3]) + more
+        if same_id:
+            message = (
+                f"Session id '{ref}' is in {len(self.paths)} files ({listed}): one is a copy; "
+                "give the file's path instead of the id."
+            )
+        else:
+            message = (
+                f"'{ref}' matches {len(shown)} sessions: {listed}; give more of the id "
+                "(or a file's path)."
+            )
+        super().__init__(message)
 
 
 def describe_os_error(exc: OSError, action: str, path: Path) -> str:

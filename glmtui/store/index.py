@@ -29,6 +29,15 @@ written, the index lives in memory for the process.
 
 Search semantics: the query is split on whitespace and every term must occur in the title or the
 message text, as a substring, ignoring case (Unicode-aware: ``ÄBC`` finds ``äbc``).
+
+Two files can hold the same session id (a copied file, a sync tool's conflict copy, a backup).
+Rows are keyed on the file name, so both are listed; each summary names the other files with
+its id (``same_id_as``), so no caller mistakes one for the other.
+
+The index holds the text of every conversation: its file (and SQLite's ``-wal``, ``-shm`` and
+``-journal`` files, which take the database file's mode) is created 0600, and made 0600 when
+found wider; the cache folder is created 0700. Several processes may open a new index at once:
+the one that loses the race to create the tables uses the winner's.
 """
 
 from __future__ import annotations
@@ -40,10 +49,12 @@ import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, cast
 
+from glmtui.fileio import PRIVATE_FILE, PRIVATE_FOLDER, make_folder
 from glmtui.store.codecs import SessionFormat, storable_text
 from glmtui.store.errors import StoreError
 from glmtui.store.records import FileStamp, RefreshReport, SearchHit, SessionSummary
@@ -109,6 +120,23 @@ _UNWRITABLE_CODES: Final = frozenset({3, 8, 10, 13, 14})  # PERM, READONLY, IOER
 def is_session_file_name(name: str) -> bool:
     """Whether a name in the sessions folder is a session file (not a temp file, nor others)."""
     return not name.startswith(".") and name.lower().endswith((".toml", ".json"))
+
+
+def _make_private(db_path: Path) -> None:
+    """Create the index file with mode 0600 (SQLite gives its ``-wal``, ``-shm`` and
+    ``-journal`` files the mode of the database file), and make existing ones private: the
+    index holds the text of every conversation."""
+    fd = os.open(db_path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
+    try:
+        if os.fstat(fd).st_mode & 0o077:
+            os.fchmod(fd, PRIVATE_FILE)
+    finally:
+        os.close(fd)
+    for suffix in ("-wal", "-shm", "-journal"):
+        with contextlib.suppress(OSError):
+            side = f"{db_path}{suffix}"
+            if os.stat(side).st_mode & 0o077:
+                os.chmod(side, PRIVATE_FILE)
 
 
 def scan_folder(folder: Path) -> dict[str, FileStamp]:
@@ -290,7 +318,8 @@ class SessionIndex:
         if self.db_path is not None:
             for attempt in range(2):
                 try:
-                    self.db_path.parent.mkdir(parents=True, exist_ok=True)
+                    make_folder(self.db_path.parent, PRIVATE_FOLDER)
+                    _make_private(self.db_path)
                     return self._prepare(self._connect(str(self.db_path)))
                 except sqlite3.Error as exc:
                     if _code(exc) in _BUSY_CODES:
@@ -341,6 +370,9 @@ class SessionIndex:
     def _create(self, conn: sqlite3.Connection) -> None:
         conn.execute("BEGIN IMMEDIATE")
         try:
+            if conn.execute("PRAGMA user_version").fetchone()[0] != 0:
+                conn.execute("ROLLBACK")  # another process created it meanwhile
+                return
             conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             conn.execute(
                 "CREATE TABLE files ("
@@ -577,7 +609,7 @@ class SessionIndex:
             if self._listing is not None and self._listing_for is self._synced is not None:
                 return list(self._listing)  # nothing changed since the last listing
             cursor = conn.execute(f"SELECT {_COLUMNS} FROM files f {_ORDER}")
-            listing = [self._summary(row) for row in cursor]
+            listing = self._mark_shared_ids(conn, [self._summary(row) for row in cursor])
             self._listing, self._listing_for = listing, self._synced
             return list(listing)
 
@@ -606,7 +638,7 @@ class SessionIndex:
                 f"SELECT {_COLUMNS} FROM files f WHERE {condition} AND f.error IS NULL {_ORDER}",
                 params,
             )
-            return [self._summary(row) for row in cursor]
+            return self._mark_shared_ids(conn, [self._summary(row) for row in cursor])
 
         if not wait:
             return cast("list[SessionSummary]", self._run(query, wait=False) or [])
@@ -657,19 +689,43 @@ class SessionIndex:
                 rowids,
             ).fetchall()
         )
+        summaries = self._mark_shared_ids(conn, [self._summary(row[:-1]) for row in found])
         hits: list[SearchHit] = []
-        for row in found:
+        for row, summary in zip(found, summaries, strict=True):
             parts = texts.get(row[-1], "").split(SEPARATOR)
             snippet, found_in, index = find_snippet(parts, terms)
             hits.append(
                 SearchHit(
-                    self._summary(row[:-1]),
+                    summary,
                     snippet,
                     "message" if found_in == "message" else "title",
                     index,
                 )
             )
         return hits
+
+    @staticmethod
+    def _mark_shared_ids(
+        conn: sqlite3.Connection, summaries: list[SessionSummary]
+    ) -> list[SessionSummary]:
+        """``summaries`` with :attr:`~SessionSummary.same_id_as` filled in for every session
+        whose id another file holds too (one grouped query over the id index)."""
+        if not summaries:
+            return summaries
+        shared: dict[str, list[str]] = {}
+        for session_id, name in conn.execute(
+            "SELECT id, name FROM files WHERE error IS NULL AND id IN (SELECT id FROM files "
+            "WHERE error IS NULL GROUP BY id HAVING count(*) > 1) ORDER BY name"
+        ):
+            shared.setdefault(session_id, []).append(name)
+        if not shared:
+            return summaries
+        return [
+            replace(s, same_id_as=tuple(n for n in shared[s.id] if n != s.name))
+            if s.error is None and s.id in shared
+            else s
+            for s in summaries
+        ]
 
     def _summary(self, row: Sequence[Any]) -> SessionSummary:
         (

@@ -63,6 +63,10 @@ class SessionSummary:
     """The file is from a newer glmtui (higher ``schema_version``): open it read-only."""
     error: str | None = None
     """Why the file could not be read, or None when it is a valid session."""
+    same_id_as: tuple[str, ...] = ()
+    """Names of the other files in the folder that hold a session with this ``id`` (a copied
+    file, a sync tool's conflict copy, a restored backup). Empty when the id is unique. Act on
+    such a row by its :attr:`path`, never by its id; opening it gives it an id of its own."""
 
     @property
     def path(self) -> Path:
@@ -73,6 +77,11 @@ class SessionSummary:
     def readable(self) -> bool:
         """True for a valid session file (one that can be opened)."""
         return self.error is None
+
+    @property
+    def shares_id(self) -> bool:
+        """True when another file in the folder holds a session with the same id."""
+        return bool(self.same_id_as)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +105,38 @@ class DeletedSession:
     title: str
     original: Path
     trashed: Path
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedSession:
+    """What :meth:`SessionStore.open_session` opened, and whether it had to change its id."""
+
+    session: Session
+    path: Path
+    """The file it was read from (and is saved to)."""
+    previous_id: str | None = None
+    """The id the file had, when it shared it with another file and was given a new one."""
+    same_id_as: tuple[str, ...] = ()
+    """Names of the other files that held (or, for a read-only session, hold) the same id."""
+
+    @property
+    def notice(self) -> str | None:
+        """One line for the user when the id was shared, else None."""
+        if not self.same_id_as:
+            return None
+        others = self.same_id_as[0] + (
+            f" and {len(self.same_id_as) - 1} more" if len(self.same_id_as) > 1 else ""
+        )
+        title = self.session.title or "Untitled"
+        if self.previous_id is None:
+            return (
+                f"“{title}” has the same id as {others} (a copy); it is open read-only, "
+                "so its id is unchanged."
+            )
+        return (
+            f"“{title}” had the same id as {others} (a copy); it now has an id of its own "
+            f"({self.session.id[:8]}), so the two files are saved and deleted separately."
+        )
 
 
 @dataclass(frozen=True, slots=True)

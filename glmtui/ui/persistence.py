@@ -4,6 +4,10 @@ The chat screen calls :meth:`SessionKeeper.save` at every point where losing the
 lose words: after the user sends (before the request goes out), every few seconds while a reply
 streams, and when it ends, fails or is stopped. A failed save (disk full, read-only folder) is
 reported once and retried at the next save; the session stays in memory either way.
+
+The keeper remembers the *file* each session id was opened from or first saved to, and always
+saves there: another file holding the same id (a copy made outside glmtui) is never written,
+whatever else the store has loaded meanwhile.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import itertools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from glmtui.domain import Session
@@ -73,6 +78,9 @@ class SessionKeeper:
         """Sequence number of the newest snapshot on disk: an older one is never written
         after it (a checkpoint thread finishing late cannot undo the final save)."""
         self._stamp: FileStamp | None = None
+        self._files: dict[str, Path] = {}
+        """The file each session id this keeper saves lives in (the open session's, and the
+        copy's after a conflict): saves go there and nowhere else."""
         self._last_error = ""
         self._conflict: SessionConflict | None = None
         self.unsaved = False
@@ -84,9 +92,12 @@ class SessionKeeper:
         return self._store()
 
     def adopt(self, session: Session) -> None:
-        """Track a session opened from disk: later saves refuse to overwrite outside changes."""
+        """Track a session opened from disk: later saves go to the file it was loaded from
+        and refuse to overwrite outside changes."""
         store = self.store
-        self._stamp = store.stamp(session.id) if store is not None else None
+        path = store.path_of(session.id) if store is not None else None
+        self._files = {session.id: path} if path is not None else {}
+        self._stamp = store.stamp(path) if store is not None and path is not None else None
 
     def save_now(self, session: Session) -> bool:
         """Save synchronously (a few milliseconds): before a request, at the end of a reply."""
@@ -113,14 +124,15 @@ class SessionKeeper:
             if sequence < self._written:
                 return "ok", ""  # a newer snapshot is already on disk
             try:
-                store.save(session, expected=self._stamp)
+                path = store.save(session, expected=self._stamp, path=self._files.get(session.id))
             except SessionConflict as conflict:
                 self._conflict = conflict
                 return "conflict", str(conflict)
             except StoreError as error:
                 return "error", str(error)
             self._written = sequence
-            self._stamp = store.stamp(session.id)
+            self._files[session.id] = path
+            self._stamp = store.stamp(path)
         return "ok", ""
 
     def _settle(
@@ -162,12 +174,13 @@ class SessionKeeper:
         session.id = new_id()
         session.title = f"{session.title or 'Untitled'} (copy)"
         try:
-            store.save(session)
+            path = store.save(session)
         except StoreError as error:
             session.id, session.title = original_id, original_title
             self._failed(str(error))
             return False
-        self._stamp = store.stamp(session.id)
+        self._files[session.id] = path
+        self._stamp = store.stamp(path)
         self._succeeded()
         self._on_conflict(
             Conflict(message, deleted, original_id, original_title, session.id, session.title)
@@ -188,13 +201,14 @@ class SessionKeeper:
         session.id, session.title = conflict.original_id, conflict.original_title
         with self._write_lock:
             try:
-                store.save(session)
+                path = store.save(session, path=self._files.get(session.id))
             except StoreError as error:
                 session.id, session.title = copy_id, conflict.copy_title
                 self._failed(str(error))
                 return False
             self._written = next(self._sequence)  # checkpoints of the copy still queued: skip
-            self._stamp = store.stamp(session.id)
+            self._files[session.id] = path
+            self._stamp = store.stamp(path)
         self._remove(copy_id)
         self._succeeded()
         return True
@@ -206,9 +220,14 @@ class SessionKeeper:
         store = self.store
         if store is not None:
             try:
-                store.delete(conflict.copy_id)
+                store.delete(self._file_or_id(conflict.copy_id))
             except StoreError as error:
                 self._on_error(str(error))
+
+    def _file_or_id(self, session_id: str) -> Path | str:
+        """The file this keeper saved ``session_id`` to (forgotten now), else the id."""
+        path = self._files.pop(session_id, None)
+        return path if path is not None else session_id
 
     def _remove(self, session_id: str) -> None:
         """Delete a file this keeper wrote and no longer needs (not via the trash)."""
@@ -218,7 +237,7 @@ class SessionKeeper:
         if store is None:
             return
         try:
-            token = store.delete(session_id)
+            token = store.delete(self._file_or_id(session_id))
         except StoreError:
             return  # a leftover copy is harmless; it holds nothing that is not saved
         token.trashed.unlink(missing_ok=True)

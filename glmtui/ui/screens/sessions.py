@@ -4,6 +4,11 @@ Listing and search go through the store's index, so they stay fast with thousand
 the first index build (or a rebuild after files changed outside glmtui) runs in a worker thread
 with progress, and the table shows what is indexed so far meanwhile. Files that cannot be read
 are listed with their reason and are never changed.
+
+Every action works on the *file* of the row chosen, never on its id: two files can hold the
+same id (a copied file, a sync tool's conflict copy, a backup). Such rows are listed side by
+side and marked "same id as …"; opening one gives that file an id of its own (the store writes
+it and the browser says so), so the chat that continues it can never save into the other file.
 """
 
 from __future__ import annotations
@@ -46,6 +51,9 @@ class BrowserResult:
     action: str
     """``open`` or ``new``."""
     session_id: str = ""
+    """The session's id (unique in the folder: a shared one was replaced when it was opened)."""
+    path: Path | None = None
+    """The file of the row chosen (``store.load(path)`` opens exactly it)."""
 
 
 def _now() -> datetime:
@@ -156,6 +164,9 @@ class SessionsScreen(Screen[BrowserResult | None]):
         if self._query:
             what += f" matching “{self._query}”"
         extra = f" · {unreadable} unreadable" if unreadable else ""
+        shared = sum(1 for row in self._rows if row.same_id_as)
+        if shared:
+            extra += f" · {shared} share an id with another file"
         sort = "" if self._query else f" · sorted by {SORTS[self._sort][1]} (s)"
         self._status(f"{what}{extra}{sort} · {_display_path(self.store.folder)}")
 
@@ -194,7 +205,7 @@ class SessionsScreen(Screen[BrowserResult | None]):
             if text:
                 hits: list[SearchHit] = self.store.search(text)
                 rows = [hit.summary for hit in hits]
-                snippets = {hit.summary.id: hit.snippet for hit in hits}
+                snippets = {hit.summary.name: hit.snippet for hit in hits}
             else:
                 rows, snippets = self.store.list_sessions(), {}
         except Exception as error:
@@ -225,16 +236,31 @@ class SessionsScreen(Screen[BrowserResult | None]):
                 f"{row.name} cannot be read ({row.error}); it is left untouched.",
                 severity="warning",
                 timeout=5,
+                markup=False,
             )
             return None
         return row
 
     @on(SessionTable.Opened)
     def _open(self, event: SessionTable.Opened) -> None:
+        """Open the row's file; one that shares its id with another file gets its own id."""
+        from glmtui.store import StoreError
+
         event.stop()
         row = self._readable_selection()
-        if row is not None:
-            self.dismiss(BrowserResult("open", row.id))
+        if row is None:
+            return
+        session_id = row.id
+        try:
+            if row.same_id_as or len(self.store.files_with_id(row.id)) > 1:
+                opened = self.store.open_session(row.path)
+                session_id = opened.session.id
+                if opened.notice:
+                    self.notify(opened.notice, severity="warning", timeout=10, markup=False)
+        except StoreError as error:
+            self.notify(str(error), severity="error", timeout=8, markup=False)
+            return
+        self.dismiss(BrowserResult("open", session_id, row.path))
 
     # --- actions ---------------------------------------------------------------------------
 
@@ -261,7 +287,7 @@ class SessionsScreen(Screen[BrowserResult | None]):
 
         def rename(title: str | None) -> None:
             if title:
-                self._apply(lambda: self.store.rename(row.id, title), f"Renamed to “{title}”.")
+                self._apply(lambda: self.store.rename(row.path, title), f"Renamed to “{title}”.")
 
         self.app.push_screen(
             PromptScreen(
@@ -276,7 +302,7 @@ class SessionsScreen(Screen[BrowserResult | None]):
         """Save a copy of the selected session."""
         row = self._readable_selection()
         if row is not None:
-            self._apply(lambda: self.store.duplicate(row.id), "Duplicated.")
+            self._apply(lambda: self.store.duplicate(row.path), "Duplicated.")
 
     def action_delete(self) -> None:
         """Move the selected session's file to the trash (u undoes)."""
@@ -285,7 +311,7 @@ class SessionsScreen(Screen[BrowserResult | None]):
             return
 
         def delete() -> object:
-            token = self.store.delete(row.id or row.path)
+            token = self.store.delete(row.path)
             self._undo.append(token)
             return token
 
@@ -323,7 +349,7 @@ class SessionsScreen(Screen[BrowserResult | None]):
 
             def write(target: str | None) -> None:
                 if target:
-                    self._export(row.id, fmt, Path(target).expanduser())
+                    self._export(row.path, fmt, Path(target).expanduser())
 
             self.app.push_screen(
                 PromptScreen(
@@ -340,17 +366,17 @@ class SessionsScreen(Screen[BrowserResult | None]):
             chosen,
         )
 
-    def _export(self, session_id: str, fmt: str, target: Path) -> None:
+    def _export(self, source: Path, fmt: str, target: Path) -> None:
         from glmtui.fileio import atomic_write_text
         from glmtui.store import StoreError
 
         try:
-            text = self.store.export(session_id, fmt)  # type: ignore[arg-type]
+            text = self.store.export(source, fmt)  # type: ignore[arg-type]
             atomic_write_text(target, text)
         except (StoreError, OSError) as error:
-            self.notify(f"Export failed: {error}", severity="error", timeout=8)
+            self.notify(f"Export failed: {error}", severity="error", timeout=8, markup=False)
             return
-        self.notify(f"Exported to {target}.", timeout=5)
+        self.notify(f"Exported to {target}.", timeout=5, markup=False)
 
     def action_import_file(self) -> None:
         """Copy a session file from elsewhere into the store."""
@@ -379,9 +405,9 @@ class SessionsScreen(Screen[BrowserResult | None]):
         try:
             change()  # type: ignore[operator]
         except StoreError as error:
-            self.notify(str(error), severity="error", timeout=8)
+            self.notify(str(error), severity="error", timeout=8, markup=False)
             return
-        self.notify(done, timeout=4)
+        self.notify(done, timeout=4, markup=False)
         self._search(self._query) if self._query else self._load()
 
 

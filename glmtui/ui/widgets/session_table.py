@@ -18,6 +18,7 @@ from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.style import Style
 
 from glmtui.formatting import age
 from glmtui.safe_text import visible_controls
@@ -53,6 +54,7 @@ class SessionTable(ScrollView, can_focus=True):
 
     DEFAULT_CSS = """
     SessionTable { height: 1fr; }
+    SessionTable > .session-table--shared-id { color: $text-warning; text-style: italic; }
     """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -60,6 +62,7 @@ class SessionTable(ScrollView, can_focus=True):
         "session-table--stripe",
         "session-table--unreadable",
         "session-table--snippet",
+        "session-table--shared-id",
     }
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -87,13 +90,20 @@ class SessionTable(ScrollView, can_focus=True):
         super().__init__(id=id)
         self.rows: list[SessionSummary] = []
         self.snippets: dict[str, str] = {}
+        """Search snippets by file name (two files may share an id, never a name)."""
         self.cursor = 0
         self.now = datetime.now(UTC)
 
     # --- content ---------------------------------------------------------------------------
 
     def set_rows(self, rows: list[SessionSummary], snippets: dict[str, str], now: datetime) -> None:
-        """Show ``rows`` (keeping the cursor on the same session when it is still listed)."""
+        """Show ``rows`` (keeping the cursor on the same file when it is still listed).
+
+        Args:
+            rows: The sessions, in order.
+            snippets: Search snippets by file name (:attr:`SessionSummary.name`).
+            now: The time ages are counted from.
+        """
         current = self.current
         self.rows = rows
         self.snippets = snippets
@@ -139,14 +149,20 @@ class SessionTable(ScrollView, can_focus=True):
 
     # --- drawing ---------------------------------------------------------------------------
 
-    def _row_content(self, row: SessionSummary, width: int) -> Content:
+    def _row_content(self, row: SessionSummary, width: int, *, cursor: bool = False) -> Content:
         title_width = self.title_width(width)
         gap = " " * GAP
         if row.error:
             label = _fit(f"⚠ {row.name}: {row.error}", title_width)
             return Content.styled(f" {label}{gap}{_fit('unreadable', UPDATED_WIDTH)}", "italic")
         title = ("🔒 " if row.read_only else "") + (row.title or "Untitled")
-        snippet = self.snippets.get(row.id, "")
+        shared_at = None
+        if row.same_id_as:
+            # Marked before the snippet, so a narrow table still shows it.
+            more = f" and {len(row.same_id_as) - 1} more" if len(row.same_id_as) > 1 else ""
+            shared_at = len(title) + 2
+            title = f"{title}  same id as {row.same_id_as[0]}{more}"
+        snippet = self.snippets.get(row.name, "")
         if snippet and snippet != row.title:
             title_text = _fit(f"{title}  {snippet}", title_width)
             snippet_at = min(len(title) + 2, len(title_text))
@@ -171,6 +187,16 @@ class SessionTable(ScrollView, can_focus=True):
             content = content.stylize(
                 self.get_visual_style("session-table--snippet"), 1 + snippet_at, 1 + len(title_text)
             )
+        if shared_at is not None and shared_at < len(title_text):
+            # Only the text's colour and style: the row's background (stripe, cursor) stays.
+            marked = self.get_visual_style("session-table--shared-id")
+            mark = Style(
+                foreground=None if cursor else marked.foreground,
+                italic=marked.italic,
+                bold=marked.bold,
+            )
+            end = min(snippet_at, len(title_text))
+            content = content.stylize(mark, 1 + shared_at, 1 + end)
         return content
 
     def render_line(self, y: int) -> Strip:
@@ -187,7 +213,7 @@ class SessionTable(ScrollView, can_focus=True):
             style = style + self.get_visual_style("session-table--unreadable")
         if index == self.cursor:
             style = style + self.get_visual_style("session-table--cursor")
-        content = self._row_content(row, width)
+        content = self._row_content(row, width, cursor=index == self.cursor)
         segments = content.render_segments(style)
         return Strip(segments).extend_cell_length(width, style.rich_style).crop(0, width)
 
