@@ -377,9 +377,12 @@ def _run_tui(args: argparse.Namespace) -> int:
 
         store = SessionStore.from_settings(settings)
         try:
-            session = store.load(args.session)
+            opened = store.open_session(args.session)
         except StoreError as exc:
             raise UsageError(f"cannot resume session: {exc}") from None
+        session = opened.session
+        if opened.notice:
+            _say(f"glmtui: note: {opened.notice}")
     from glmtui.ui.app import GlmApp
 
     app = GlmApp(
@@ -813,7 +816,7 @@ def _verbatim(text: str) -> str:
 
 def _sessions(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    from glmtui.store import SessionStore, StoreError
+    from glmtui.store import AmbiguousSession, SessionNotFound, SessionStore, StoreError
 
     action = args.sessions_command or "list"
     with SessionStore.from_settings(settings) as store:
@@ -828,6 +831,9 @@ def _sessions(args: argparse.Namespace) -> int:
                 print(printable(store.export(store.load(args.ref), "md")), end="")
                 return EXIT_OK
             return _sessions_export(store, args)
+        except (SessionNotFound, AmbiguousSession) as exc:
+            _say(f"glmtui: {exc}")  # a reference that names no session, or several
+            return EXIT_USAGE
         except StoreError as exc:
             _say(f"glmtui: error: {exc}")
             return EXIT_API_ERROR

@@ -414,3 +414,33 @@ def test_a_provider_can_state_its_context_length(config_file: Path) -> None:
     )
     with pytest.raises(ConfigError, match="'context_length' must be a whole number ≥ 1"):
         load_settings()
+
+
+# --- exit statuses of session references -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["sessions", "show", "zzz"], ["sessions", "export", "zzz"], ["--session", "zzz"]],
+    ids=["show", "export", "resume"],
+)
+def test_an_unknown_session_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    """Status 1 is for API, network and file failures; a wrong reference is bad usage (2)."""
+    code, out, err = run(capsys, *argv)
+    assert (code, out) == (2, "")
+    assert "No session with id 'zzz'" in err
+    one_clean_line(err)
+
+
+@pytest.mark.parametrize("argv", [["sessions", "show"], ["--session"]], ids=["show", "resume"])
+def test_a_folder_given_as_a_session_is_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str]
+) -> None:
+    """``glmtui sessions show /tmp`` raised IsADirectoryError."""
+    code, out, err = run(capsys, *argv, str(tmp_path))
+    assert code in (1, 2)
+    assert out == ""
+    assert "cannot be read (it is a folder)" in err
+    one_clean_line(err)

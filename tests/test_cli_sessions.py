@@ -137,10 +137,10 @@ def test_show_by_prefix(
     assert "## User\n\nWhy does elision work?" in out
     assert "<summary>Reasoning</summary>\n\nExplain elision." in out
     code, _, err = run(capsys, "sessions", "show", "aaaa")
-    assert code == 1
+    assert code == 2  # a reference that names several sessions: bad usage, not a failure
     assert "'aaaa' matches 2 sessions" in err
     code, _, err = run(capsys, "sessions", "show", "zzzz")
-    assert code == 1
+    assert code == 2
     assert "No session with id 'zzzz'" in err
     code, _, err = run(capsys, "sessions", "show")
     assert code == 2
