@@ -264,6 +264,11 @@ class ModelCard:
     output_modalities: tuple[str, ...] = ()
     pricing: Pricing = field(default_factory=Pricing)
     context_length: int | None = None
+    context_source: Literal["model", "description", "config", "assumed"] | None = None
+    """Where ``context_length`` came from: a field of the model object, the description's
+    table, the provider's ``context_length`` setting, or glmtui's built-in knowledge (an
+    assumption, to be shown as one). None when the length is unknown (or the card was built
+    by hand)."""
     max_output_tokens: int | None = None
     facts: tuple[tuple[str, str], ...] = ()
     """Rows of the description's metric table (Parameter Count, Precision …), in order."""
@@ -277,3 +282,9 @@ class ModelCard:
     def name(self) -> str:
         """The name to show: the display name when there is one, else the id."""
         return self.display_name or self.id
+
+    @property
+    def context_assumed(self) -> bool:
+        """True when the context length is glmtui's assumption, not something the server or
+        the user said: shown as "~200,000 tokens (assumed)", and no limit to warn against."""
+        return self.context_length is not None and self.context_source == "assumed"

@@ -1,4 +1,9 @@
-"""Human-readable numbers, prices and model facts, shared by the CLI and the UI."""
+"""Human-readable numbers, prices and model facts, shared by the CLI and the UI.
+
+Numbers that are not facts say so where they are shown: an estimate carries ``~`` (token
+counts and speeds counted locally because the server sent no usage), and a context length
+that glmtui assumed, rather than read from the server or the config, carries ``~`` and
+"(assumed)"."""
 
 from __future__ import annotations
 
@@ -11,6 +16,45 @@ from glmtui.domain import ModelCard
 def tokens(count: int | None) -> str:
     """``200000`` → ``"200,000"``; None → ``"unknown"``."""
     return "unknown" if count is None else f"{count:,}"
+
+
+def context_text(card: ModelCard) -> str:
+    """A card's context length for a fact row, saying where it came from when the server
+    did not say it: ``"200,000 tokens"``, ``"~200,000 tokens (assumed)"`` (glmtui's built-in
+    knowledge), ``"32,768 tokens (set in config)"`` (the provider's ``context_length``
+    setting), or ``"unknown"``."""
+    if card.context_length is None:
+        return "unknown"
+    if card.context_source == "assumed":
+        return f"~{card.context_length:,} tokens (assumed)"
+    if card.context_source == "config":
+        return f"{card.context_length:,} tokens (set in config)"
+    return f"{card.context_length:,} tokens"
+
+
+def context_cell(card: ModelCard) -> str:
+    """The same for a table column (``glmtui models``, the catalogue): ``"200,000"``,
+    ``"~200,000 (assumed)"``, ``"32,768 (config)"`` or ``"unknown"``."""
+    if card.context_length is None:
+        return "unknown"
+    if card.context_source == "assumed":
+        return f"~{card.context_length:,} (assumed)"
+    if card.context_source == "config":
+        return f"{card.context_length:,} (config)"
+    return f"{card.context_length:,}"
+
+
+def token_count(number: int, *, estimated: bool = False, noun: str = "token") -> str:
+    """``"1,204 tokens"``, or ``"~1,204 tokens"`` when the count is a local estimate."""
+    return count(number, noun, approx="~" if estimated else "")
+
+
+def speed(tokens_per_second: float | None, *, estimated: bool = False) -> str:
+    """``"42 tok/s"``, ``"~42 tok/s"`` when counted from the stream's deltas rather than the
+    server's usage, ``""`` when there is no speed yet."""
+    if tokens_per_second is None:
+        return ""
+    return f"{'~' if estimated else ''}{tokens_per_second:,.0f} tok/s"
 
 
 def per_million(per_token: float | None) -> str:
@@ -61,7 +105,7 @@ def model_summary_rows(card: ModelCard) -> list[tuple[str, str]]:
                 f"{', '.join(card.output_modalities) or '?'}",
             )
         )
-    rows.append(("Context length", tokens(card.context_length) + " tokens"))
+    rows.append(("Context length", context_text(card)))
     rows.append(
         (
             "Max output",
@@ -115,8 +159,7 @@ def model_fact_rows(card: ModelCard) -> list[tuple[str, str]]:
     rows.append(("Input", ", ".join(card.input_modalities) or "not stated"))
     rows.append(("Output", ", ".join(card.output_modalities) or "not stated"))
     if chat or card.context_length:
-        context = f"{tokens(card.context_length)} tokens" if card.context_length else "unknown"
-        rows.append(("Context length", context))
+        rows.append(("Context length", context_text(card)))
     if chat or card.max_output_tokens:
         limit = card.max_output_tokens
         rows.append(("Max output", f"{tokens(limit)} tokens" if limit else "not stated"))

@@ -10,6 +10,13 @@ GLM-5. Each answer says where it came from and why live data was not used, so th
 A 404 for one model is an answer, not an outage: the result says the model does not exist on
 this provider and no stale copy is shown in its place.
 
+A copy younger than an hour (:data:`FRESH_FOR`) is reused without asking the provider, even
+when it is up; the source line says so ("Copy saved 26 min ago (reused for up to an hour) —
+press r to refresh"), so a reused copy is never taken for a fresh answer.
+
+A provider profile may set the context length (``context_length``); it then wins over what
+the server says or glmtui assumes, on every card, and is labelled as set in the config.
+
 No Textual imports: the CLI uses this without loading the UI.
 """
 
@@ -20,7 +27,7 @@ import json
 import re
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -42,12 +49,17 @@ Source = Literal["live", "cache", "builtin", "none"]
 with glmtui, or nowhere (``none``: there is no card, and ``error`` says why)."""
 
 FRESH_FOR = timedelta(hours=1)
-"""How long a cached copy is used without asking the provider again.
+"""How long a saved copy is reused without asking the provider again.
 
-Model objects change rarely (a price or a description, a few times a year), while opening the
-info screen or the catalogue should be instant and should not spend a request each time; an
-hour keeps a long session from showing day-old prices, and ``r`` (``refresh=True``) always
-asks the provider. The CLI always asks first, since a script wants current data."""
+The rule: the info screen and the catalogue show the copy saved on disk, without a request,
+while it is younger than this, even when the provider is up; an older copy is fetched again
+(and shown, with its age and the reason, only when the provider cannot be reached). Model
+objects change rarely (a price or a description, a few times a year), while opening these
+screens should be instant and should not spend a request each time; an hour keeps a long
+session from showing day-old prices, and ``r`` (``refresh=True``) always asks the provider.
+The CLI always asks first, since a script wants current data. The source line of a reused
+copy says all this: "Copy saved 26 min ago (reused for up to an hour) — press r to
+refresh"."""
 
 METADATA_READ_TIMEOUT = 20.0
 """Seconds to wait for a model object. Much shorter than a chat reply's read timeout: a hung
@@ -98,23 +110,44 @@ def describe_source(
     *,
     now: datetime,
     where: str = "",
+    fresh_for: timedelta = FRESH_FOR,
+    refresh_key: str = "r",
 ) -> str:
     """One line saying where data came from, for a status line or stderr.
 
-    Examples: "Live from hub.oxen.ai · fetched 14:30", "Cached copy, fetched 12 min ago —
-    offline: Could not connect to …", "Built-in card shipped with glmtui — no API key: …".
+    Examples: "Live from hub.oxen.ai · fetched 14:30"; "Copy saved 26 min ago (reused for
+    up to an hour) — press r to refresh" (a young copy reused without a request, see
+    :data:`FRESH_FOR`); "Cached copy, fetched 2 h ago — offline: Could not connect to …";
+    "Built-in card shipped with glmtui — no API key: …".
+
+    Args:
+        fresh_for: How long a copy is reused (said in the line of a reused copy).
+        refresh_key: The key that refreshes, named in the line of a reused copy.
     """
     reason = f" — {_reason(error)}" if error is not None else ""
     if source == "live":
         when = fetched_at.astimezone().strftime("%H:%M") if fetched_at else ""
         origin = f"Live from {where}" if where else "Live"
         return f"{origin} · fetched {when}" if when else origin
+    if source == "cache" and error is None:
+        ago = age(fetched_at, now) if fetched_at else "at an unknown time"
+        press = f" — press {refresh_key} to refresh" if refresh_key else ""
+        return f"Copy saved {ago} (reused for up to {_span(fresh_for)}){press}"
     if source == "cache":
         ago = age(fetched_at, now) if fetched_at else "at an unknown time"
         return f"Cached copy, fetched {ago}{reason}"
     if source == "builtin":
         return f"Built-in card shipped with glmtui{reason}"
     return _reason(error) if error is not None else "No data."
+
+
+def _span(duration: timedelta) -> str:
+    """``1 h`` → "an hour", ``2 h`` → "2 hours", ``30 min`` → "30 minutes"."""
+    minutes = max(1, round(duration.total_seconds() / 60))
+    if minutes % 60:
+        return "a minute" if minutes == 1 else f"{minutes} minutes"
+    hours = minutes // 60
+    return "an hour" if hours == 1 else f"{hours} hours"
 
 
 def _reason(error: ApiError | None) -> str:
@@ -126,6 +159,8 @@ def _reason(error: ApiError | None) -> str:
         "no_key": "no API key",
         "auth": "key rejected",
     }.get(error.kind, "provider unavailable")
+    if error.message.lower().startswith(kind.lower()):
+        return error.message  # "No API key found.", not "no API key: No API key found."
     return f"{kind}: {error.message}"
 
 
@@ -165,6 +200,10 @@ class ModelCatalog:
         label: How to name the provider in source lines ("hub.oxen.ai"); "" to leave it out.
         fresh_for: How long a cached copy is used without asking (see :data:`FRESH_FOR`).
         clock: The current UTC time (tests pin it).
+        context_length: The provider profile's ``context_length`` setting: when set, every
+            card this catalogue gives has it as its context length, labelled as set in the
+            config (``context_source == "config"``), whatever the server says or glmtui
+            assumes.
     """
 
     def __init__(
@@ -176,12 +215,20 @@ class ModelCatalog:
         label: str = "",
         fresh_for: timedelta = FRESH_FOR,
         clock: Callable[[], datetime] | None = None,
+        context_length: int | None = None,
     ) -> None:
         self._client_factory = client_factory
         self.folder = cache_dir / "models" / scope
         self.label = label
         self.fresh_for = fresh_for
         self._clock = clock
+        usable = (
+            isinstance(context_length, int)
+            and not isinstance(context_length, bool)
+            and context_length > 0
+        )
+        self.context_length = context_length if usable else None
+        """The configured context length, which wins over every other (None: not set)."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ModelCatalog:
@@ -211,17 +258,45 @@ class ModelCatalog:
             scope, label = "demo", "the offline demo"
         else:
             scope, label = scope_for(settings.base_url), urlsplit(settings.base_url).hostname or ""
-        return cls(factory, cache_dir(settings.data_dir), scope=scope, label=label)
+        return cls(
+            factory,
+            cache_dir(settings.data_dir),
+            scope=scope,
+            label=label,
+            context_length=getattr(settings.provider, "context_length", None),
+        )
 
     def now(self) -> datetime:
         """The current time in UTC (the same clock the results are stamped with)."""
         return self._clock() if self._clock is not None else domain.utc_now()
 
-    def describe(self, result: CardResult | CatalogueResult) -> str:
-        """Where ``result`` came from, in one line (see :func:`describe_source`)."""
+    def describe(self, result: CardResult | CatalogueResult, *, refresh_key: str = "r") -> str:
+        """Where ``result`` came from, in one line (see :func:`describe_source`).
+
+        Args:
+            refresh_key: The key that refreshes, for the line of a reused copy ("" to name
+                none, e.g. where nothing can refresh).
+        """
         return describe_source(
-            result.source, result.fetched_at, result.error, now=self.now(), where=self.label
+            result.source,
+            result.fetched_at,
+            result.error,
+            now=self.now(),
+            where=self.label,
+            fresh_for=self.fresh_for,
+            refresh_key=refresh_key,
         )
+
+    def _configured(self, card: ModelCard) -> ModelCard:
+        """``card`` with the configured context length, when there is one."""
+        if self.context_length is None:
+            return card
+        return replace(card, context_length=self.context_length, context_source="config")
+
+    def _card_result(self, result: CardResult) -> CardResult:
+        if result.card is None or self.context_length is None:
+            return result
+        return replace(result, card=self._configured(result.card))
 
     # --- one model --------------------------------------------------------------------------
 
@@ -234,8 +309,13 @@ class ModelCatalog:
         (this model's own file, or its entry in a cached catalogue) is returned with the
         error, else the built-in card, else no card. A 404 returns no card and a
         :class:`NotFoundError` (unless the model is in the provider's list: servers such as
-        vLLM have no ``/models/{id}`` route).
+        vLLM have no ``/models/{id}`` route). A configured context length is applied to the
+        card, whatever its source.
         """
+        return self._card_result(await self._card(model_id, refresh=refresh))
+
+    async def _card(self, model_id: str, *, refresh: bool = False) -> CardResult:
+        """:meth:`card` before the configured context length is applied."""
         now = self.now()
         if not refresh:
             # Only the model's own file counts as fresh: a catalogue entry may be thinner than
@@ -262,7 +342,7 @@ class ModelCatalog:
         cached = self._read_card(model_id)
         if cached is None:
             return None
-        return CardResult(model_id, cached[0], "cache", cached[1])
+        return self._card_result(CardResult(model_id, cached[0], "cache", cached[1]))
 
     @staticmethod
     async def _listed(client: ChatClient, model_id: str) -> ModelCard | None:
@@ -305,8 +385,16 @@ class ModelCatalog:
         """Every model the provider offers.
 
         Like :meth:`card`: a fresh cached list unless ``refresh``, else the provider; on
-        failure the cached list (any age), else the built-in GLM-5 card alone.
+        failure the cached list (any age), else the built-in GLM-5 card alone. A
+        configured context length is applied to every card.
         """
+        result = await self._catalogue(refresh=refresh)
+        if self.context_length is None:
+            return result
+        return replace(result, cards=tuple(self._configured(card) for card in result.cards))
+
+    async def _catalogue(self, *, refresh: bool = False) -> CatalogueResult:
+        """:meth:`catalogue` before the configured context length is applied."""
         now = self.now()
         if not refresh:
             cached = self._read_catalogue()

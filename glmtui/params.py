@@ -65,7 +65,8 @@ class ParameterError(ValueError):
 
 def ranges_for(card: ModelCard | None) -> dict[str, Range]:
     """The allowed ranges for a model: its request schema first, then OpenAI's, with
-    ``max_tokens`` capped by the model's output limit (or context length)."""
+    ``max_tokens`` capped by the model's output limit (or its context length, when that is
+    known rather than assumed)."""
     ranges = dict(OPENAI_RANGES)
     if card is None:
         return ranges
@@ -81,7 +82,10 @@ def ranges_for(card: ModelCard | None) -> dict[str, Range]:
         maximum = _number(spec.get("maximum"), base.maximum)
         integer = spec.get("type") == "integer" or base.integer
         ranges[name] = Range(minimum, maximum, integer, _number(spec.get("default"), None))
-    limit = card.max_output_tokens or card.context_length
+    # An assumed context length (glmtui's guess, not the server's word) caps nothing: a
+    # llama.cpp server of 4,096 tokens was once credited with 200,000.
+    context = None if card.context_assumed else card.context_length
+    limit = card.max_output_tokens or context
     if limit:
         current = ranges["max_tokens"]
         top = min(limit, current.maximum) if current.maximum is not None else limit

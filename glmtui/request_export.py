@@ -38,8 +38,76 @@ def as_curl(request: ChatRequest, base_url: str, key_variable: str | None) -> st
     return "\n".join(lines) + "\n"
 
 
+_SSE_READER = '''\
+def sse_events(lines):
+    """The (event, data) of each server-sent event: data lines joined with newlines,
+    comments skipped, "data:" with or without a space (the SSE standard's rules)."""
+    event, data = "", []
+    for line in lines:
+        if not line:  # a blank line ends the event
+            if data:
+                yield event, "\\n".join(data)
+            event, data = "", []
+            continue
+        if line.startswith(":"):
+            continue  # a comment, e.g. a keep-alive ping
+        name, _, value = line.partition(":")
+        value = value[1:] if value.startswith(" ") else value
+        if name == "data":
+            data.append(value)
+        elif name == "event":
+            event = value
+    if data:
+        yield event, "\\n".join(data)
+
+
+def fail(text):
+    sys.exit(f"error: {text}")
+
+
+'''
+"""Decodes a stream in the exported Python script (standard library only)."""
+
+_STREAM_CALL = """\
+with httpx.stream("POST", URL, json=body, headers=headers, timeout=120) as response:
+    if response.is_error:
+        fail(f"{response.status_code} {response.reason_phrase}: {response.read().decode()}")
+    for event, data in sse_events(response.iter_lines()):
+        if data.strip() == "[DONE]":
+            break
+        try:
+            chunk = json.loads(data)
+        except ValueError:
+            fail(data if event == "error" else f"not JSON: {data!r}")
+        if event == "error" or not isinstance(chunk, dict) or chunk.get("error"):
+            fail(json.dumps(chunk.get("error", chunk) if isinstance(chunk, dict) else chunk))
+        for choice in chunk.get("choices") or []:
+            delta = choice.get("delta") or {}
+            thinking = delta.get("reasoning_content") or delta.get("reasoning")
+            if thinking:
+                print(thinking, end="", file=sys.stderr, flush=True)
+            print(delta.get("content") or "", end="", flush=True)
+print()
+"""
+
+_WHOLE_CALL = """\
+response = httpx.post(URL, json=body, headers=headers, timeout=120)
+if response.is_error:
+    fail(f"{response.status_code} {response.reason_phrase}: {response.text}")
+print(response.json()["choices"][0]["message"]["content"])
+"""
+
+
 def as_python(request: ChatRequest, base_url: str, key_variable: str | None) -> str:
-    """A Python script (httpx) sending the request and printing the answer as it arrives."""
+    """A Python script (httpx) sending the request and printing the answer as it arrives.
+
+    A streamed answer is decoded as server-sent events by the script itself, with the
+    standard library only: an event may span several ``data:`` lines (z.ai sends such), lines
+    may end in CRLF, comments are skipped, ``data:`` may lack its space, ``[DONE]`` ends the
+    stream, and an ``error`` (an ``event: error`` or an ``error`` object) ends the script
+    with the provider's message on stderr and exit status 1. Reasoning goes to stderr, the
+    answer to stdout. ``URL`` is the script's first assignment, so it is easy to change.
+    """
     url = f"{base_url.rstrip('/')}/chat/completions"
     body = pprint.pformat(request.body(), indent=1, width=88, sort_dicts=False)
     headers = (
@@ -47,26 +115,11 @@ def as_python(request: ChatRequest, base_url: str, key_variable: str | None) -> 
         if key_variable
         else "headers: dict[str, str] = {}"
     )
-    if request.stream:
-        call = """\
-with httpx.stream("POST", URL, json=body, headers=headers, timeout=120) as response:
-    response.raise_for_status()
-    for line in response.iter_lines():
-        if not line.startswith("data:") or line[5:].strip() == "[DONE]":
-            continue
-        for choice in json.loads(line[5:]).get("choices", []):
-            print(choice.get("delta", {}).get("content") or "", end="", flush=True)
-print()
-"""
-    else:
-        call = """\
-response = httpx.post(URL, json=body, headers=headers, timeout=120)
-response.raise_for_status()
-print(response.json()["choices"][0]["message"]["content"])
-"""
+    helpers = _SSE_READER if request.stream else _SSE_READER[_SSE_READER.index("def fail") :]
+    call = _STREAM_CALL if request.stream else _WHOLE_CALL
     return (
-        "import json\nimport os\n\nimport httpx\n\n"
-        f"URL = {url!r}\n{headers}\nbody = {body}\n\n{call}"
+        "import json\nimport os\nimport sys\n\nimport httpx\n\n"
+        f"URL = {url!r}\n{headers}\nbody = {body}\n\n\n{helpers}{call}"
     )
 
 

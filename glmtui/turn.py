@@ -1,8 +1,10 @@
 """Live statistics of one reply: time to first token, speed, token counts, context use and cost.
 
 Pure bookkeeping (no UI, no I/O) fed by the stream's events, so the status bar, the CLI and the
-tests agree on the numbers. When the server sends no usage, counts are estimated from the text
-and marked as estimates.
+tests agree on the numbers. When the server sends no usage, a reply's tokens are counted from
+the stream's deltas (these servers send about one token per delta, which is far closer than
+guessing from the text's length) and marked as estimates (``estimated``); whatever shows them
+puts a ``~`` before them, and before a speed computed from them.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from dataclasses import dataclass
 from glmtui.domain import Message, Pricing, Usage
 
 CHARS_PER_TOKEN = 4.0
-"""Rough characters per token for estimates (English prose and code average 3.5–4.5)."""
+"""Rough characters per token for estimates of text that did not stream (a prompt, a
+conversation): English prose and code average 3.5–4.5."""
 
 
 def estimate_tokens(text: str) -> int:
@@ -40,7 +43,11 @@ class TurnStats:
     first_token_at: float | None = None
     finished_at: float | None = None
     chunks: int = 0
-    """Text deltas received; most servers send one token per delta."""
+    """Text deltas received (answer and reasoning); most servers send one token per delta."""
+    content_chunks: int = 0
+    """Answer-text deltas received."""
+    reasoning_chunks: int = 0
+    """Reasoning deltas received."""
     content_chars: int = 0
     reasoning_chars: int = 0
     usage: Usage | None = None
@@ -58,8 +65,10 @@ class TurnStats:
             self.first_token_at = self.clock()
         self.chunks += 1
         if reasoning:
+            self.reasoning_chunks += 1
             self.reasoning_chars += len(text)
         else:
+            self.content_chunks += 1
             self.content_chars += len(text)
 
     def finish(self) -> None:
@@ -81,12 +90,17 @@ class TurnStats:
         return max(0.0, end - self.started_at)
 
     @property
+    def _reported(self) -> bool:
+        """Whether the server's usage gives the completion tokens."""
+        return self.usage is not None and self.usage.completion_tokens > 0
+
+    @property
     def completion_tokens(self) -> int:
-        """Completion tokens: reported, else the larger of chunks and a text estimate."""
-        if self.usage is not None and self.usage.completion_tokens:
+        """Completion tokens: reported, else the deltas received (an estimate, see
+        :attr:`estimated`)."""
+        if self.usage is not None and self._reported:
             return self.usage.completion_tokens
-        estimate = round((self.content_chars + self.reasoning_chars) / CHARS_PER_TOKEN)
-        return max(self.chunks, estimate)
+        return self.chunks
 
     @property
     def tokens_per_second(self) -> float | None:
@@ -101,15 +115,16 @@ class TurnStats:
 
     @property
     def estimated(self) -> bool:
-        """True while the counts are local estimates rather than the server's usage."""
-        return self.usage is None
+        """True while the counts (and the speed made from them) are local estimates rather
+        than the server's usage: show them with a ``~``."""
+        return not self._reported and (self.usage is None or self.chunks > 0)
 
     def final_usage(self) -> Usage:
         """The usage to store with the message: reported, else estimated and marked so."""
         if self.usage is not None:
             return self.usage
         completion = self.completion_tokens
-        reasoning = round(self.reasoning_chars / CHARS_PER_TOKEN) if self.reasoning_chars else None
+        reasoning = self.reasoning_chunks or None
         return Usage(
             prompt_tokens=self.prompt_estimate,
             completion_tokens=completion,
@@ -126,6 +141,10 @@ class ContextUse:
     used: int
     limit: int | None
     estimated: bool
+    """``used`` is (partly) an estimate: show it with a ``~``."""
+    limit_assumed: bool = False
+    """``limit`` is glmtui's assumption for the model id, not something the server or the
+    config said: show it as "~200,000 (assumed)", and let no warning rest on it alone."""
 
     @property
     def fraction(self) -> float | None:
@@ -136,12 +155,18 @@ class ContextUse:
 
     @property
     def warning(self) -> bool:
-        """True at 80 % and above: time to start a new chat or trim."""
+        """True at 80 % and above: time to start a new chat or trim. An assumed limit warns
+        as a known one does; what shows the gauge says that the limit is assumed."""
         return self.fraction is not None and self.fraction >= 0.8
 
 
 def context_use(
-    messages: list[Message], system_prompt: str, limit: int | None, pending: int = 0
+    messages: list[Message],
+    system_prompt: str,
+    limit: int | None,
+    pending: int = 0,
+    *,
+    limit_assumed: bool = False,
 ) -> ContextUse:
     """Context used by a conversation: the last reported usage plus what came after it.
 
@@ -150,15 +175,19 @@ def context_use(
         system_prompt: The system prompt sent with it.
         limit: The model's context length, if known.
         pending: Tokens of a reply still streaming.
+        limit_assumed: ``limit`` is an assumption (``ModelCard.context_assumed``).
     """
+    assumed = limit_assumed and limit is not None
     for index in range(len(messages) - 1, -1, -1):
         usage = messages[index].usage
         if usage is not None and not usage.estimated and usage.total_tokens:
             later = messages[index + 1 :]
             used = usage.total_tokens + estimate_conversation_tokens(later)
-            return ContextUse(used + pending, limit, estimated=bool(later) or pending > 0)
+            return ContextUse(
+                used + pending, limit, estimated=bool(later) or pending > 0, limit_assumed=assumed
+            )
     used = estimate_conversation_tokens(messages, system_prompt)
-    return ContextUse(used + pending, limit, estimated=True)
+    return ContextUse(used + pending, limit, estimated=True, limit_assumed=assumed)
 
 
 def conversation_cost(messages: list[Message], pricing: Pricing) -> float | None:

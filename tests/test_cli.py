@@ -221,7 +221,7 @@ def test_ask_demo_needs_no_key(capsys: pytest.CaptureFixture[str], config_file: 
     [
         (["ask", "--temperature", "3", "hi"], "--temperature: must be 0–2 (got 3)"),
         (["ask", "--top-p", "-1", "hi"], "--top-p: must be 0–1 (got -1)"),
-        (["ask", "--max-tokens", "0", "hi"], "--max-tokens: must be 1–200,000 (got 0)"),
+        (["ask", "--max-tokens", "0", "hi"], "--max-tokens: must be ≥ 1 (got 0)"),
         (
             ["ask", "--frequency-penalty", "2.5", "hi"],
             "--frequency-penalty: must be -2–2 (got 2.5)",

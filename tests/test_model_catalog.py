@@ -3,6 +3,7 @@ built-in GLM-5 card when nothing is cached, and 404 as an answer rather than an 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -13,6 +14,7 @@ import pytest
 from glmtui.api.client import ChatClient, RetryPolicy
 from glmtui.api.errors import AuthError, MissingKeyError, NetworkError, NotFoundError
 from glmtui.config import Overrides, load_settings
+from glmtui.formatting import context_cell, model_fact_rows
 from glmtui.model_catalog import ModelCatalog, filter_cards, safe_name, scope_for
 from tests.conftest import FAKE_KEY
 from tests.server import (
@@ -100,7 +102,9 @@ async def test_fresh_cache_is_used_without_a_request_until_an_hour_passes(
     again = await catalog.card("zai-org-glm-5")
     assert (again.source, again.error) == ("cache", None)
     assert len(server.requests) == 1
-    assert catalog.describe(again) == "Cached copy, fetched 59 min ago"
+    assert catalog.describe(again) == (
+        "Copy saved 59 min ago (reused for up to an hour) — press r to refresh"
+    )
     clock.advance(minutes=2)  # stale now: asks again
     assert (await catalog.card("zai-org-glm-5")).source == "live"
     assert len(server.requests) == 2
@@ -208,7 +212,7 @@ async def test_missing_key_never_makes_a_request(
     result = await catalog.card("zai-org-glm-5")
     assert result.source == "builtin"
     assert isinstance(result.error, MissingKeyError)
-    assert "no API key" in catalog.describe(result)
+    assert "— No API key found." in catalog.describe(result)
     listing = await catalog.catalogue()
     assert listing.source == "builtin"
     assert [c.id for c in listing.cards] == ["zai-org-glm-5"]
@@ -345,3 +349,144 @@ async def test_demo_catalogue(isolated_env: Path) -> None:
     result = await catalog.catalogue()
     assert result.source == "live"
     assert "zai-org-glm-5" in [c.id for c in result.cards]
+
+
+# --- saying what a reused copy is ---------------------------------------------------------------
+
+
+async def test_a_reused_copy_says_it_was_saved_reused_and_how_to_refresh(
+    server: LoopbackServer, cache: Path, clock: Clock
+) -> None:
+    """While the provider is up, a young saved copy is shown without a request: the line says
+    that (when it was saved, how long copies are reused, the key that refreshes), never a bare
+    "Cached copy" that reads like an outage."""
+
+    def factory() -> ChatClient:
+        return ChatClient(server.base_url, FAKE_KEY, retry=NO_RETRY)
+
+    for fresh_for, span in (
+        (timedelta(hours=1), "an hour"),
+        (timedelta(minutes=30), "30 minutes"),
+        (timedelta(hours=2), "2 hours"),
+    ):
+        catalog = ModelCatalog(factory, cache, scope=span, clock=clock, fresh_for=fresh_for)
+        await catalog.card("zai-org-glm-5")
+        await catalog.catalogue()
+        clock.advance(minutes=26)
+        for result in (await catalog.card("zai-org-glm-5"), await catalog.catalogue()):
+            assert (result.source, result.error) == ("cache", None)
+            assert catalog.describe(result) == (
+                f"Copy saved 26 min ago (reused for up to {span}) — press r to refresh"
+            )
+            assert catalog.describe(result, refresh_key="ctrl+r").endswith(
+                "press ctrl+r to refresh"
+            )
+            assert catalog.describe(result, refresh_key="") == (
+                f"Copy saved 26 min ago (reused for up to {span})"
+            )
+        clock.advance(minutes=-26)
+    assert len(server.requests) == 6  # two per catalogue, none for the reused copies
+
+
+async def test_an_old_copy_shown_because_offline_still_says_why(
+    server: LoopbackServer, make: Callable[[str], ModelCatalog], clock: Clock
+) -> None:
+    catalog = make(server.base_url)
+    await catalog.card("zai-org-glm-5")
+    server.stop()
+    clock.advance(hours=2)
+    result = await catalog.card("zai-org-glm-5")
+    assert catalog.describe(result).startswith("Cached copy, fetched 2 h ago — offline: ")
+    assert "reused" not in catalog.describe(result)
+
+
+# --- context lengths: the server's, the config's, or an assumption said as one ------------------
+
+LLAMA_CPP_PYTHON_OBJECT = {"id": "zai-org-glm-5", "object": "model", "owned_by": "me"}
+"""What llama-cpp-python's server says about a model served under GLM-5's id: nothing."""
+
+
+async def test_a_live_card_that_says_no_context_is_labelled_assumed(
+    server: LoopbackServer, make: Callable[[str], ModelCatalog]
+) -> None:
+    server.enqueue(JsonReply(200, LLAMA_CPP_PYTHON_OBJECT), path="/models/zai-org-glm-5")
+    result = await make(server.base_url).card("zai-org-glm-5")
+    assert result.source == "live"
+    assert result.card is not None
+    assert (result.card.context_length, result.card.context_source) == (200_000, "assumed")
+    assert dict(model_fact_rows(result.card))["Context length"] == "~200,000 tokens (assumed)"
+
+
+async def test_a_live_llama_cpp_card_has_the_servers_window(
+    server: LoopbackServer, make: Callable[[str], ModelCatalog]
+) -> None:
+    llama_cpp = {**LLAMA_CPP_PYTHON_OBJECT, "meta": {"n_ctx_train": 4096, "n_vocab": 32000}}
+    server.set_default(JsonReply(200, {"object": "list", "data": [llama_cpp]}), path="/models")
+    catalog = make(server.base_url)
+    listing = await catalog.catalogue()
+    assert [(c.context_length, c.context_source) for c in listing.cards] == [(4096, "model")]
+    assert [context_cell(c) for c in listing.cards] == ["4,096"]
+
+
+async def test_a_configured_context_length_wins_everywhere_and_says_so(
+    server: LoopbackServer, cache: Path, clock: Clock, unused_port: int
+) -> None:
+    def factory_for(url: str) -> Callable[[], ChatClient]:
+        return lambda: ChatClient(url, FAKE_KEY, retry=NO_RETRY)
+
+    up = ModelCatalog(factory_for(server.base_url), cache, clock=clock, context_length=32_768)
+    down = ModelCatalog(
+        factory_for(f"http://127.0.0.1:{unused_port}/v1"), cache, clock=clock, context_length=8192
+    )
+    results = [
+        await up.card("zai-org-glm-5"),  # live, the server says 200,000
+        await up.card("zai-org-glm-5"),  # the reused copy
+        up.cached_card("zai-org-glm-5"),
+        await down.card("zai-org-glm-5", refresh=True),  # offline: the saved copy
+    ]
+    listing = await up.catalogue()
+    fallback = await ModelCatalog(
+        factory_for(f"http://127.0.0.1:{unused_port}/v1"),
+        cache / "elsewhere",
+        clock=clock,
+        context_length=8192,
+    ).card("zai-org-glm-5")  # nothing saved: the built-in card
+    cards = [r.card for r in (*results, fallback) if r is not None] + list(listing.cards)
+    assert [r.source for r in (*results, fallback) if r is not None] == [
+        "live",
+        "cache",
+        "cache",
+        "cache",
+        "builtin",
+    ]
+    assert len(cards) == 7
+    expected = [32_768, 32_768, 32_768, 8192, 8192, 32_768, 32_768]
+    assert [c.context_length for c in cards if c is not None] == expected
+    assert {c.context_source for c in cards if c is not None} == {"config"}
+    first = cards[0]
+    assert first is not None
+    assert dict(model_fact_rows(first))["Context length"] == "32,768 tokens (set in config)"
+    assert first.raw["context_length"] == 200_000  # the server's words are kept as they were
+
+
+@pytest.mark.parametrize("value", [None, 0, -5, True, "4096", 4.5])
+async def test_an_unusable_configured_length_is_ignored(
+    server: LoopbackServer, cache: Path, clock: Clock, value: object
+) -> None:
+    catalog = ModelCatalog(
+        lambda: ChatClient(server.base_url, FAKE_KEY, retry=NO_RETRY),
+        cache,
+        clock=clock,
+        context_length=value,  # type: ignore[arg-type]
+    )
+    result = await catalog.card("zai-org-glm-5")
+    assert result.card is not None
+    assert (result.card.context_length, result.card.context_source) == (200_000, "model")
+
+
+def test_from_settings_takes_the_providers_context_length(isolated_env: Path) -> None:
+    settings = load_settings()
+    assert ModelCatalog.from_settings(settings).context_length is None
+    profile = dataclasses.replace(settings.provider, context_length=65_536)
+    configured = dataclasses.replace(settings, provider=profile)
+    assert ModelCatalog.from_settings(configured).context_length == 65_536

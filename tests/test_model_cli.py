@@ -118,7 +118,7 @@ def test_no_key_and_no_cache_shows_the_builtin_card(capsys: pytest.CaptureFixtur
     assert code == 0
     assert "Parameters          744 billion" in out
     assert "Input price         unknown (built-in card)" in out
-    assert err.startswith("glmtui: note: Built-in card shipped with glmtui — no API key:")
+    assert err.startswith("glmtui: note: Built-in card shipped with glmtui — No API key found.")
     assert "Set OXEN_API_KEY" in err
     code, out, _ = run(capsys, "models")
     assert code == 0

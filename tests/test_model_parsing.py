@@ -5,15 +5,18 @@ them."""
 from __future__ import annotations
 
 import json
+import random
 from typing import Any
 
 import pytest
 
 from glmtui.api.models import (
     BUILTIN_GLM5,
+    CONTEXT_FIELDS,
     builtin_card,
     description_facts,
     is_chat_model,
+    is_spec_fact,
     model_specs,
     normalise_schema,
     parse_model,
@@ -21,8 +24,16 @@ from glmtui.api.models import (
     parse_token_count,
     schema_ranges,
     schema_rows,
+    table_label,
 )
-from glmtui.formatting import model_fact_rows, parameter_count
+from glmtui.domain import ModelCard
+from glmtui.formatting import (
+    context_cell,
+    context_text,
+    model_fact_rows,
+    model_summary_rows,
+    parameter_count,
+)
 from tests.server import GLM5_MODEL, IMAGE_MODEL, LLAMA_MODEL, VISION_MODEL
 
 
@@ -175,8 +186,10 @@ def test_bare_vllm_and_openrouter_shapes() -> None:
 
 
 def test_known_default_context_when_nothing_says() -> None:
-    assert parse_model({"id": "glm-5"}).context_length == 200_000
-    assert parse_model({"id": "unknown-model"}).context_length is None
+    assumed = parse_model({"id": "glm-5"})
+    assert (assumed.context_length, assumed.context_source) == (200_000, "assumed")
+    unknown = parse_model({"id": "unknown-model"})
+    assert (unknown.context_length, unknown.context_source) == (None, None)
 
 
 def test_structured_fields_win_over_the_table() -> None:
@@ -251,8 +264,197 @@ def test_builtin_card_has_every_fact_the_issue_names() -> None:
     assert shown["Parameters"] == "744 billion"
     assert shown["Active parameters"] == "40 billion"
     assert shown["Mixture of Experts"] == "yes"
-    assert shown["Context length"] == "200,000 tokens"
+    assert shown["Context length"] == "~200,000 tokens (assumed)"  # glmtui's word, not a server's
+    assert card.context_assumed
     assert shown["Multilingual"] == "yes"
     assert shown["Precision"] == "NVFP4"
     assert "Oxen" in BUILTIN_GLM5["description"]
     assert card.pricing.input_per_token is None  # never a stale price
+
+
+# --- description tables: a label is a fact's name, never merely contains one --------------------
+
+OXEN_ROWS: list[tuple[str, str]] = [
+    ("Quantized*", "Yes"),
+    ("Precision*", "NVFP4"),
+    ("Context Caching*", "5 min"),
+    ("Context Length*", "200,000"),
+    ("Max Output Tokens*", "131,072"),
+    ("Parameter Count", "744 Billion"),
+    ("Parameter-Efficient Fine-Tuning", "Supported"),
+    ("Active Parameter Count", "40 Billion"),
+    ("Mixture of Experts", "Yes"),
+    ("Multilingual", "Yes"),
+]
+"""Rows of an Oxen description table (footnote-starred labels), with neighbours whose labels
+contain a fact's word without being that fact (Quantized, Context Caching, Parameter-Efficient
+Fine-Tuning)."""
+
+
+def _orders() -> list[list[tuple[str, str]]]:
+    shuffled = []
+    for seed in range(8):
+        rows = list(OXEN_ROWS)
+        random.Random(seed).shuffle(rows)
+        shuffled.append(rows)
+    return [OXEN_ROWS, OXEN_ROWS[::-1], *shuffled]
+
+
+def _table(rows: list[tuple[str, str]]) -> str:
+    lines = "".join(f"| {key} | {value} |\n" for key, value in rows)
+    return f"GLM-5 on Oxen.\n\n| Metric | Value |\n|---|---|\n{lines}\n* As served by Oxen.ai.\n"
+
+
+@pytest.mark.parametrize("rows", _orders(), ids=lambda rows: ",".join(k[:4] for k, _ in rows))
+def test_oxen_table_facts_in_any_order(rows: list[tuple[str, str]]) -> None:
+    card = parse_model({"id": "zai-org-glm-5", "description": _table(rows)})
+    assert (card.context_length, card.context_source) == (200_000, "description")
+    assert card.max_output_tokens == 131_072
+    specs = model_specs(card)
+    assert specs.precision == "NVFP4"  # not "Yes", the Quantized row's value
+    assert (specs.parameters, specs.parameters_text) == (744_000_000_000, "744 Billion")
+    assert specs.active_parameters == 40_000_000_000
+    assert specs.mixture_of_experts is True
+    assert specs.multilingual is True
+    shown = dict(model_fact_rows(card))
+    assert shown["Precision"] == "NVFP4"
+    assert shown["Context length"] == "200,000 tokens"
+    assert shown["Parameters"] == "744 billion"
+    # The neighbours are rows of their own, shown as the provider wrote them.
+    assert shown["Quantized"] == "Yes"
+    assert shown["Context Caching"] == "5 min"
+    assert shown["Parameter-Efficient Fine-Tuning"] == "Supported"
+
+
+@pytest.mark.parametrize(
+    "mark",
+    ["{}*", "**{}**", "{}†", "{}¹", "{} [1]", "{}[^note]", "*{}*:", "{} (2)", "`{}`", "{}**"],
+)
+def test_footnote_and_emphasis_marks_do_not_change_a_label(mark: str) -> None:
+    rows = [(mark.format("Quantized"), "Yes"), (mark.format("Precision"), "BF16")]
+    rows += [(mark.format("Context Window"), "32K tokens")]
+    card = parse_model({"id": "m", "description": _table(rows)})
+    assert model_specs(card).precision == "BF16"
+    assert card.context_length == 32_000
+    assert table_label(mark.format("Mixture-of-Experts")) == "mixture of experts"
+
+
+@pytest.mark.parametrize(
+    ("rows", "precision"),
+    [
+        ([("Quantized", "Yes")], ""),  # says that it is quantized, not how
+        ([("Quantization", "Yes")], ""),  # a yes is never a precision
+        ([("Quantization", "FP8")], "FP8"),
+        ([("Weight Precision", "INT4"), ("Quantized", "Yes")], "INT4"),
+        ([("Tensor type", "BF16")], "BF16"),
+        ([("Precision Recall", "0.93")], ""),  # a score, not a number format
+    ],
+)
+def test_precision_comes_only_from_a_precision_row(
+    rows: list[tuple[str, str]], precision: str
+) -> None:
+    card = parse_model({"id": "m", "description": _table(rows)})
+    assert model_specs(card).precision == precision
+    assert dict(model_fact_rows(card)).get("Precision", "") == precision
+
+
+@pytest.mark.parametrize(
+    ("label", "fact"),
+    [
+        ("Context Length", True),
+        ("Max Context Length (tokens)", True),
+        ("Context Caching", False),
+        ("Parameters", True),
+        ("Total Parameters", True),
+        ("Parameter-Efficient Fine-Tuning", False),
+        ("Quantization", True),
+        ("Quantized", False),
+        ("Supported Languages", True),
+        ("Language Model Type", False),
+        ("License", False),
+    ],
+)
+def test_only_exact_fact_labels_are_hidden_from_the_other_rows(label: str, fact: bool) -> None:
+    assert is_spec_fact(label) is fact
+
+
+# --- where a context length comes from ---------------------------------------------------------
+
+
+def _nested(path: tuple[str, ...], value: object) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": "zai-org-glm-5", "object": "model"}
+    node = out
+    for name in path[:-1]:
+        node = node.setdefault(name, {})
+    node[path[-1]] = value
+    return out
+
+
+SERVER_CONTEXT_FIELDS: list[tuple[str, ...]] = [
+    ("context_length",),  # Oxen, OpenRouter, Together, Fireworks
+    ("context_window",),  # Groq
+    ("max_context_length",),  # Mistral, LM Studio
+    ("max_model_len",),  # vLLM, SGLang
+    ("top_provider", "context_length"),  # OpenRouter
+    ("metadata", "context_length"),  # DeepInfra
+    ("meta", "n_ctx"),  # llama.cpp, the window it runs with
+    ("n_ctx",),
+    ("meta", "n_ctx_train"),  # llama.cpp, the window the model was trained with
+    ("n_ctx_train",),
+]
+"""Where OpenAI-compatible servers put a context length (written out here, not taken from
+the code under test, so a place the parser forgets fails a case)."""
+
+
+def test_every_known_place_is_read() -> None:
+    assert set(SERVER_CONTEXT_FIELDS) <= set(CONTEXT_FIELDS)
+
+
+@pytest.mark.parametrize(
+    "path", SERVER_CONTEXT_FIELDS, ids=[".".join(p) for p in SERVER_CONTEXT_FIELDS]
+)
+def test_a_context_length_wherever_the_server_puts_it_beats_the_assumption(
+    path: tuple[str, ...],
+) -> None:
+    """A GLM-5 id on a server that says 4,096 (llama.cpp's default) is a 4,096-token model."""
+    card = parse_model(_nested(path, 4096))
+    assert (card.context_length, card.context_source) == (4096, "model")
+    assert not card.context_assumed
+    assert dict(model_fact_rows(card))["Context length"] == "4,096 tokens"
+
+
+def test_llama_cpp_model_object() -> None:
+    """llama.cpp's /v1/models entry: the window it runs with beats the one it was trained
+    with; the trained one beats an assumption."""
+    meta = {"vocab_type": 2, "n_vocab": 151936, "n_ctx_train": 40960, "n_params": 4022468096}
+    trained = parse_model({"id": "zai-org-glm-5", "owned_by": "llamacpp", "meta": meta})
+    assert (trained.context_length, trained.context_source) == (40_960, "model")
+    running = parse_model({"id": "zai-org-glm-5", "meta": {**meta, "n_ctx": 4096}})
+    assert running.context_length == 4096
+
+
+@pytest.mark.parametrize("said", [None, 0, -1, "n/a", True, {"value": 4096}])
+def test_nothing_usable_said_means_assumed_and_labelled(said: object) -> None:
+    """llama-cpp-python's object says nothing: glmtui's 200,000 is shown as an assumption."""
+    card = parse_model({"id": "zai-org-glm-5", "owned_by": "me", "context_length": said})
+    assert (card.context_length, card.context_source) == (200_000, "assumed")
+    assert card.context_assumed
+    assert dict(model_fact_rows(card))["Context length"] == "~200,000 tokens (assumed)"
+    assert context_cell(card) == "~200,000 (assumed)"
+
+
+def test_context_text_for_each_source() -> None:
+    assert context_text(ModelCard("m")) == "unknown"
+    assert context_cell(ModelCard("m")) == "unknown"
+    cases = {
+        "model": ("131,072 tokens", "131,072"),
+        "description": ("131,072 tokens", "131,072"),
+        None: ("131,072 tokens", "131,072"),  # a card built by hand
+        "config": ("131,072 tokens (set in config)", "131,072 (config)"),
+        "assumed": ("~131,072 tokens (assumed)", "~131,072 (assumed)"),
+    }
+    for source, (text, cell) in cases.items():
+        card = ModelCard("m", context_length=131_072, context_source=source)  # type: ignore[arg-type]
+        assert (context_text(card), context_cell(card)) == (text, cell)
+        assert card.context_assumed is (source == "assumed")
+        assert dict(model_summary_rows(card))["Context length"] == text

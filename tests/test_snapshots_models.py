@@ -98,9 +98,9 @@ def test_glm5_info_offline_from_cache(
 def test_glm5_info_builtin_without_key(
     snap_compare, server: LoopbackServer, tmp_path: Path
 ) -> None:
-    """You should see an amber "○ Built-in card shipped with glmtui — no API key: No API key
-    found." line, then GLM-5's facts with prices "unknown (built-in card)" and "744 billion",
-    "40 billion", "200,000 tokens", "NVFP4"."""
+    """You should see an amber "○ Built-in card shipped with glmtui — No API key found." line,
+    then GLM-5's facts with the context length "~200,000 tokens (assumed)", prices "unknown
+    (built-in card)", "744 billion", "40 billion" and "NVFP4"."""
     screen = ModelInfoScreen(
         failing_catalog(tmp_path, missing_key_error("OXEN_API_KEY")), "zai-org-glm-5"
     )

@@ -8,7 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from glmtui.api.errors import ProtocolError, ProviderError, StreamInterrupted
+from glmtui.api.errors import (
+    ClosedWithoutReply,
+    ProtocolError,
+    ProviderError,
+    StreamInterrupted,
+)
 from glmtui.api.events import ContentDelta, Finished, ReasoningDelta, ToolCallDelta, UsageReport
 from glmtui.api.request import ChatRequest, build_request, thinking_fields
 from glmtui.api.stream import ChunkDecoder, ThinkSplitter, split_inline_reasoning
@@ -82,6 +87,45 @@ def test_eof_with_neither_is_interrupted_with_partial() -> None:
         decoder.finish()
     assert info.value.partial_content == "partial"
     assert info.value.partial_reasoning == "think"
+
+
+@pytest.mark.parametrize(
+    "events",
+    [
+        [],
+        [delta(role="assistant", content="")],
+        [json.dumps({"choices": [], "usage": {"prompt_tokens": 9}})],
+        [delta(content="<think>")],  # an empty thought is nothing said
+    ],
+    ids=["nothing", "role-only", "usage-only", "empty-think-tag"],
+)
+def test_eof_before_any_output_is_closed_without_reply(events: list[str]) -> None:
+    """Nothing of a reply arrived: not "cut off, what arrived is kept" but "closed without
+    replying" (the client then asks the server why)."""
+    decoder = ChunkDecoder()
+    for data in events:
+        decoder.feed(data)
+    with pytest.raises(ClosedWithoutReply, match="closed the stream without replying"):
+        decoder.finish()
+    assert not decoder.has_output
+
+
+def test_text_held_back_until_the_end_is_output() -> None:
+    """ "<thi" might have begun a think tag, so it is held back; at the end it is text."""
+    decoder = ChunkDecoder()
+    decoder.feed(delta(content="<thi"))
+    with pytest.raises(StreamInterrupted) as info:
+        decoder.finish()
+    assert info.value.partial_content == "<thi"
+
+
+def test_a_tool_call_is_output() -> None:
+    """A tool call's pieces are part of the reply: never sent again behind the user's back."""
+    decoder = ChunkDecoder()
+    decoder.feed(delta(tool_calls=[{"index": 0, "id": "c1", "function": {"name": "get_time"}}]))
+    assert decoder.has_output
+    with pytest.raises(StreamInterrupted):
+        decoder.finish()
 
 
 @pytest.mark.parametrize("reason", ["sensitive", "network_error", "content_filter", "abort"])

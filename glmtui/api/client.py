@@ -2,7 +2,10 @@
 
 :class:`ChatClient` streams replies as typed events (:mod:`glmtui.api.events`), retries what is
 safe to retry, and turns every failure into an :class:`~glmtui.api.errors.ApiError` with a
-message a user understands. It never imports Textual: the CLI and the UI both use it.
+message a user understands: what happened as it happened (a stream closed before any reply is
+not a reply cut off; a non-streamed request that times out was waiting for the whole reply).
+Values from users and servers never steer a request elsewhere: a model id is one encoded path
+segment (:func:`path_segment`). It never imports Textual: the CLI and the UI both use it.
 """
 
 from __future__ import annotations
@@ -26,13 +29,18 @@ from glmtui import __version__
 from glmtui.api.errors import (
     ApiError,
     ApiTimeout,
+    BadRequestError,
+    ClosedWithoutReply,
     NetworkError,
     ProtocolError,
     StreamInterrupted,
+    closed_without_reply,
     error_for_status,
     html_text,
+    message_from_body,
     message_from_object,
     one_line,
+    shown_url,
 )
 from glmtui.api.events import (
     ContentDelta,
@@ -50,6 +58,30 @@ from glmtui.domain import ModelCard, Usage
 
 _ERROR_BODY_LIMIT = 64 * 1024
 _SSL_SOURCE = re.compile(r"\s*\(_ssl\.c:\d+\)")
+
+PROBE_READ_TIMEOUT = 30.0
+"""The longest wait, in seconds, for the one non-streamed request that asks a server why it
+closed a stream without replying (see :meth:`ChatClient.stream_chat`). Its answer is one token
+long, or an error; a server slower than this has nothing quick to say."""
+
+
+def path_segment(value: str) -> str:
+    """``value`` as exactly one URL path segment, for ids sent in a path (``/models/{id}``).
+
+    Everything outside RFC 3986's unreserved characters is percent-encoded, ``/`` included,
+    so ``?``, ``#``, ``%``, spaces, unicode or slashes can never end the segment, start a
+    query or climb the path; an id that is all dots (``.``, ``..``) has its dots encoded too,
+    so no URL resolver (httpx, a proxy, the server) treats it as a dot-segment.
+
+    Raises:
+        BadRequestError: ``value`` is empty (the path would name the list, not a model).
+    """
+    if not value:
+        raise BadRequestError("The model id is empty.", hint="Name a model, e.g. zai-org-glm-5.")
+    encoded = quote(value, safe="")
+    if not encoded.strip("."):
+        encoded = encoded.replace(".", "%2E")
+    return encoded
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,8 +215,12 @@ class ChatClient:
         """Send ``request`` and yield its reply as typed events.
 
         Failures before any text arrived are retried per :attr:`retry` (a :class:`Retrying`
-        event announces each wait). Closing the iterator, or cancelling the task consuming it,
-        closes the connection.
+        event announces each wait). A stream the server closes before any of the reply is not
+        retried: the request is sent once more without streaming and for one token
+        (``max_tokens: 1``), and the server's answer, usually an error that says why (a prompt
+        longer than the context window), goes into the :class:`ClosedWithoutReply` raised.
+        Nothing is ever sent again once any of the reply arrived. Closing the iterator, or
+        cancelling the task consuming it, closes the connection (that second request's too).
 
         Raises:
             ApiError: the request failed; if text had arrived, the error carries it in
@@ -197,21 +233,66 @@ class ChatClient:
                 async for event in self._stream_once(request, decoder):
                     yield event
                 return
-            except ApiError as error:
+            except ApiError as caught:
+                error = caught
+                if isinstance(error, ClosedWithoutReply) and not decoder.has_output:
+                    # Not retried (the same request meets the same end): asked once without
+                    # streaming instead, which costs a token and tells why.
+                    error = await self._ask_why_closed(request)
                 self._scrub(error)
                 decoder.attach_partial(error)
                 attempt += 1
                 delay = None if decoder.has_output else self.retry.delay(attempt, error)
                 if delay is None:
-                    raise
+                    if error is caught:
+                        raise
+                    raise error from caught
                 yield Retrying(attempt=attempt, delay=delay, reason=error.message)
                 await asyncio.sleep(delay)
+
+    async def _ask_why_closed(self, request: ChatRequest) -> ClosedWithoutReply:
+        """Send ``request`` once more, without streaming and for one token, to learn the
+        server's own reason for closing a stream before replying (llama.cpp, for one, streams
+        nothing when the prompt is longer than its context window, but says so in the body of
+        a non-streamed answer). Any failure of this request leaves the plain explanation.
+
+        Cancelling the task (a user's Stop) cancels this request with it.
+        """
+        body = {**request.body(), "stream": False, "max_tokens": 1}
+        body.pop("stream_options", None)
+        timeout = httpx.Timeout(
+            connect=self.timeouts.connect,
+            read=min(self.timeouts.read, PROBE_READ_TIMEOUT),
+            write=self.timeouts.write,
+            pool=10.0,
+        )
+        try:
+            response = await self._client().post(
+                self.url("chat/completions"), json=body, timeout=timeout
+            )
+        except httpx.HTTPError:
+            return closed_without_reply()
+        raw = response.content[:_ERROR_BODY_LIMIT]
+        said = message_from_body(raw)
+        if response.status_code >= 400:
+            if not said and raw.strip()[:1] not in (b"", b"<", b"{", b"["):
+                said = one_line(raw.decode("utf-8", "replace"), 160)  # a plain-text reason
+            status = f"{response.status_code} {response.reason_phrase}".strip()
+            return closed_without_reply(said, status=status)
+        if said:  # an error object behind a 200
+            return closed_without_reply(said)
+        try:
+            answered = isinstance(json.loads(raw).get("choices"), list)
+        except (ValueError, AttributeError):
+            answered = False
+        return closed_without_reply(answered=answered)
 
     async def _stream_once(
         self, request: ChatRequest, decoder: ChunkDecoder
     ) -> AsyncIterator[StreamEvent]:
         url = self.url("chat/completions")
         body = request.body()
+        opened = False  # a 200 event stream: from here on, an early end is the server's doing
         try:
             async with self._client().stream(
                 "POST",
@@ -227,6 +308,7 @@ class ChatClient:
                     for event in await self._non_sse_body(response, content_type):
                         yield event
                     return
+                opened = True
                 with paced(response, self.read_pacing) as pace:
                     async for sse in EventSource(response).aiter_sse():
                         pace.note_event()
@@ -240,7 +322,15 @@ class ChatClient:
                 for event in decoder.finish():
                     yield event
                 return
-            raise _transport_error(exc, url, self.timeouts, mid_stream=decoder.has_output) from exc
+            if opened and not decoder.has_output and isinstance(exc, httpx.RemoteProtocolError):
+                raise closed_without_reply() from exc  # closed, not reset: as a clean EOF
+            raise _transport_error(
+                exc,
+                url,
+                self.timeouts,
+                mid_stream=decoder.has_output,
+                whole_reply=not request.stream,
+            ) from exc
         for event in decoder.finish():
             yield event
 
@@ -303,7 +393,9 @@ class ChatClient:
         """
         body = {**request.body(), "stream": False}
         body.pop("stream_options", None)
-        data = await self._json("POST", "chat/completions", model=request.model, json=body)
+        data = await self._json(
+            "POST", "chat/completions", model=request.model, whole_reply=True, json=body
+        )
         if not isinstance(data, dict) or not isinstance(data.get("choices"), list):
             said = message_from_object(data)
             raise ProtocolError(
@@ -321,16 +413,30 @@ class ChatClient:
         Raises:
             NotFoundError: the provider has no such model.
         """
-        # Quoted: an id is data, and "?", "#", "%" or a space must not change the URL. A "/"
-        # (Hugging Face ids on vLLM) stays a "/", which such servers route, if at all, as one.
-        data = await self._json("GET", f"models/{quote(model_id)}", model=model_id)
+        # One path segment, whatever the id holds: "../../etc/passwd" must not become
+        # GET /etc/passwd (with the key) on the provider's host. See path_segment().
+        data = await self._json("GET", f"models/{path_segment(model_id)}", model=model_id)
         if isinstance(data, dict) and isinstance(data.get("data"), dict):
             data = data["data"]  # some servers wrap the object
         if not isinstance(data, dict) or not data.get("id"):
             raise ProtocolError(f"The server sent no model object for '{model_id}'.")
         return parse_model(data)
 
-    async def _json(self, method: str, path: str, *, model: str | None = None, **kw: Any) -> Any:
+    async def _json(
+        self,
+        method: str,
+        path: str,
+        *,
+        model: str | None = None,
+        whole_reply: bool = False,
+        **kw: Any,
+    ) -> Any:
+        """``method path`` and its JSON answer, retried when that is safe.
+
+        Args:
+            whole_reply: The request waits for a whole chat reply (not streamed), which a
+                timeout's message must say.
+        """
         url = self.url(path)
         endpoint = "chat" if path.startswith("chat") else "model" if model else "other"
         attempt = 0
@@ -339,7 +445,9 @@ class ChatClient:
                 try:
                     response = await self._client().request(method, url, **kw)
                 except httpx.HTTPError as exc:
-                    raise _transport_error(exc, url, self.timeouts, mid_stream=False) from exc
+                    raise _transport_error(
+                        exc, url, self.timeouts, mid_stream=False, whole_reply=whole_reply
+                    ) from exc
                 if response.status_code >= 400:
                     error = error_for_status(
                         response.status_code,
@@ -399,9 +507,20 @@ def _host(url: str) -> str:
 
 
 def _transport_error(
-    exc: httpx.HTTPError, url: str, timeouts: Timeouts, *, mid_stream: bool
+    exc: httpx.HTTPError,
+    url: str,
+    timeouts: Timeouts,
+    *,
+    mid_stream: bool,
+    whole_reply: bool = False,
 ) -> ApiError:
-    """Map an httpx exception to an :class:`ApiError` with a plain-words message."""
+    """Map an httpx exception to an :class:`ApiError` with a plain-words message.
+
+    Args:
+        mid_stream: Some of the reply had arrived.
+        whole_reply: The request was not streamed: the server sends nothing until the whole
+            reply is written, so a read timeout says that rather than blaming the server.
+    """
     host = _host(url)
     text = str(exc)
     chain = _exception_chain(exc)
@@ -409,6 +528,15 @@ def _transport_error(
         return NetworkError(
             f"Could not connect to {host} within {timeouts.connect:g} s.",
             hint="Check your network and base_url.",
+        )
+    if isinstance(exc, httpx.TimeoutException) and whole_reply and not mid_stream:
+        return ApiTimeout(
+            f"No reply within {timeouts.read:g} s (read timeout): the request was not "
+            "streamed, so it was waiting for the complete reply.",
+            hint=(
+                "Turn streaming on to see the reply as it is written, or set max_tokens to "
+                "bound its length (or raise the timeout setting)."
+            ),
         )
     if isinstance(exc, httpx.TimeoutException):
         where = "mid-reply" if mid_stream else "before answering"
@@ -466,7 +594,7 @@ def _transport_error(
         )
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
         return NetworkError(
-            f"base_url is not a usable URL: {url}.",
+            f"base_url is not a usable URL: {shown_url(url)}.",
             hint="It should look like https://hub.oxen.ai/api/ai.",
         )
     if isinstance(exc, httpx.DecodingError):

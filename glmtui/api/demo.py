@@ -13,6 +13,7 @@ import re
 import time
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 
@@ -255,8 +256,10 @@ class DemoTransport(httpx.AsyncBaseTransport):
             return self._chat(body)
         if request.method in ("GET", "HEAD") and path.endswith("/models"):
             return _json(200, {"object": "list", "data": DEMO_MODELS})
-        if request.method == "GET" and "/models/" in path:
-            model_id = path.rsplit("/models/", 1)[1]
+        raw_path = request.url.raw_path.decode("ascii").split("?", 1)[0]
+        if request.method == "GET" and "/models/" in raw_path:
+            # From the raw path: an id is one encoded segment, and "/" inside it is "%2F".
+            model_id = unquote(raw_path.split("/models/", 1)[1])
             for model in DEMO_MODELS:
                 if model["id"] == model_id:
                     return _json(200, model)

@@ -13,6 +13,7 @@ import json
 import re
 from datetime import UTC, datetime
 from typing import Any, ClassVar
+from urllib.parse import urlsplit, urlunsplit
 
 OXEN_KEY_URL = "https://www.oxen.ai/settings/profile"
 """Where an Oxen.ai user finds their API key."""
@@ -20,6 +21,23 @@ OXEN_KEY_URL = "https://www.oxen.ai/settings/profile"
 _MAX_MESSAGE = 300
 _HTML_LIMIT = 64 * 1024
 """Only the start of an HTML page is read for its message."""
+
+
+def shown_url(url: str) -> str:
+    """``url`` as a message may show it: without credentials (``user:password@``), query or
+    fragment, where a key may sit (``?key=…``); the scheme, host, port and path stay."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:  # not a URL at all: drop anything that looks like credentials
+        return re.sub(r"//[^/@\s]*@", "//", url).split("?", 1)[0].split("#", 1)[0]
+    if not parts.scheme or not host:
+        return re.sub(r"//[^/@\s]*@", "//", url).split("?", 1)[0].split("#", 1)[0]
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 address
+    netloc = f"{host}:{port}" if port is not None else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def one_line(text: str, limit: int = _MAX_MESSAGE) -> str:
@@ -131,6 +149,59 @@ class StreamInterrupted(ApiError):
     """The stream ended before the model finished (EOF with no finish reason and no [DONE])."""
 
     kind = "interrupted"
+
+
+class ClosedWithoutReply(ApiError):
+    """The server accepted the request (200, an event stream) and closed it before sending
+    anything of a reply.
+
+    Not the same as :class:`StreamInterrupted`: nothing arrived, so there is nothing to keep,
+    and a retry meets the same end when the cause is the request itself. llama.cpp does this
+    when the prompt is longer than its context window; other servers when they fail while
+    preparing the reply. The client asks once more without streaming to learn the server's
+    own words (see :func:`closed_without_reply`).
+    """
+
+    kind = "no_reply"
+
+
+def closed_without_reply(
+    server_says: str = "", *, status: str = "", answered: bool = False
+) -> ClosedWithoutReply:
+    """The error for a stream that ended before any event of a reply.
+
+    Args:
+        server_says: The server's error message for the same request sent without streaming
+            (empty when it gave none, or was not asked).
+        status: That answer's status ("400 Bad Request"), shown next to the message.
+        answered: The request without streaming succeeded: the stream itself failed.
+    """
+    if server_says:
+        code = f" ({status})" if status else ""
+        return ClosedWithoutReply(
+            "The server closed the stream without replying; asked again without streaming, "
+            f"it said{code}: {server_says.rstrip('.')}.",
+            hint=(
+                "If the prompt is longer than the model's context window, shorten the "
+                "conversation or start a new chat."
+            ),
+        )
+    if answered:
+        return ClosedWithoutReply(
+            "The server closed the stream without replying, though the same request without "
+            "streaming was answered.",
+            hint=(
+                "Retry, or turn streaming off for this server; a prompt longer than the "
+                "model's context window can also cause this."
+            ),
+        )
+    return ClosedWithoutReply(
+        "The server closed the stream without replying.",
+        hint=(
+            "Likely causes: a prompt longer than the model's context window, or an error on "
+            "the server while it prepared the reply (its log says which)."
+        ),
+    )
 
 
 class ProviderError(ApiError):
@@ -267,10 +338,11 @@ def error_for_status(
         # Plain text is shown; JSON without a message ("{}") and HTML pages are not.
         server_says = one_line(body.decode("utf-8", "replace"), 160)
     said = f": {server_says}" if server_says else ""
+    stop = "" if said.endswith((".", "!", "?", "…")) else "."  # never "credits.."
     code = f"{status} {reason}".strip()
     if status in (401, 403):
         return AuthError(
-            f"The API key was rejected ({code}){said}.",
+            f"The API key was rejected ({code}){said}{stop}",
             status=status,
             hint=(
                 f"Check your key (Oxen keys are at {OXEN_KEY_URL}) "
@@ -279,25 +351,25 @@ def error_for_status(
         )
     if status == 402:
         return CreditsError(
-            f"Out of credits ({code}){said}.",
+            f"Out of credits ({code}){said}{stop}",
             status=status,
             hint="Add credits to your account, then retry.",
         )
     if status == 404:
         if model and endpoint == "model":
             return NotFoundError(
-                f"Model '{model}' does not exist on this provider ({code}){said}.",
+                f"Model '{model}' does not exist on this provider ({code}){said}{stop}",
                 status=status,
                 hint="'glmtui models' lists the models it offers.",
             )
         if model and endpoint == "chat":
             return NotFoundError(
-                f"Model '{model}' was not found on this provider ({code}){said}.",
+                f"Model '{model}' was not found on this provider ({code}){said}{stop}",
                 status=status,
                 hint="Choose another with --model; 'glmtui models' lists what the server offers.",
             )
         return NotFoundError(
-            f"Nothing found at {url or 'that address'} ({code}){said}.",
+            f"Nothing found at {shown_url(url) if url else 'that address'} ({code}){said}{stop}",
             status=status,
             hint="Check base_url: it should end at the API root, e.g. https://hub.oxen.ai/api/ai.",
         )
@@ -305,22 +377,22 @@ def error_for_status(
         wait = parse_retry_after(retry_after)
         when = f" Retry in {wait:.0f} s." if wait is not None else " Wait a moment, then retry."
         return RateLimitError(
-            f"Rate limited by the provider ({code}){said}.",
+            f"Rate limited by the provider ({code}){said}{stop}",
             status=status,
             hint=when.strip(),
             retry_after=wait,
         )
     if status == 408 or status >= 500:
         return ServerError(
-            f"The server failed ({code}){said}.",
+            f"The server failed ({code}){said}{stop}",
             status=status,
             hint="This is usually temporary; retry in a moment.",
             retry_after=parse_retry_after(retry_after),
         )
     if status in (400, 413, 422):
         return BadRequestError(
-            f"The server refused the request ({code}){said}.",
+            f"The server refused the request ({code}){said}{stop}",
             status=status,
             hint="Check the parameters and the model name.",
         )
-    return ApiError(f"Unexpected answer from the server ({code}){said}.", status=status)
+    return ApiError(f"Unexpected answer from the server ({code}){said}{stop}", status=status)

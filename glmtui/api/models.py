@@ -17,10 +17,10 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from glmtui.domain import ModelCard, Pricing
 
@@ -32,7 +32,35 @@ KNOWN_CONTEXT_LENGTHS: dict[str, int] = {
     "zai-org/GLM-5-FP8": 200_000,
     "glm-5": 200_000,
 }
-"""Context lengths to assume when a server does not say (self-hosted GLM-5 ids included)."""
+"""Context lengths to assume when a server does not say (self-hosted GLM-5 ids included).
+
+An assumption, not a fact about the server: any server may serve a model under one of these
+ids with a smaller window (llama.cpp's default is 4,096). A card that uses one says so
+(``context_source == "assumed"``), and so does everything that shows it."""
+
+ContextSource = Literal["model", "description", "config", "assumed"]
+"""Where a card's context length came from (:attr:`ModelCard.context_source`):
+
+- ``model``: a field of the model object the server sent (see :data:`CONTEXT_FIELDS`);
+- ``description``: the metric table in the model's description;
+- ``config``: the provider profile's ``context_length`` setting (it wins over the others);
+- ``assumed``: glmtui's built-in knowledge (:data:`KNOWN_CONTEXT_LENGTHS`, the built-in card).
+"""
+
+CONTEXT_FIELDS: tuple[tuple[str, ...], ...] = (
+    ("context_length",),  # Oxen, OpenRouter, Together, Fireworks
+    ("context_window",),  # Groq
+    ("max_context_length",),  # Mistral, LM Studio
+    ("max_model_len",),  # vLLM, SGLang
+    ("top_provider", "context_length"),  # OpenRouter
+    ("metadata", "context_length"),  # DeepInfra
+    ("meta", "n_ctx"),  # llama.cpp: the window the server runs with
+    ("n_ctx",),
+    ("meta", "n_ctx_train"),  # llama.cpp: the window the model was trained with
+    ("n_ctx_train",),
+)
+"""Where OpenAI-compatible servers put a model's context length in its object, in the order
+they are read (a nested name is a path)."""
 
 BUILTIN_GLM5: dict[str, Any] = {
     "id": GLM5_ID,
@@ -192,30 +220,90 @@ def parse_parameter_count(text: str) -> int | None:
     return int(value) if value >= 1 else None
 
 
+_FOOTNOTE = re.compile(
+    r"(?:\s*(?:\*+|[†‡§¶]+|[\u00b9\u00b2\u00b3\u2070-\u2079]+|\[\^?\w{1,4}\]|\^\w{1,4}|\(\d{1,2}\)))+$"
+)
+"""Footnote marks after a table label: ``*``, ``†``, ``¹``, ``[1]``, ``[^a]``, ``^1``, ``(2)``."""
+
+
+def table_label(key: str) -> str:
+    """A description-table label reduced to its words, for exact matching: lower case, the
+    Markdown emphasis, a trailing colon and footnote marks dropped, ``-``/``_`` as spaces.
+
+    ``"**Precision**¹"`` → ``"precision"``; ``"Quantized*"`` → ``"quantized"``;
+    ``"Mixture-of-Experts"`` → ``"mixture of experts"``.
+    """
+    text = key
+    for _ in range(3):  # marks and emphasis may nest: "**Precision**¹", "Precision*:"
+        text = _FOOTNOTE.sub("", text.strip().strip("*_`").strip().rstrip(":"))
+    return " ".join(re.sub(r"[-_]+", " ", text.lower()).split())
+
+
+def _labels(*patterns: str) -> re.Pattern[str]:
+    """One pattern that must match a whole (normalised) label: a row counts for a fact only
+    when its label *is* one of that fact's names, never when it merely contains one (Oxen's
+    "Quantized* | Yes" row is not the precision, which its "Precision* | NVFP4" row gives)."""
+    return re.compile("|".join(f"(?:{p})" for p in patterns))
+
+
+_TOKENS_UNIT = r"(?: \((?:in )?tokens\))?"
+_CONTEXT_LABELS = _labels(
+    rf"(?:max(?:imum)? )?context(?: length| window| size| limit| tokens)?{_TOKENS_UNIT}",
+    rf"(?:max(?:imum)? )?(?:sequence|input) length{_TOKENS_UNIT}",
+)
+_OUTPUT_LABELS = _labels(
+    r"max(?:imum)?\.? (?:output|completion|generation|new)(?: tokens| length| limit)?"
+    + _TOKENS_UNIT,
+    rf"output (?:tokens|length|limit){_TOKENS_UNIT}",
+    rf"max(?:imum)?\.? tokens{_TOKENS_UNIT}",
+)
+_PARAMETER_LABELS = _labels(
+    r"(?:total )?(?:number of )?param(?:eter)?s?(?: count| size)?(?: \(total\))?",
+    r"(?:model )?size",
+)
+_ACTIVE_LABELS = _labels(
+    r"activ(?:e|ated)(?: param(?:eter)?s?)?(?: count)?",
+    r"param(?:eter)?s?(?: count)? \(activ(?:e|ated)\)",
+)
+_MOE_LABELS = _labels(r"mixture of experts(?: \(moe\))?", r"moe")
+_ARCHITECTURE_LABELS = _labels(r"(?:model )?architecture", r"model type")
+_PRECISION_LABELS = _labels(
+    r"(?:weights? |inference |serving |model |numerical )?precision",
+    r"quanti[sz]ation(?: method| type| format| level)?",
+    r"dtype",
+    r"(?:weights? )?data type",
+    r"weights? format",
+    r"tensor type",
+)
+_MULTILINGUAL_LABELS = _labels(r"multi ?lingual", r"(?:supported )?languages?")
+
+_SPEC_LABELS = (
+    _CONTEXT_LABELS,
+    _OUTPUT_LABELS,
+    _PARAMETER_LABELS,
+    _ACTIVE_LABELS,
+    _MOE_LABELS,
+    _PRECISION_LABELS,
+    _MULTILINGUAL_LABELS,
+)
+
+
 def _fact(
-    facts: tuple[tuple[str, str], ...], patterns: tuple[str, ...], exclude: str | None = None
+    facts: tuple[tuple[str, str], ...],
+    labels: re.Pattern[str],
+    accept: Callable[[str], bool] | None = None,
 ) -> str | None:
+    """The value of the first row whose label is one of ``labels`` (and whose value
+    ``accept`` takes, when given)."""
     for key, value in facts:
-        lowered = key.lower()
-        if exclude and re.search(exclude, lowered):
-            continue
-        if any(re.search(p, lowered) for p in patterns) and value:
+        if value and labels.fullmatch(table_label(key)) and (accept is None or accept(value)):
             return value
     return None
 
 
-_CONTEXT_ROWS = (r"context",)
-_OUTPUT_ROWS = (
-    r"max(imum)?\.?\s*(output|completion|generation|new)",
-    r"output\s*(tokens|length|limit)",
-    r"^max(imum)?\s*tokens",
-)
-_PARAMETER_ROWS = (r"param", r"model\s*size", r"^size$")
-_ACTIVE_ROWS = (r"activ\w*\s*param", r"param\w*\s*\(?activ", r"^active$")
-_MOE_ROWS = (r"mixture\s*of\s*experts", r"\bmoe\b")
-_ARCHITECTURE_ROWS = (r"architecture", r"model\s*type")
-_PRECISION_ROWS = (r"precision", r"quanti[sz]", r"dtype", r"data\s*type", r"weights?\s*format")
-_MULTILINGUAL_ROWS = (r"multilingual", r"languages?")
+def _not_yes_no(value: str) -> bool:
+    """A precision is a format ("NVFP4", "BF16"), never a yes or a no."""
+    return _yes_no(value) is None
 
 
 # --- small coercions ---------------------------------------------------------------------------
@@ -559,23 +647,23 @@ def model_specs(card: ModelCard) -> ModelSpecs:
         raw.get("parameter_count") or raw.get("num_parameters") or raw.get("parameters")
     )
     if parameters is None and not parameters_text:
-        parameters_text = _fact(facts, _PARAMETER_ROWS, exclude=r"activ") or ""
+        parameters_text = _fact(facts, _PARAMETER_LABELS) or ""
         parameters = parse_parameter_count(parameters_text) if parameters_text else None
     active, active_text = _count(raw.get("active_parameter_count") or raw.get("active_parameters"))
     if active is None and not active_text:
-        active_text = _fact(facts, _ACTIVE_ROWS) or ""
+        active_text = _fact(facts, _ACTIVE_LABELS) or ""
         active = parse_parameter_count(active_text) if active_text else None
     moe_field = raw.get("mixture_of_experts", raw.get("moe"))
-    moe = moe_field if isinstance(moe_field, bool) else _yes_no(_fact(facts, _MOE_ROWS))
+    moe = moe_field if isinstance(moe_field, bool) else _yes_no(_fact(facts, _MOE_LABELS))
     if moe is None:
-        architecture = _fact(facts, _ARCHITECTURE_ROWS) or ""
+        architecture = _fact(facts, _ARCHITECTURE_LABELS) or ""
         said_moe = re.search(r"\bmoe\b|mixture", architecture, re.IGNORECASE)
         if said_moe or (parameters and active and active < parameters):
             moe = True
         elif parameters and active == parameters:
             moe = False  # every parameter is active: a dense model
     precision = _text(raw.get("precision")) or _text(raw.get("quantization"))
-    precision = precision or _fact(facts, _PRECISION_ROWS) or ""
+    precision = precision or _fact(facts, _PRECISION_LABELS, _not_yes_no) or ""
     return ModelSpecs(
         parameters=parameters,
         parameters_text=parameters_text,
@@ -583,7 +671,7 @@ def model_specs(card: ModelCard) -> ModelSpecs:
         active_parameters_text=active_text,
         mixture_of_experts=moe,
         precision=precision,
-        multilingual=_yes_no(_fact(facts, _MULTILINGUAL_ROWS)),
+        multilingual=_yes_no(_fact(facts, _MULTILINGUAL_LABELS)),
     )
 
 
@@ -591,17 +679,8 @@ def is_spec_fact(name: str) -> bool:
     """Whether a description-table row is one :func:`model_specs` or :func:`parse_model`
     already reads (context, output limit, parameters, MoE, precision, languages), so a display
     that shows those facts can list only the other rows."""
-    lowered = name.lower()
-    groups = (
-        _CONTEXT_ROWS,
-        _OUTPUT_ROWS,
-        _PARAMETER_ROWS,
-        _ACTIVE_ROWS,
-        _MOE_ROWS,
-        _PRECISION_ROWS,
-        _MULTILINGUAL_ROWS,
-    )
-    return any(re.search(pattern, lowered) for group in groups for pattern in group)
+    label = table_label(name)
+    return any(labels.fullmatch(label) for labels in _SPEC_LABELS)
 
 
 def is_chat_model(card: ModelCard) -> bool:
@@ -626,17 +705,9 @@ def parse_model(data: dict[str, Any], *, builtin: bool = False) -> ModelCard:
     facts = description_facts(description)
     top_provider = _mapping(data.get("top_provider"))
 
-    context = (
-        _positive_int(data.get("context_length"))
-        or _positive_int(data.get("context_window"))
-        or _positive_int(data.get("max_model_len"))
-        or _positive_int(top_provider.get("context_length"))
-    )
-    if context is None:
-        text = _fact(facts, _CONTEXT_ROWS, exclude=_OUTPUT_ROWS[0])
-        context = parse_token_count(text) if text else None
-    if context is None:
-        context = KNOWN_CONTEXT_LENGTHS.get(model_id)
+    context, context_source = _context_length(data, facts)
+    if builtin and context is not None:
+        context_source = "assumed"  # the shipped card is glmtui's knowledge, not a server's
 
     max_output = (
         _positive_int(data.get("max_output_tokens"))
@@ -644,7 +715,7 @@ def parse_model(data: dict[str, Any], *, builtin: bool = False) -> ModelCard:
         or _positive_int(top_provider.get("max_completion_tokens"))
     )
     if max_output is None:
-        text = _fact(facts, _OUTPUT_ROWS)
+        text = _fact(facts, _OUTPUT_LABELS)
         max_output = parse_token_count(text) if text else None
 
     pricing = _mapping(data.get("pricing"))
@@ -676,12 +747,40 @@ def parse_model(data: dict[str, Any], *, builtin: bool = False) -> ModelCard:
         output_modalities=outputs,
         pricing=Pricing(input_per_token=input_price, output_per_token=output_price),
         context_length=context,
+        context_source=context_source,
         max_output_tokens=max_output,
         facts=facts,
         request_schema=request_schema(data),
         raw=data,
         builtin=builtin,
     )
+
+
+def _context_length(
+    data: Mapping[str, Any], facts: tuple[tuple[str, str], ...]
+) -> tuple[int | None, ContextSource | None]:
+    """The context length and where it came from: a field of the object (the first of
+    :data:`CONTEXT_FIELDS`), else the description's table, else an assumption for a known id,
+    else unknown."""
+    for path in CONTEXT_FIELDS:
+        value: Any = data
+        for name in path:
+            value = value.get(name) if isinstance(value, Mapping) else None
+        found = _positive_int(value)
+        if found is not None:
+            return found, "model"
+    text = _fact(facts, _CONTEXT_LABELS)
+    found = parse_token_count(text) if text else None
+    if found is not None:
+        return found, "description"
+    assumed = KNOWN_CONTEXT_LENGTHS.get(str(data.get("id") or ""))
+    return (assumed, "assumed") if assumed is not None else (None, None)
+
+
+def assumed_context_length(model_id: str) -> int | None:
+    """The context length glmtui assumes for ``model_id`` when nothing else says (an
+    assumption: show it as one), or None."""
+    return KNOWN_CONTEXT_LENGTHS.get(model_id)
 
 
 def builtin_card(model_id: str = GLM5_ID) -> ModelCard | None:

@@ -18,6 +18,7 @@ from glmtui.api.errors import (
     ProtocolError,
     ProviderError,
     StreamInterrupted,
+    closed_without_reply,
     message_from_body,
     message_from_object,
     one_line,
@@ -134,13 +135,16 @@ class ChunkDecoder:
         self.finish_reason: str | None = None
         self.model: str | None = None
         self.usage: Usage | None = None
+        self.tool_calls = 0
+        """Tool-call pieces decoded: output too, though they hold no text."""
         self.done = False
         """True once ``data: [DONE]`` arrived: the client stops reading."""
 
     @property
     def has_output(self) -> bool:
-        """True once any reasoning or answer text has been decoded."""
-        return bool(self.content or self.reasoning)
+        """True once any reasoning, answer text or tool call has been decoded: from then on
+        the request is never sent again behind the user's back."""
+        return bool(self.content or self.reasoning or self.tool_calls)
 
     @property
     def complete(self) -> bool:
@@ -212,6 +216,7 @@ class ChunkDecoder:
         if isinstance(tool_calls, list):
             for position, call in enumerate(tool_calls):
                 if isinstance(call, dict):
+                    self.tool_calls += 1
                     yield _tool_call_delta(call, position)
         finish = choice.get("finish_reason")
         if isinstance(finish, str) and finish:
@@ -230,9 +235,13 @@ class ChunkDecoder:
         """End of stream: the held-back text and :class:`Finished`.
 
         Raises:
-            StreamInterrupted: the stream ended with neither a finish reason nor ``[DONE]``.
+            ClosedWithoutReply: the stream ended before any output (and unfinished).
+            StreamInterrupted: the stream ended with neither a finish reason nor ``[DONE]``
+                after some output, which the error carries.
         """
         events = list(self._pieces(self._splitter.flush()))
+        if not self.complete and not self.has_output:
+            raise closed_without_reply()
         if not self.complete:
             error = StreamInterrupted(
                 "The reply was cut off: the connection closed before the model finished.",
