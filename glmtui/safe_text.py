@@ -39,6 +39,43 @@ def visible_controls(text: str) -> str:
     return _CONTROLS.sub(_picture, text.replace("\r\n", "\n"))
 
 
+def control_marks(text: str) -> frozenset[str]:
+    """The symbols :func:`visible_controls` draws for the controls in ``text``."""
+    if _CONTROLS.search(text) is None:
+        return frozenset()
+    return frozenset(_picture(match) for match in _CONTROLS.finditer(text))
+
+
+def restore_controls(shown: str, marks: frozenset[str]) -> str:
+    """``shown`` (text drawn by :func:`visible_controls`) with each of ``marks`` turned back
+    into the control it stands for: what the user pasted, exactly.
+
+    Only the given marks are restored, so a symbol that was typed or pasted as itself (a
+    ``␛`` copied from the screen) stays one unless the same text also holds the control.
+    """
+    if not marks:
+        return shown
+    pattern = "|".join(re.escape(mark) for mark in sorted(marks, key=len, reverse=True))
+    return re.sub(pattern, lambda match: _control(match.group()), shown)
+
+
+def _control(mark: str) -> str:
+    if len(mark) == 1:
+        return "\x7f" if mark == "\u2421" else chr(ord(mark) - 0x2400)
+    return chr(int(mark[2:], 16))  # \\xNN or \\uNNNN
+
+
+def pasted_text(text: str) -> str:
+    """Pasted text with its line breaks as newlines.
+
+    Terminals paste line breaks as they would type them: a carriage return (xterm, VTE and
+    tmux by default), or CRLF (text copied on Windows). Other controls are left as they are.
+    """
+    if "\r" not in text:
+        return text
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def printable(text: str) -> str:
     """``text`` with every control character written as ``\\xNN`` / ``\\uNNNN`` (for the CLI)."""
     if _CONTROLS.search(text) is None:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from rich.cells import cell_len
 from textual.content import Content
 from textual.strip import Strip
 
@@ -54,6 +55,18 @@ FOLD_LINES = 60
 """A prompt of more characters or lines than these is shown folded (see UserItem)."""
 FOLD_SHOW = 12
 """Lines of a folded prompt that are shown."""
+FOLD_NOTE = "▲ click or press o to fold"
+LAZY_FROM = 64_000
+"""Plain text (a prompt, finished reasoning) longer than this is laid out a budget of time per
+frame and drawn a chunk at a time, only where it is on screen (see :class:`PlainLayout`)."""
+PLAIN_CHUNK = 16_000
+"""Characters of plain text per chunk (cut after a line break where there is one)."""
+KEEP_CHUNKS = 12
+"""Chunks of a large plain text kept drawn at a time (a few screens); older ones are dropped
+and drawn again if scrolled back to."""
+COUNT_WORDS_UP_TO = 1_000_000
+"""Reasoning longer than this is titled by its characters: counting its words would take
+seconds (~3 s for 50 MB here), and the title shows even while the reasoning is folded."""
 
 FINISH_REASONS = {
     "length": "the max_tokens limit was reached",
@@ -98,6 +111,171 @@ class Lines:
         self.width = width
         self.strips: dict[object, list[Strip]] = {}
         """Converted strips, keyed by the style they were drawn with (filled in by the view)."""
+
+    @property
+    def height(self) -> int:
+        """How many lines there are (without drawing any that are not drawn yet)."""
+        return len(self.content)
+
+
+class LazyLines(Lines):
+    """Lines of one chunk of a large plain text, known by their number until they are drawn.
+
+    Why: a 50 MB prompt is ~700,000 lines. Drawing them all when it was unfolded held the
+    screen for half a minute and took gigabytes; a chunk is drawn (:attr:`content`) only when
+    the view shows one of its lines, and dropped again once it has not been shown for a while
+    (:class:`PlainLayout` keeps the last :data:`KEEP_CHUNKS`).
+    """
+
+    __slots__ = ("_height", "_layout", "_lines", "blank_before", "end", "start")
+
+    def __init__(
+        self, span: tuple[int, int], blank_before: bool, height: int, layout: PlainLayout
+    ) -> None:
+        self.start, self.end = span
+        """Where the chunk's text is in the layout's text (without its closing line break)."""
+        self.blank_before = blank_before
+        """The chunk before ended in a blank line (for ``collapse_blank``)."""
+        self.width = layout.key
+        self.strips = {}
+        self._height = height
+        self._layout = layout
+        self._lines: list[Content] | None = None
+
+    @property
+    def height(self) -> int:
+        return self._height
+
+    @property
+    def content(self) -> list[Content]:  # type: ignore[override]
+        """The chunk's lines, drawn now if they are not."""
+        if self._lines is None:
+            self._lines = self._layout.draw(self)
+        self._layout.shown(self)
+        return self._lines
+
+    def drop(self) -> None:
+        """Forget the drawn lines and their strips (drawn again when shown again)."""
+        self._lines = None
+        self.strips.clear()
+
+
+def _line_count(line: str, width: int) -> int:
+    """How many lines ``Content(line).wrap(width)`` gives, without wrapping a line that fits."""
+    if not line or (len(line) <= width and line.isascii() and "\t" not in line):
+        return 1
+    if "\t" not in line and cell_len(line) <= width:
+        return 1
+    return len(Content(line).wrap(width))
+
+
+class PlainLayout:
+    """A large plain text at one width, split into chunks, laid out a budget at a time.
+
+    Laying out counts each chunk's wrapped lines (a line that fits is counted, not wrapped),
+    so the view knows the text's height and scrollbar at once; the lines themselves are drawn
+    per chunk as they are shown (:class:`LazyLines`). The lines equal :func:`render_plain`'s
+    for the whole text, except that a line longer than :data:`PLAIN_CHUNK` characters is
+    broken (after a space, where there is one) once per chunk. ``collapse_blank`` keeps one
+    blank line of each run of them, and none at the ends (reasoning: one between paragraphs).
+    """
+
+    def __init__(
+        self,
+        text: str,
+        width: int,
+        *,
+        style: str = "",
+        prefix: Content | None = None,
+        collapse_blank: bool = False,
+    ) -> None:
+        self.text = text.strip("\n") if collapse_blank else text.rstrip("\n")
+        self.key = width
+        """The width this layout is for (the item's, prefix included)."""
+        self.width = max(8, width - (prefix.cell_length if prefix is not None else 0))
+        self.style = style
+        self.prefix = prefix
+        self.collapse_blank = collapse_blank
+        self.parts: list[LazyLines] = []
+        self.done = 0
+        """Characters of :attr:`text` laid out so far."""
+        self._blank = False
+        """The last line laid out was blank (``collapse_blank``)."""
+        self._drawn: dict[int, LazyLines] = {}
+        """Chunks with drawn lines, the one shown longest ago first."""
+
+    @property
+    def complete(self) -> bool:
+        """True once every chunk is laid out."""
+        return self.done >= len(self.text)
+
+    @property
+    def left(self) -> int:
+        """Characters still to lay out."""
+        return len(self.text) - self.done
+
+    def advance(self, budget: float | None) -> None:
+        """Lay out chunks for ``budget`` seconds (at least one; all of them for None)."""
+        deadline = None if budget is None else time.perf_counter() + budget
+        text = self.text
+        size = len(text)
+        while self.done < size:
+            start = self.done
+            end = text.find("\n", start + PLAIN_CHUNK // 2, start + PLAIN_CHUNK)
+            if end < 0:
+                end = text.rfind("\n", start, start + PLAIN_CHUNK)
+            if end >= 0:
+                self.done = end + 1  # the line break closes the chunk (a CRLF's CR too)
+                if end > start and text[end - 1] == "\r":
+                    end -= 1
+            else:  # the end, or one endless line: break it after a space
+                end = min(size, start + PLAIN_CHUNK)
+                if end < size and (space := text.rfind(" ", start + PLAIN_CHUNK // 2, end)) > 0:
+                    end = space + 1
+                self.done = end
+            blank_before = self._blank
+            lines, self._blank = self._lines_of(text[start:end], blank_before)
+            height = sum(_line_count(line, self.width) for line in lines)
+            if height:
+                self.parts.append(LazyLines((start, end), blank_before, height, self))
+            if deadline is not None and time.perf_counter() > deadline:
+                return
+
+    def _lines_of(self, source: str, blank_before: bool) -> tuple[list[str], bool]:
+        """The chunk's lines (controls drawn as symbols; blank runs collapsed when asked), and
+        whether the last of them is blank."""
+        lines = visible_controls(source).split("\n")
+        if not self.collapse_blank:
+            return lines, False
+        out: list[str] = []
+        blank = blank_before
+        for line in lines:
+            if line.strip():
+                out.append(line)
+                blank = False
+            elif not blank:
+                out.append("")
+                blank = True
+        return out, blank
+
+    def draw(self, part: LazyLines) -> list[Content]:
+        """A chunk's lines (for :class:`LazyLines`)."""
+        style, width = self.style, self.width
+        lines, _ = self._lines_of(self.text[part.start : part.end], part.blank_before)
+        out: list[Content] = []
+        for line in lines:
+            content = Content.styled(line, style) if style else Content(line)
+            out.extend(content.wrap(width) if line else [Content("")])
+        prefix = self.prefix
+        return out if prefix is None else [prefix + line for line in out]
+
+    def shown(self, part: LazyLines) -> None:
+        """``part`` is on screen: keep it drawn, and drop the chunk shown longest ago."""
+        drawn = self._drawn
+        drawn.pop(id(part), None)
+        drawn[id(part)] = part
+        while len(drawn) > KEEP_CHUNKS:
+            drawn.pop(next(iter(drawn))).drop()
 
 
 class _OneLine:
@@ -156,6 +334,10 @@ class Item:
         self.message = message
         self.hotspots: list[Hotspot] = []
         """Clickable lines, valid after :meth:`parts`."""
+        self.render_budget: float | None = None
+        """Seconds one :meth:`parts` call may spend laying out or rendering (None: all)."""
+        self.behind = False
+        """True when :meth:`parts` stopped at its budget: the rest comes at the next frames."""
 
     def parts(self, width: int) -> list[Lines]:
         """Every line of the item at ``width``, part by part."""
@@ -183,6 +365,10 @@ class UserItem(Item):
         """Whether a foldable prompt is shown whole."""
         self._cache: list[Lines] = []
         self._key: tuple[int, bool] | None = None
+        self._layout: PlainLayout | None = None
+        """The unfolded prompt's layout, when it is large (see :class:`PlainLayout`)."""
+        self._lazy_key: tuple[int, int, bool] | None = None
+        self._line_total: int | None = None
 
     @property
     def foldable(self) -> bool:
@@ -192,21 +378,26 @@ class UserItem(Item):
 
     def parts(self, width: int) -> list[Lines]:
         folded = self.foldable and not self.expanded
+        text = self.message.content
+        if not folded and len(text) > LAZY_FROM:
+            return self._lazy_parts(width)
+        self.behind = False
         if self._key != (width, folded):
             self._key = (width, folded)
-            text = self.message.content
             header = Content.styled(f"You · {_clock(self.message)}", META)
             if folded:
                 head = "\n".join(text.split("\n", FOLD_SHOW)[:FOLD_SHOW])[: FOLD_CHARS // 2]
                 body = render_plain(head, width)[:FOLD_SHOW]
-                lines = text.count("\n") + 1
+                if self._line_total is None:  # counted once: ~0.2 s for 50 MB
+                    self._line_total = text.count("\n") + 1
+                lines = self._line_total
                 note = (
                     f"⋯ {lines:,} line{'s' if lines != 1 else ''}, {len(text):,} characters"
                     " in all · click or press o to show everything"
                 )
             elif self.foldable:
                 body = render_plain(text, width)
-                note = "▲ click or press o to fold"
+                note = FOLD_NOTE
             else:
                 body, note = render_plain(text, width), ""
             self.hotspots = []
@@ -214,6 +405,29 @@ class UserItem(Item):
                 self.hotspots.append(Hotspot(1 + len(body), "toggle_fold"))
                 body = [*body, *Content.styled(note, MUTED).wrap(max(8, width))]
             self._cache = [Lines([header, *body], width)]
+        return self._cache
+
+    def _lazy_parts(self, width: int) -> list[Lines]:
+        """A large unfolded prompt: laid out a budget per frame, drawn only where shown."""
+        self._key = None  # the folded lines are made again when folded again
+        layout = self._layout
+        if layout is None or layout.key != width:
+            layout = self._layout = PlainLayout(self.message.content, width)
+            self._lazy_key = None
+        if not layout.complete:
+            layout.advance(self.render_budget)
+        key = (width, len(layout.parts), layout.complete)
+        if self._lazy_key != key:
+            self._lazy_key = key
+            header = Lines([Content.styled(f"You · {_clock(self.message)}", META)], width)
+            parts: list[Lines] = [header, *layout.parts]
+            if not layout.complete:
+                note = f"⋯ laying out, {layout.left:,} more characters…"
+                parts.append(Lines([Content.styled(note, MUTED)], width))
+            fold = Lines(Content.styled(FOLD_NOTE, MUTED).wrap(max(8, width)), width)
+            self.hotspots = [Hotspot(sum(part.height for part in parts), "toggle_fold")]
+            self._cache = [*parts, fold]
+        self.behind = not layout.complete
         return self._cache
 
 
@@ -279,10 +493,19 @@ class ReplyItem(Item):
             else:
                 self._answer.finish()
             self.rendered_length = len(message.content)
+        self._lazy_reasoning: PlainLayout | None = None
+        """Finished reasoning too large to split into blocks: laid out as plain text a budget
+        at a time when unfolded (see :class:`PlainLayout`); None until first drawn."""
+        self._huge_reasoning = False
+        self._words_cache: tuple[int, str] = (0, _words(""))
+        self._reasoning_behind = False
         if message.reasoning:
             self._reasoning_parts.append(message.reasoning)
-            self._reasoning.feed(message.reasoning)
-            self._reasoning.finish()
+            if len(message.reasoning) > LAZY_FROM:
+                self._huge_reasoning = True  # nothing is split: it opens folded
+            else:
+                self._reasoning.feed(message.reasoning)
+                self._reasoning.finish()
         self.refresh_meta()
 
     # --- streaming input -------------------------------------------------------------------
@@ -344,7 +567,14 @@ class ReplyItem(Item):
             self._finish_pending = True  # megabytes at once: split a slice a frame
         else:
             answer.finish()
-        self._reasoning.finish()
+        reasoning = self.reasoning_text
+        if len(reasoning) > LAZY_FROM:  # drawn as plain text from now on, as if reopened
+            self._reasoning_parts = [reasoning]
+            self._huge_reasoning = True
+            self._reasoning = BlockSplitter()
+            self._reasoning_blocks = {}
+        else:
+            self._reasoning.finish()
         self._open_cache = self._open_reasoning_cache = self._fence_cache = None
         self._raw_cache = None
         self.rendered_length = len(self.content_text)
@@ -374,7 +604,10 @@ class ReplyItem(Item):
         parts = [self._one_line.get("meta:" + meta, width, lambda: [Content.styled(meta, META)])]
         y = 1
         self.hotspots = []
-        has_reasoning = bool(self._reasoning.frozen or self._reasoning.open_text.strip())
+        has_reasoning = self._huge_reasoning or bool(
+            self._reasoning.frozen or self._reasoning.open_text.strip()
+        )
+        self._reasoning_behind = False
         if has_reasoning and self.show_reasoning:
             title = f"{'▼' if self.reasoning_open else '▶'} {self._reasoning_title()}"
             parts.append(
@@ -387,7 +620,7 @@ class ReplyItem(Item):
             if self.reasoning_open:
                 for part in self._reasoning_parts_at(width):
                     parts.append(part)
-                    y += len(part.content)
+                    y += part.height
         if self._streaming and not self._answer_started:
             spinner = self._spinner_text()
             parts.append(
@@ -409,12 +642,14 @@ class ReplyItem(Item):
             y += 1
         for part in answer:
             parts.append(part)
-            y += len(part.content)
+            y += part.height
         status = self._status_lines(width)
         if status:
             parts.append(Lines([Content(""), *status], width))
             if self._retry_available():
                 self.hotspots.append(Hotspot(y + len(status), "retry"))
+        if self._reasoning_behind:
+            self.behind = True
         return parts
 
     def _blank(self, width: int) -> Lines:
@@ -595,6 +830,8 @@ class ReplyItem(Item):
         return [*fence.pieces, *fence.chunks, Lines([*fence.pending, *last], width)]
 
     def _reasoning_parts_at(self, width: int) -> list[Lines]:
+        if self._huge_reasoning:
+            return self._huge_reasoning_parts(width)
         rendered = self._reasoning_blocks.get(width)
         if rendered is None:
             self._reasoning_blocks = {}
@@ -614,8 +851,39 @@ class ReplyItem(Item):
                 out.append(part)
         return out
 
+    def _huge_reasoning_parts(self, width: int) -> list[Lines]:
+        """Finished reasoning too large for blocks: laid out a budget per frame (as the
+        blocks would be drawn: behind the bar, one bar-only line between paragraphs)."""
+        layout = self._lazy_reasoning
+        if layout is None or layout.key != width:
+            bar = Content.styled("│ ", REASONING_BAR)
+            layout = self._lazy_reasoning = PlainLayout(
+                self.reasoning_text, width, style=REASONING_TEXT, prefix=bar, collapse_blank=True
+            )
+        if not layout.complete:
+            layout.advance(self.render_budget)
+        if layout.complete:
+            return list(layout.parts)
+        self._reasoning_behind = True
+        note = f"⋯ laying out, {layout.left:,} more characters…"
+        return [
+            *layout.parts,
+            self._one_line.get(note, width, lambda: [Content.styled(note, MUTED)]),
+        ]
+
+    def _reasoning_words(self) -> str:
+        """How much reasoning there is: words, or characters when counting words would hold
+        the screen (see :data:`COUNT_WORDS_UP_TO`); counted again only when it grew."""
+        size = sum(len(part) for part in self._reasoning_parts)
+        if self._words_cache[0] != size:
+            if size > COUNT_WORDS_UP_TO:
+                self._words_cache = (size, f"{size:,} characters")
+            else:
+                self._words_cache = (size, _words(self.reasoning_text))
+        return self._words_cache[1]
+
     def _reasoning_title(self) -> str:
-        words = _words(self.reasoning_text)
+        words = self._reasoning_words()
         if self._streaming and not self._answer_started:
             return f"Thinking… {words}"
         return f"Reasoning · {words}"
@@ -634,7 +902,7 @@ class ReplyItem(Item):
             parts.append(count(stats.completion_tokens, "token", approx=approx))
             speed = stats.tokens_per_second
             if speed is not None:
-                parts.append(f"{speed:,.0f} tok/s")
+                parts.append(f"{approx}{speed:,.0f} tok/s")
         elif usage is not None and usage.completion_tokens:
             approx = "~" if usage.estimated else ""
             parts.append(count(usage.completion_tokens, "token", approx=approx))
@@ -647,10 +915,11 @@ class ReplyItem(Item):
         message = self.message
         if self._streaming or message.status in (None, "streaming"):
             return []
+        error = visible_controls(message.error or "")  # a server's words: shown, not obeyed
         if message.status == "error":
-            text = Content.styled(f"⚠ {message.error or 'The request failed.'}", ERROR)
+            text = Content.styled(f"⚠ {error or 'The request failed.'}", ERROR)
         elif message.status == "interrupted":
-            reason = message.error or "Stopped before the model finished."
+            reason = error or "Stopped before the model finished."
             text = Content.styled(f"⏹ Interrupted: {reason} The partial reply is kept.", WARNING)
         elif message.finish_reason and message.finish_reason != "stop":
             plain = FINISH_REASONS.get(message.finish_reason, "")

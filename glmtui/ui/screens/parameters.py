@@ -10,10 +10,11 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import ModalScreen
 
+from glmtui.ui.compat import StyledOnce
 from glmtui.ui.widgets.sidebar import ParameterSidebar, RequestSettings
 
 
-class ParametersScreen(ModalScreen[RequestSettings]):
+class ParametersScreen(StyledOnce, ModalScreen[RequestSettings]):
     """The sidebar over the chat, at the right edge; changes apply as you make them.
 
     | Key | Action |

@@ -12,14 +12,17 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import ScrollableContainer, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static, TabbedContent, TabPane
+
+from glmtui.ui.compat import StyledOnce
 
 TITLES = {"curl": "cURL", "python": "Python (httpx)", "json": "JSON body"}
 LANGUAGES = {"curl": "bash", "python": "python", "json": "json"}
 
 
-class RequestPreviewScreen(ModalScreen[None]):
+class RequestPreviewScreen(StyledOnce, ModalScreen[None]):
     """Shows the next request in three forms; copy the one you need.
 
     | Key | Action |
@@ -61,20 +64,39 @@ class RequestPreviewScreen(ModalScreen[None]):
         super().__init__()
         self.texts = texts
         self.note = note
+        self._highlighted: set[str] = set()
+        """The forms whose panes are filled (see :meth:`_highlight`)."""
 
     def compose(self) -> ComposeResult:
-        from textual.highlight import highlight
-
         with Vertical():
             yield Static(
                 "Next request  (c copies · 1/2/3 switch · Esc closes)", classes="preview-title"
             )
             if self.note:
                 yield Static(self.note, classes="preview-note", markup=False)
-            with TabbedContent(id="forms"):
-                for fmt, text in self.texts.items():
+            first = next(iter(self.texts), "")  # the tab shown first
+            with TabbedContent(id="forms", initial=first):
+                for fmt in self.texts:
                     with TabPane(TITLES.get(fmt, fmt), id=fmt), ScrollableContainer():
-                        yield Static(highlight(text, language=LANGUAGES.get(fmt)), classes="code")
+                        code = self._code(fmt) if fmt == first else ""
+                        yield Static(code, id=f"{fmt}-code", classes="code")
+
+    def _code(self, fmt: str) -> Content:
+        """A form, highlighted (the first time it is shown; see :meth:`_highlight`)."""
+        from textual.highlight import highlight
+
+        self._highlighted.add(fmt)
+        return highlight(self.texts[fmt], language=LANGUAGES.get(fmt))
+
+    def _highlight(self, fmt: str) -> None:
+        """Fill a form's pane the first time it is shown.
+
+        Only the shown form is highlighted: finding a language's lexer and highlighting a
+        long conversation took much of the time F2 needed to open, spent on two forms out of
+        three that are usually never looked at.
+        """
+        if fmt not in self._highlighted and fmt in self.texts:
+            self.query_one(f"#{fmt}-code", Static).update(self._code(fmt))
 
     @property
     def shown(self) -> str:
@@ -84,6 +106,7 @@ class RequestPreviewScreen(ModalScreen[None]):
     def action_show(self, fmt: str) -> None:
         """Switch to a format."""
         if fmt in self.texts:
+            self._highlight(fmt)
             self.query_one("#forms", TabbedContent).active = fmt
 
     def action_copy(self) -> None:
@@ -95,3 +118,5 @@ class RequestPreviewScreen(ModalScreen[None]):
     @on(TabbedContent.TabActivated)
     def _tab(self, event: TabbedContent.TabActivated) -> None:
         event.stop()
+        if event.pane.id is not None:
+            self._highlight(event.pane.id)  # a tab clicked

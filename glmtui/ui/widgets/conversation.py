@@ -35,7 +35,7 @@ from textual.timer import Timer
 
 from glmtui.domain import Message
 from glmtui.markdown_blocks import code_blocks
-from glmtui.ui.items import Item, Lines, ReplyItem, UserItem
+from glmtui.ui.items import LAZY_FROM, Item, LazyLines, Lines, ReplyItem, UserItem
 from glmtui.ui.widgets.finished_lines import FinishedLines
 from glmtui.ui.widgets.kept_lines import KeptScrollBar
 
@@ -78,6 +78,33 @@ def _same_line(old: Content, new: Content) -> bool:
     """True if two lines look the same: text *and* styles (``Content.__eq__`` compares text
     only, so a line that just got highlighted would not be repainted)."""
     return old is new or (old.plain == new.plain and old.spans == new.spans)
+
+
+class ItemStrips:
+    """An item's lines as strips, each part converted the first time one of its lines is
+    asked for: a huge message converts only the chunks on screen, never all of it."""
+
+    __slots__ = ("_convert", "_height", "_parts", "_starts")
+
+    def __init__(self, parts: list[Lines], convert: Callable[[Lines], list[Strip]]) -> None:
+        starts: list[int] = []
+        top = 0
+        for part in parts:
+            starts.append(top)
+            top += part.height
+        self._parts = parts
+        self._starts = starts
+        self._height = top
+        self._convert = convert
+
+    def __len__(self) -> int:
+        return self._height
+
+    def __getitem__(self, line: int) -> Strip:
+        if not 0 <= line < self._height:
+            raise IndexError(line)
+        index = bisect.bisect_right(self._starts, line) - 1  # the last part starting there
+        return self._convert(self._parts[index])[line - self._starts[index]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +199,7 @@ class ConversationView(ScrollView, can_focus=True):
         self._width = 0
         self._rows: list[_Row] = []
         self._parts: dict[int, list[Lines]] = {}
-        self._strips: dict[int, list[Strip]] = {}
+        self._strips: dict[int, ItemStrips] = {}
         self._line_cache: dict[tuple[object, Content], Strip] = {}
         """Recently converted lines: an open block redrawn each frame reuses its unchanged
         lines instead of converting them again."""
@@ -387,17 +414,16 @@ class ConversationView(ScrollView, can_focus=True):
 
     def _measure(self, index: int, top: int) -> _Row:
         item = self.items[index]
-        if isinstance(item, ReplyItem):
-            item.render_budget = RENDER_BUDGET
+        item.render_budget = RENDER_BUDGET
         parts = item.parts(self._item_width())
-        if isinstance(item, ReplyItem) and item.behind:
+        if item.behind:
             self._behind.add(id(item))
             self.changed(item)  # the rest at the next frame
         else:
             self._behind.discard(id(item))
         self._parts[id(item)] = parts
         self._strips.pop(id(item), None)
-        height = sum(len(part.content) for part in parts)
+        height = sum(part.height for part in parts)
         if item.streaming and height:
             step = max(LIVE_HEIGHT_STEP, self.app.size.height // LIVE_HEIGHT_SHARE)
             height = -(-height // step) * step
@@ -472,15 +498,17 @@ class ConversationView(ScrollView, can_focus=True):
         start = 0
         for old, new in zip(old_parts, new_parts, strict=False):
             if old is not new:
+                if isinstance(old, LazyLines) or isinstance(new, LazyLines):
+                    break  # never draw a chunk of a huge text to compare it
                 # The open block re-renders whole, but usually only its last lines change.
                 for old_line, new_line in zip(old.content, new.content, strict=False):
                     if not _same_line(old_line, new_line):
                         break
                     start += 1
                 break
-            start += len(new.content)
-        old_total = sum(len(p.content) for p in old_parts)
-        new_total = sum(len(p.content) for p in new_parts)
+            start += new.height
+        old_total = sum(p.height for p in old_parts)
+        new_total = sum(p.height for p in new_parts)
         end = max(old_total, new_total)
         if start < end:
             self.refresh_lines(old_row.top + start, end - start)
@@ -504,7 +532,7 @@ class ConversationView(ScrollView, can_focus=True):
         first = self._first
         while first > 0 and added < lines:
             first -= 1
-            added += sum(len(p.content) for p in self.items[first].parts(width)) + GAP
+            added += sum(p.height for p in self.items[first].parts(width)) + GAP
         self._first = first
         self._relayout()
 
@@ -547,7 +575,7 @@ class ConversationView(ScrollView, can_focus=True):
             self.get_visual_style(f"conversation--{kind}-bar"),
         )
 
-    def _item_strips(self, index: int) -> list[Strip]:
+    def _item_strips(self, index: int) -> ItemStrips:
         item = self.items[index]
         key = id(item)
         strips = self._strips.get(key)
@@ -563,16 +591,17 @@ class ConversationView(ScrollView, can_focus=True):
             bar = self.get_visual_style("conversation--selected-bar")
         width = self._item_width()
         style_key = (self._style_key, item.kind, selected)
-        out: list[Strip] = []
-        for part in parts:
+
+        def convert(part: Lines) -> list[Strip]:
             converted = part.strips.get(style_key)
             if converted is None:
                 converted = part.strips[style_key] = self._convert(
                     part.content, style_key, background, bar, width
                 )
-            out.extend(converted)
-        self._strips[key] = out
-        return out
+            return converted
+
+        strips = self._strips[key] = ItemStrips(parts, convert)
+        return strips
 
     def _convert(
         self, lines: list[Content], style_key: object, background: Style, bar: Style, width: int
@@ -638,7 +667,9 @@ class ConversationView(ScrollView, can_focus=True):
         start = crop.y + top
         index = bisect.bisect_right(rows, start, key=_top) - 1
         row = rows[index] if index >= 0 else None
-        strips = self._item_strips(first + index) if row is not None else []
+        strips: ItemStrips | list[Strip] = (
+            self._item_strips(first + index) if row is not None else []
+        )
         out: list[Strip] = []
         for absolute in range(start, crop.bottom + top):
             while index + 1 < len(rows) and rows[index + 1].top <= absolute:
@@ -885,6 +916,11 @@ class ConversationView(ScrollView, can_focus=True):
         else:
             item.reasoning_open = not item.reasoning_open
         self.redraw(item)
+        row = self.row_of(self.selected) if self.selected is not None else None
+        if item.reasoning_open and len(item.reasoning_text) > LAZY_FROM and row is not None:
+            # Read on from the reply's first line: following the tail would scroll the view
+            # (and draw a chunk) at every frame while the reasoning is laid out.
+            self.scroll_to(y=max(0, row[0] - 1), animate=False, immediate=True)
 
     def action_toggle_fold(self, expand: bool | None = None) -> None:
         """Show a long prompt whole, or fold it again (None: whichever it is not)."""
