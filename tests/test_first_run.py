@@ -5,12 +5,13 @@ from __future__ import annotations
 import stat
 from dataclasses import replace
 
+from glmtui.api.errors import OXEN_KEY_URL
 from glmtui.config import load_settings
 from glmtui.ui.app import GlmApp
 from glmtui.ui.screens.chat import ChatScreen
 from glmtui.ui.screens.first_run import FirstRunScreen
 from tests.server import JsonReply, LoopbackServer
-from tests.ui_helpers import send, settings_for, settle, until, visible_text
+from tests.ui_helpers import Notices, send, settings_for, settle, until, visible_text
 
 SIZE = (100, 30)
 NEW_KEY = "sk-pasted-key-XYZ-9876"
@@ -87,3 +88,57 @@ async def test_quit_from_first_run(server: LoopbackServer) -> None:
         await pilot.click("#quit")
         await pilot.pause()
     assert app.return_code == 0
+
+
+async def test_the_address_for_a_key_is_shown_as_text(server: LoopbackServer) -> None:
+    """Over SSH a link in the terminal is not clickable: the address itself is on screen."""
+    app = keyless_app(server)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, FirstRunScreen))
+        await pilot.pause()
+        assert OXEN_KEY_URL in visible_text(app)
+
+
+async def save_key(app: GlmApp) -> Notices:
+    """Paste :data:`NEW_KEY` and press Enter; what the user was told."""
+    notices = Notices(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press(*NEW_KEY, "enter")
+        await until(pilot, lambda: isinstance(app.screen, ChatScreen))
+        await until(pilot, lambda: "Key …9876" in notices.text)
+        await settle(pilot)
+    return notices
+
+
+async def test_a_checked_key_says_who_checked_it(server: LoopbackServer) -> None:
+    app = keyless_app(server)
+    notices = await save_key(app)
+    host = f"127.0.0.1:{server.port}"
+    assert f"Key …9876 checked with {host} and saved to" in notices.text
+    assert "not checked" not in notices.text
+    assert load_settings().api_key == NEW_KEY
+
+
+async def test_a_key_that_could_not_be_checked_is_saved_and_says_so(
+    server: LoopbackServer, unused_port: int
+) -> None:
+    app = keyless_app(server)
+    app.settings = replace(app.settings, base_url=f"http://127.0.0.1:{unused_port}/v1")
+    notices = await save_key(app)
+    host = f"127.0.0.1:{unused_port}"
+    assert f"not checked: could not reach {host} (could not connect to {host}" in notices.text
+    assert "connection refused" in notices.text
+    assert "checked with" not in notices.text
+    assert load_settings().api_key == NEW_KEY  # saved all the same: it may well be right
+
+
+async def test_a_key_the_server_could_not_check_is_saved_and_says_so(
+    server: LoopbackServer,
+) -> None:
+    server.set_default(JsonReply(503, {"error": {"message": "down for maintenance"}}), "/models")
+    app = keyless_app(server)
+    notices = await save_key(app)
+    assert f"not checked: 127.0.0.1:{server.port} could not check it (" in notices.text
+    assert "maintenance" in notices.text
+    assert load_settings().api_key == NEW_KEY

@@ -60,9 +60,10 @@ def test_error_with_retry(snap_compare, server: LoopbackServer, size: tuple[int,
 
 @pytest.mark.parametrize("size", SIZES)
 def test_first_run(snap_compare, size: tuple[int, int]) -> None:
-    """You should see a centred "Welcome to glmtui" panel: where to get an Oxen key, where it
-    is saved (mode 0600), a masked key field, and buttons "Save key and start", "Try the
-    offline demo" and "Quit"."""
+    """You should see a centred "Welcome to glmtui" panel: where to get an Oxen key (its
+    address, https://www.oxen.ai/settings/profile, written out), where it is saved (mode
+    0600), a masked key field, and buttons "Save key and start", "Try the offline demo" and
+    "Quit"."""
     app = make_app(None)
     app.settings = replace(
         app.settings,

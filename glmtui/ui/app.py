@@ -6,22 +6,27 @@ import os
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import Command, CommandPalette
+from textual.content import Content
+from textual.markup import MarkupError
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input, TextArea
 
 from glmtui import startup_gc
-from glmtui.api.errors import ApiError, AuthError
+from glmtui.api.errors import ApiError, AuthError, one_line
 from glmtui.api.pacing import ReadPacing
 from glmtui.config import ConfigError, Settings, save_api_key, update_config_file
-from glmtui.connect import make_client
+from glmtui.connect import DEMO_PROVIDER, make_client, profile_url, public_url
 from glmtui.domain import Session
 from glmtui.paths import user_themes_dir
+from glmtui.safe_text import visible_controls
 from glmtui.ui.screens.chat import ChatContext, ChatScreen
 from glmtui.ui.theme_picker import ThemeCommands, ThemePicked
 from glmtui.ui.themes import fallback_theme, load_themes, theme_variable_defaults
@@ -30,7 +35,7 @@ from glmtui.ui.widgets.conversation import FRAME_INTERVAL, SLOWEST_FRAME, TOKENS
 if TYPE_CHECKING:
     from glmtui.api.client import ChatClient
     from glmtui.store import SessionStore
-    from glmtui.ui.screens.first_run import FirstRunChoice
+    from glmtui.ui.screens.first_run import FirstRunChoice, KeyCheckResult
 
 
 READ_PACING = ReadPacing(FRAME_INTERVAL, SLOWEST_FRAME, TOKENS_PER_FRAME)
@@ -82,12 +87,15 @@ class GlmApp(App[int]):
         self._client = client
         self._initial_session = session
         self._store = store
+        self._secrets: set[str] = set()
+        """Keys of other provider profiles this run used: masked in saved sessions too."""
         self._open_browser = open_browser
         self._model_info = model_info
         self._theme_before_preview: str | None = None
         """The theme to go back to if the theme picker is closed without a choice."""
         self._theme_preview: Timer | None = None
-        self._other_clients: dict[str, ChatClient] = {}
+        self._other_clients: dict[tuple[str, str], ChatClient] = {}
+        """Clients of other endpoints than the configured one, by (kind, name or URL)."""
         self._theme_notes = self._choose_theme(settings.theme, self._register_themes())
         """What went wrong choosing the theme, told once the app is up."""
 
@@ -98,34 +106,54 @@ class GlmApp(App[int]):
             self._client = make_client(self.settings, read_pacing=READ_PACING)
         return self._client
 
-    def client_for(self, provider: str) -> ChatClient:
+    def client_for(self, provider: str, base_url: str | None = None) -> ChatClient:
         """The client for a provider profile (the configured one, or another a session uses).
 
         Other profiles take their own base URL, model and key variable from the config; in the
-        demo everything goes to the demo backend.
+        demo everything goes to the demo backend, and a session saved from the demo goes there
+        too. A key goes only where its profile sends now: asked for another ``base_url`` (a
+        session's recorded one, which the user agreed to send to), the client sends no key.
+
+        Args:
+            provider: The profile's name.
+            base_url: Where to send; None for wherever the profile sends.
         """
         settings = self.settings
-        if settings.demo or provider == settings.provider.name:
+        if settings.demo:
             return self.client
-        client = self._other_clients.get(provider)
+        if provider == DEMO_PROVIDER:
+            return self._cached_client(("demo", ""), replace(settings, demo=True))
+        configured = profile_url(settings, provider)
+        if base_url is not None and (
+            configured is None or public_url(base_url) != public_url(configured)
+        ):
+            url = public_url(base_url)
+            keyless = replace(settings, base_url=url, api_key="", api_key_source="")
+            return self._cached_client(("keyless", url), keyless)
+        profile = settings.providers.get(provider)
+        if provider == settings.provider.name or profile is None:
+            return self.client  # (no such profile: a session from one that no longer exists)
+        from glmtui.config import resolve_api_key
+
+        key, source = resolve_api_key(profile, profile.base_url, os.environ)
+        self._secrets.add(key)
+        if self._store is not None:
+            self._store.add_secret(key)  # an echo of this key is masked in saved sessions too
+        other = replace(
+            settings,
+            provider=profile,
+            base_url=profile.base_url,
+            model=profile.model,
+            api_key=key,
+            api_key_source=source,
+        )
+        return self._cached_client(("profile", provider), other)
+
+    def _cached_client(self, key: tuple[str, str], settings: Settings) -> ChatClient:
+        """One client per endpoint for the app's lifetime (each keeps its connections)."""
+        client = self._other_clients.get(key)
         if client is None:
-            profile = settings.providers.get(provider)
-            if profile is None:
-                return self.client  # a session from a profile that no longer exists
-            import os
-
-            from glmtui.config import resolve_api_key
-
-            key, source = resolve_api_key(profile, profile.base_url, os.environ)
-            other = replace(
-                settings,
-                provider=profile,
-                base_url=profile.base_url,
-                model=profile.model,
-                api_key=key,
-                api_key_source=source,
-            )
-            client = self._other_clients[provider] = make_client(other, read_pacing=READ_PACING)
+            client = self._other_clients[key] = make_client(settings, read_pacing=READ_PACING)
         return client
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
@@ -137,6 +165,35 @@ class GlmApp(App[int]):
         theme = self.current_theme
         colors = theme.to_color_system().generate()
         return theme_variable_defaults({**colors, **theme.variables})
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Textual's notification, with every control character shown, never obeyed.
+
+        Notices quote what users, files and servers supply (theme names, titles, model ids,
+        error bodies); an escape sequence in one must not retitle the window or write the
+        clipboard, whichever screen raised it. glmtui's own notices pass ``markup=False``;
+        markup that does not parse is shown as it is rather than failing to draw.
+        """
+        message, title = visible_controls(message), visible_controls(title)
+        if markup:
+            try:
+                Content.from_markup(message)
+            except MarkupError:
+                markup = False
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def format_title(self, title: str, sub_title: str) -> Content:
+        """The header's title line, on every screen: control characters shown, never obeyed
+        (a session title or a model name comes from a file or a server)."""
+        return super().format_title(visible_controls(title), visible_controls(sub_title))
 
     def on_mount(self) -> None:
         if self._theme_notes:
@@ -283,6 +340,8 @@ class GlmApp(App[int]):
             from glmtui.store import SessionStore
 
             self._store = SessionStore.from_settings(self.settings)
+            for secret in self._secrets:  # keys of other profiles used before the store
+                self._store.add_secret(secret)
         return self._store
 
     def _open_chat(self) -> None:
@@ -297,20 +356,31 @@ class GlmApp(App[int]):
             model_id, self._model_info = self._model_info, None
             self.call_after_refresh(screen.show_model_info, model_id)
 
-    async def _check_key(self, key: str) -> str | None:
-        """Try the key on the models endpoint; only a rejection stops it being saved."""
-        from glmtui.api.client import ChatClient
+    async def _check_key(self, key: str) -> KeyCheckResult:
+        """Try the key on the models endpoint; only a rejection stops it being saved.
 
-        probe = ChatClient(self.settings.base_url, key)
+        Offline, or with the server in trouble, the key may still be right: it is saved, and
+        the user is told it was not checked and why.
+        """
+        from glmtui.ui.screens.first_run import KeyCheckResult
+
+        host = urlsplit(public_url(self.settings.base_url)).netloc or self.settings.base_url
+        probe = make_client(replace(self.settings, api_key=key))  # its timeouts and retries
         try:
             await probe.list_models()
         except AuthError:
-            return "That key was rejected by the server. Check it and paste it again."
-        except ApiError:
-            return None  # offline or server trouble: the key may still be right
+            return KeyCheckResult(
+                rejected="That key was rejected by the server. Check it and paste it again."
+            )
+        except ApiError as error:
+            reason = one_line(error.message, 160).rstrip(".")
+            reason = reason[:1].lower() + reason[1:] if reason[1:2].islower() else reason
+            if error.kind in ("network", "timeout"):
+                return KeyCheckResult(unchecked=f"could not reach {host} ({reason})")
+            return KeyCheckResult(unchecked=f"{host} could not check it ({reason})")
         finally:
             await probe.aclose()
-        return None
+        return KeyCheckResult(checked_with=host)
 
     async def _first_run_done(self, choice: FirstRunChoice | None) -> None:
         if choice is None:
@@ -324,18 +394,34 @@ class GlmApp(App[int]):
             self.settings = replace(
                 self.settings, api_key=choice.api_key, api_key_source="config file"
             )
+            if self._store is not None:
+                self._store.add_secret(choice.api_key)
+            path = self.settings.config_path
             try:
-                save_api_key(self.settings.config_path, self.settings.provider.name, choice.api_key)
-                self.notify(
-                    f"Key {mask(choice.api_key)} saved to {self.settings.config_path}.", timeout=5
-                )
+                save_api_key(path, self.settings.provider.name, choice.api_key)
             except ConfigError as error:
-                self.notify(f"{error} The key is used for this run only.", severity="error")
+                self.notify(
+                    f"{error} The key is used for this run only.", severity="error", markup=False
+                )
+            else:
+                key = mask(choice.api_key)
+                if choice.check.checked_with:
+                    where = f"checked with {choice.check.checked_with} and saved to {path}"
+                    self.notify(f"Key {key} {where}.", timeout=5, markup=False)
+                else:
+                    why = choice.check.unchecked or "nothing checked it"
+                    self.notify(
+                        f"Key {key} saved to {path}, not checked: {why}.",
+                        severity="warning",
+                        timeout=12,
+                        markup=False,
+                    )
         if self._client is not None:
             await self._client.aclose()
         for client in self._other_clients.values():
             await client.aclose()
         self._client = None
+        self._other_clients.clear()
         self._open_chat()
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
@@ -346,5 +432,7 @@ class GlmApp(App[int]):
     async def on_unmount(self) -> None:
         if self._client is not None:
             await self._client.aclose()
+        for client in self._other_clients.values():
+            await client.aclose()
         if self._store is not None:
             self._store.close()

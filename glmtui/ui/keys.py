@@ -1,6 +1,6 @@
-"""The key reference shown by the help panel (and in the README's "Keys" section).
+"""The key reference shown by the help panel (and in ``docs/keys.md``).
 
-Kept as data so the help screen and the README say the same thing; a test compares them.
+Kept as data so the help screen and the docs say the same thing; a test compares them.
 """
 
 from __future__ import annotations
@@ -27,7 +27,11 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("Ctrl+N", "New chat"),
             ("Ctrl+End", "Jump to the newest text and follow it again"),
             ("Ctrl+T", "Show or hide reasoning in every reply"),
-            ("Ctrl+B", "Parameters sidebar (an overlay below 100 columns)"),
+            (
+                "Ctrl+B",
+                "Parameters sidebar: go to it (pressed there: hide it); "
+                "an overlay below 100 columns",
+            ),
             ("F2", "The next request as cURL / Python / JSON (c copies)"),
             ("F3", "The current model's details (u on another model uses it)"),
             ("F4", "The model catalogue: search, inspect, use"),

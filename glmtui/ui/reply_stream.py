@@ -28,14 +28,23 @@ async def stream_into(
     item: ReplyItem,
     stats: TurnStats,
     view: ConversationView,
+    *,
+    waiting: str = "",
 ) -> None:
     """Consume ``stream``: text into ``item`` (drawn at the view's next frame), counts into
     ``stats``, the finish reason and model into ``reply``. The stream is closed however this
     ends (a stop cancels the task, which closes the connection).
 
+    Args:
+        waiting: A note shown under the reply's spinner until text arrives (a reply that is
+            not streamed says what it waits for instead of waiting silently).
+
     Raises:
         ApiError: the request failed; what arrived is already in ``item``.
     """
+    if waiting:
+        item.retry_note = waiting  # cleared by the first text, as a retry's note is
+        view.changed(item)
     async with contextlib.aclosing(stream):
         async for event in stream:
             if isinstance(event, ContentDelta):

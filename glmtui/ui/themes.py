@@ -31,6 +31,7 @@ from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
 from glmtui.config import DEFAULT_THEME
+from glmtui.safe_text import visible_controls
 
 THEME_COLOURS: tuple[str, ...] = (
     "primary",
@@ -155,6 +156,8 @@ TEXT_STYLE_WORDS = frozenset(
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 _OPACITY = re.compile(r"^(100|[0-9]{1,2})(\.[0-9]+)?%$")
 
+_CONTROL_NAME = "the file name holds control characters; rename the file to use it."
+
 BUNDLED = "bundled"
 USER = "user"
 
@@ -201,7 +204,8 @@ class ThemeProblem(NamedTuple):
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
+        # A file name or a key in it may hold anything, escape sequences included: shown.
+        return visible_controls(f"{self.path}: {self.message}")
 
 
 class ThemeCatalog(NamedTuple):
@@ -251,6 +255,9 @@ def load_themes(user_dir: Path | None, bundled_dir: Path | None = None) -> Theme
     for folder, origin in ((bundled, BUNDLED), (user_dir, USER)):
         seen: dict[str, Path] = {}
         for path in _theme_files(folder):
+            if visible_controls(path.name) != path.name:  # the picker shows the file's name
+                problems.append(ThemeProblem(path, _CONTROL_NAME))
+                continue
             try:
                 theme = load_theme_file(path, origin)
             except ThemeError as error:
@@ -336,8 +343,9 @@ def parse_theme(
         name=name,
         dark=dark,
         variables=variables,
-        author=text_fields["author"],
-        description=text_fields["description"],
+        # Shown in the theme picker: control characters made visible, never obeyed.
+        author=visible_controls(text_fields["author"]),
+        description=visible_controls(text_fields["description"]),
         origin=origin,
         path=path,
         primary=colours["primary"],

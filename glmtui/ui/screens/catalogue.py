@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Checkbox, DataTable, Header, Input, Select, Static
 
 from glmtui.domain import ModelCard
-from glmtui.formatting import per_million, tokens, visible
+from glmtui.formatting import context_cell, per_million, visible
 from glmtui.model_catalog import CatalogueResult, ModelCatalog, developer_of, filter_cards
 from glmtui.ui.screens.model_info import SOURCE_ICONS, ModelInfoScreen
 from glmtui.ui.widgets.footer import KeyFooter
@@ -60,9 +60,7 @@ def model_row(card: ModelCard, current_model: str, keys: list[str]) -> list[Text
         "name": Text(visible(card.display_name)),
         "developer": Text(visible(developer_of(card))),
         "input": Text(visible(", ".join(card.input_modalities)) or "–"),
-        "context": Text(
-            tokens(card.context_length) if card.context_length else "–", justify="right"
-        ),
+        "context": Text(context_cell(card) if card.context_length else "–", justify="right"),
         "price_in": _price(card.pricing.input_per_token),
         "price_out": _price(card.pricing.output_per_token),
     }
@@ -249,7 +247,7 @@ class CatalogueScreen(Screen[str | None]):
         """Close the catalogue with the highlighted model, for the chat to switch to."""
         card = self.highlighted
         if card is None:
-            self.notify("No model selected.", timeout=2)
+            self.notify("No model selected.", timeout=2, markup=False)
             return
         self.dismiss(card.id)
 

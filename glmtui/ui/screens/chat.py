@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import events, on, work
@@ -23,13 +24,23 @@ from textual.widgets import Header, Static
 from textual.worker import Worker, WorkerState
 
 from glmtui.api.errors import ApiError, one_line
-from glmtui.api.models import KNOWN_CONTEXT_LENGTHS, builtin_card
+from glmtui.api.models import assumed_context_length, builtin_card
 from glmtui.api.request import ChatRequest, build_request
 from glmtui.config import Settings
+from glmtui.connect import (
+    DEMO_PROVIDER,
+    DEMO_URL,
+    Route,
+    profile_url,
+    public_url,
+    route_session,
+    session_endpoint,
+)
 from glmtui.domain import Message, ModelCard, Session, auto_title
 from glmtui.params import ranges_for
 from glmtui.safe_text import visible_controls
 from glmtui.turn import TurnStats, context_use, conversation_cost, estimate_conversation_tokens
+from glmtui.ui.compat import StyledOnce
 from glmtui.ui.items import Item, ReplyItem, UserItem
 from glmtui.ui.persistence import Conflict, SessionKeeper
 from glmtui.ui.widgets.composer import Composer
@@ -57,6 +68,8 @@ LARGE_REPLY = 1_000_000
 """A finished reply longer than this (characters) is saved in a thread."""
 CHECKPOINT_INTERVAL = 3.0
 """Seconds between saves of a streaming reply (a crash loses at most this much)."""
+WAITING_NOTE = "Streaming is off: waiting for the complete reply…"
+"""Under the spinner of a reply asked for without streaming, until it arrives whole."""
 
 
 @dataclass
@@ -64,9 +77,10 @@ class ChatContext:
     """What the chat screen needs from the app: settings, a client and the store."""
 
     settings: Settings
-    make_client: Callable[[str], ChatClient]
-    """Gives the API client for a provider profile; called on first use, so httpx loads
-    after the first frame."""
+    make_client: Callable[[str, str | None], ChatClient]
+    """Gives the API client for a provider profile, sending to a URL (None: wherever the
+    profile sends; another URL gets no key). Called on first use, so httpx loads after the
+    first frame."""
     model_card: ModelCard | None = None
     make_store: Callable[[], SessionStore] | None = None
     """Gives the session store (None: nothing is saved); called on first use."""
@@ -74,11 +88,13 @@ class ChatContext:
     @property
     def client(self) -> ChatClient:
         """The client of the configured provider."""
-        return self.make_client(self.settings.provider.name)
+        return self.make_client(self.settings.provider.name, None)
 
-    def client_for(self, provider: str) -> ChatClient:
-        """The client of any provider profile (a session may use another than the default)."""
-        return self.make_client(provider)
+    def client_for(self, provider: str, base_url: str | None = None) -> ChatClient:
+        """The client of any provider profile (a session may use another than the default),
+        sending to ``base_url`` (None: where the profile sends; anywhere else: without a key).
+        """
+        return self.make_client(provider, base_url)
 
     @cached_property
     def catalog(self) -> ModelCatalog:
@@ -93,7 +109,7 @@ class ChatContext:
         return self.make_store() if self.make_store is not None else None
 
 
-class ChatScreen(KeptLines, Screen[None]):
+class ChatScreen(StyledOnce, KeptLines, Screen[None]):
     """A conversation with the model.
 
     | Key | Action |
@@ -104,7 +120,7 @@ class ChatScreen(KeptLines, Screen[None]):
     | Ctrl+R | Regenerate the last reply (retry after an error) |
     | Ctrl+N | New chat |
     | Ctrl+O | Sessions: browse, search, resume |
-    | Ctrl+B | Parameters sidebar (an overlay in narrow terminals) |
+    | Ctrl+B | Parameters sidebar: go to it (pressed there: hide it); an overlay when narrow |
     | Ctrl+End | Jump to the newest text and follow it |
     | Ctrl+T | Show or hide reasoning in every reply |
     | F1 | Keys and help |
@@ -134,9 +150,11 @@ class ChatScreen(KeptLines, Screen[None]):
         super().__init__()
         self.context = context
         settings = context.settings
+        provider, base_url = session_endpoint(settings)
         self.session = session or Session(
             model=settings.model,
-            provider=settings.provider.name,
+            provider=provider,
+            base_url=base_url,
             system_prompt=settings.system_prompt,
             parameters=settings.parameters,
         )
@@ -149,10 +167,11 @@ class ChatScreen(KeptLines, Screen[None]):
         self._sidebar_wanted = True
         self._models_suggested = False
         self._model_ids: list[str] = []
-        self._resumed_before = False
+        self._agreed: set[tuple[str, str]] = set()
+        """(session id, recorded URL) pairs the user agreed to send to without a key."""
         self.keeper = SessionKeeper(
             lambda: context.store,
-            on_error=lambda text: self.notify(text, severity="error", timeout=10),
+            on_error=lambda text: self.notify(text, severity="error", timeout=10, markup=False),
             on_saved=self._saved_again,
             on_conflict=self._conflict,
         )
@@ -172,22 +191,10 @@ class ChatScreen(KeptLines, Screen[None]):
         yield ConversationView(id="conversation")
         with StillBox(id="chat-bottom"):
             yield Static(id="edit-banner", markup=False)
-            yield Composer(
-                placeholder="Ask GLM-5…  (Enter sends · Ctrl+J new line · F1 help)",
-                id="composer",
-            )
+            yield Composer(placeholder=self._placeholder(), id="composer")
             yield StatusBar(id="status-bar")
         with StillBox(id="bottom-bar"):
             yield KeyFooter()
-
-    def on_screen_resume(self, event: events.ScreenResume) -> None:
-        # Runs before Textual's own handler (Screen._on_screen_resume, a base class), which
-        # restyles every node of the screen on each resume, for a theme changed meanwhile.
-        # The first resume follows the push at once, and every node was styled as it
-        # mounted: restyling them all again cost ~7 ms of the start-up (tests/test_startup.py).
-        if not self._resumed_before:
-            self._resumed_before = True
-            event.refresh_styles = False
 
     async def on_mount(self) -> None:
         self.title = "glmtui"
@@ -198,6 +205,7 @@ class ChatScreen(KeptLines, Screen[None]):
         self.conversation.load([self._item_for(m) for m in self.session.messages])
         self.query_one(Composer).focus()
         self._refresh_status()
+        self._warn_if_unconfigured()
         self.call_after_refresh(self._fetch_model_card)  # after the first frame
 
     # --- parameters ------------------------------------------------------------------------
@@ -210,7 +218,8 @@ class ChatScreen(KeptLines, Screen[None]):
 
     def _make_sidebar(self, *, id: str | None = None, deferred: bool = False) -> ParameterSidebar:
         settings = self.context.settings
-        providers = list(settings.providers)
+        # In the demo nothing leaves this machine, whatever the sidebar says: it offers none.
+        providers = [DEMO_PROVIDER] if settings.demo else list(settings.providers)
         if self.session.provider not in providers:
             providers.append(self.session.provider)
         return ParameterSidebar(
@@ -236,11 +245,22 @@ class ChatScreen(KeptLines, Screen[None]):
         sidebar.display = self._sidebar_wanted and self.size.width >= SIDEBAR_MIN_WIDTH
 
     def action_toggle_sidebar(self) -> None:
-        """Show or hide the parameters; in a narrow terminal they open as an overlay."""
+        """Go to the parameters; from them, hide them. In a narrow terminal they open as an
+        overlay.
+
+        A docked sidebar that does not have the focus is focused (the first field), not
+        hidden: the key's first use in a wide terminal is to reach it. Pressed again there,
+        it hides the sidebar and goes back to the composer; pressed once more, it shows the
+        sidebar again and focuses it.
+        """
         if self.size.width < SIDEBAR_MIN_WIDTH:
             from glmtui.ui.screens.parameters import ParametersScreen
 
             self.app.push_screen(ParametersScreen(self._make_sidebar()), self._overlay_closed)
+            return
+        docked = self.query_one("#sidebar", ParameterSidebar)
+        if docked.display and not docked.has_focus_within:
+            docked.focus_first()
             return
         self._sidebar_wanted = not self._sidebar_wanted
         self._place_sidebar()
@@ -271,6 +291,9 @@ class ChatScreen(KeptLines, Screen[None]):
     def _apply_settings(self, changed: RequestSettings, *, from_overlay: bool) -> None:
         session = self.session
         model_changed = changed.model != session.model
+        provider_changed = changed.provider != session.provider
+        if provider_changed:  # the session now talks to that profile's server
+            session.base_url = self._url_of(changed.provider)
         session.provider = changed.provider
         session.model = changed.model
         session.system_prompt = changed.system_prompt
@@ -279,7 +302,7 @@ class ChatScreen(KeptLines, Screen[None]):
         self.keeper.save_now(session)
         if from_overlay:  # keep the docked sidebar in step
             self.query_one("#sidebar", ParameterSidebar).load(self._request_settings())
-        if model_changed:
+        if model_changed or provider_changed:
             self._update_titles()
             self._fetch_model_card()
         self._refresh_status()
@@ -296,7 +319,7 @@ class ChatScreen(KeptLines, Screen[None]):
         event.sidebar.load(self._request_settings())
         if event.sidebar.id != "sidebar":
             self.query_one("#sidebar", ParameterSidebar).load(self._request_settings())
-        self.notify("Parameters reset to the config file's defaults.", timeout=3)
+        self.notify("Parameters reset to the config file's defaults.", timeout=3, markup=False)
 
     @on(ParameterSidebar.PreviewRequested)
     def _parameters_preview(self, event: ParameterSidebar.PreviewRequested) -> None:
@@ -319,8 +342,107 @@ class ChatScreen(KeptLines, Screen[None]):
         return build_request(upcoming, thinking_style=self._thinking_style())
 
     def _thinking_style(self) -> str:
-        profile = self.context.settings.providers.get(self.session.provider)
+        providers = self.context.settings.providers
+        profile = providers.get(self.route.provider) or providers.get(self.session.provider)
         return profile.thinking if profile is not None else "none"
+
+    # --- where requests go -----------------------------------------------------------------
+
+    @property
+    def route(self) -> Route:
+        """Where this session's requests go (see :func:`glmtui.connect.route_session`)."""
+        session = self.session
+        return route_session(self.context.settings, session.provider, session.base_url)
+
+    @property
+    def demo(self) -> bool:
+        """True when replies come from the offline demo (this run, or a demo session)."""
+        return self.context.settings.demo or self.session.provider == DEMO_PROVIDER
+
+    def _agreed_to(self, route: Route) -> bool:
+        """Whether requests may go out now: a configured route, or the recorded URL the user
+        agreed (for this session) to send to without a key."""
+        return route.configured or (self.session.id, route.recorded) in self._agreed
+
+    def _session_client(self) -> ChatClient:
+        """The client for this session's route (the recorded URL, keyless, once agreed)."""
+        route = self.route
+        if route.configured:
+            return self.context.client_for(route.provider, route.base_url)
+        return self.context.client_for(self.session.provider, route.recorded)
+
+    def _url_of(self, provider: str) -> str:
+        """The API root a session of ``provider`` records (no credentials)."""
+        if provider == DEMO_PROVIDER:
+            return DEMO_URL
+        return public_url(profile_url(self.context.settings, provider) or "")
+
+    def _warn_if_unconfigured(self) -> None:
+        """Say, as a session opens, that its server is not configured any more."""
+        route = self.route
+        if not self._agreed_to(route):
+            self.notify(
+                f"This chat was held with {route.recorded}, which no provider profile sends "
+                "to now. Nothing is sent until you choose where (you are asked on sending).",
+                severity="warning",
+                timeout=10,
+                markup=False,
+            )
+
+    def _check_endpoint(self, then: Callable[[], Awaitable[None]]) -> bool:
+        """True when the session may send now; else ask where to, and run ``then`` once the
+        user has chosen (nothing is sent if they cancel).
+
+        A resumed session whose server no profile is configured for any more would otherwise
+        go to the profile's server of today, with its key: the user picks the recorded URL
+        (without a key) or today's (the session is updated), or cancels.
+        """
+        route = self.route
+        if self._agreed_to(route):
+            return True
+        from glmtui.ui.screens.prompt import ChoiceScreen
+
+        session = self.session
+        current = f"{route.base_url} ({route.provider})"
+        if route.provider == session.provider:
+            now = f"The {session.provider} profile now sends to {route.base_url}."
+        else:
+            now = f"There is no {session.provider} profile now; {current} is the default."
+        question = (
+            f"This chat was held with {route.recorded}, and no provider profile is configured "
+            f"for that server now. {now}\n\nWhere should this conversation go? Your key is "
+            "only ever sent to the server it is configured for."
+        )
+        choices = [
+            ("recorded", f"Send to {route.recorded} without a key"),
+            ("current", f"Send to {current} from now on"),
+            ("cancel", "Cancel: send nothing"),
+        ]
+
+        async def chosen(choice: str | None) -> None:
+            if session is not self.session:
+                return
+            if choice == "recorded":
+                self._agreed.add((session.id, route.recorded))
+            elif choice == "current":
+                session.provider = route.provider
+                session.base_url = public_url(route.base_url)
+                session.touch()
+                self.keeper.save_now(session)
+                self.query_one("#sidebar", ParameterSidebar).load(self._request_settings())
+                self._update_titles()
+            else:
+                self.notify(
+                    "Nothing was sent; your text is still in the composer.",
+                    timeout=4,
+                    markup=False,
+                )
+                return
+            self._fetch_model_card()
+            await then()
+
+        self.app.push_screen(ChoiceScreen(question, choices, stacked=True), chosen)
+        return False
 
     def _request_texts(self) -> dict[str, str]:
         from glmtui.request_export import FORMATS, render
@@ -332,12 +454,13 @@ class ChatScreen(KeptLines, Screen[None]):
     def _endpoint(self) -> tuple[str, str | None]:
         """Where the session's requests go, and the variable holding the key (if one is needed)."""
         settings = self.context.settings
-        if settings.demo:
-            from glmtui.api.demo import DEMO_BASE_URL
-
-            return DEMO_BASE_URL, None
-        profile = settings.providers.get(self.session.provider, settings.provider)
-        base_url = settings.base_url if profile.name == settings.provider.name else profile.base_url
+        route = self.route
+        if route.provider == DEMO_PROVIDER:
+            return DEMO_URL, None
+        if not route.configured:
+            return route.recorded, None  # no key goes there
+        profile = settings.providers.get(route.provider, settings.provider)
+        base_url = route.base_url
         variable = profile.api_key_env or "OXEN_API_KEY"
         needed = profile.key_required(base_url) or (
             profile.name == settings.provider.name and bool(settings.api_key)
@@ -362,7 +485,9 @@ class ChatScreen(KeptLines, Screen[None]):
         self._commit_sidebar()
         self.app.copy_to_clipboard(self._request_texts()[fmt])
         names = {"curl": "cURL", "python": "Python", "json": "JSON"}
-        self.notify(f"Request copied as {names.get(fmt, fmt)} (the key stays a variable).")
+        self.notify(
+            f"Request copied as {names.get(fmt, fmt)} (the key stays a variable).", markup=False
+        )
 
     def action_compare(self) -> None:
         """Answer the last prompt with another model or parameter set, side by side."""
@@ -371,12 +496,20 @@ class ChatScreen(KeptLines, Screen[None]):
         from glmtui.ui.screens.prompt import PromptScreen
 
         if self.generating:
-            self.notify("Wait for the reply to finish (or stop it with Esc).", timeout=3)
+            self.notify(
+                "Wait for the reply to finish (or stop it with Esc).", timeout=3, markup=False
+            )
             return
         messages = self.session.messages
         prompts = [index for index, message in enumerate(messages) if message.role == "user"]
         if not prompts:
-            self.notify("Send a prompt first; compare answers it again.", timeout=3)
+            self.notify("Send a prompt first; compare answers it again.", timeout=3, markup=False)
+            return
+
+        async def again() -> None:
+            self.action_compare()
+
+        if not self._check_endpoint(again):
             return
         last = prompts[-1]
         history = replace(self.session, messages=messages[: last + 1])
@@ -395,7 +528,8 @@ class ChatScreen(KeptLines, Screen[None]):
             if text is None:
                 return
             alternative = parse_alternative(text, session.model, session.parameters)
-            client = self.context.client_for(session.provider)
+            client = self._session_client()
+            priced = not self.demo  # canned demo replies cost nothing
             left = Contender(
                 f"{session.model} (current) · {describe_set(session.parameters)}",
                 session.model,
@@ -404,6 +538,7 @@ class ChatScreen(KeptLines, Screen[None]):
                 self._thinking_style(),
                 self._card_for_model(),
                 existing,
+                priced=priced,
             )
             right = Contender(
                 f"{alternative.model} · {describe_set(alternative.parameters)}",
@@ -412,8 +547,10 @@ class ChatScreen(KeptLines, Screen[None]):
                 client,
                 self._thinking_style(),
                 self._card_for_model() if alternative.model == session.model else None,
+                priced=priced,
             )
-            self.app.push_screen(CompareScreen(history, left, right), keep)
+            screen = CompareScreen(history, left, right, find_card=self._lookup_card)
+            self.app.push_screen(screen, keep)
 
         def keep(reply: Message | None) -> None:
             if reply is None or reply is existing or session is not self.session:
@@ -426,7 +563,7 @@ class ChatScreen(KeptLines, Screen[None]):
             self.keeper.save_now(session)
             self.conversation.load([self._item_for(m) for m in session.messages])
             self._refresh_status()
-            self.notify(f"Kept the reply from {reply.model}.", timeout=3)
+            self.notify(f"Kept the reply from {reply.model}.", timeout=3, markup=False)
 
         self.app.push_screen(
             PromptScreen(
@@ -460,15 +597,19 @@ class ChatScreen(KeptLines, Screen[None]):
         )
 
     def _model_label(self) -> str:
+        """The model's name as shown (its card's name once known, else its id), made safe."""
         card = self.model_card
-        return (
-            card.name if card is not None and card.id == self.session.model else self.session.model
-        )
+        name = card.name if card is not None and card.id == self.session.model else ""
+        return visible_controls(name or self.session.model)
+
+    def _placeholder(self) -> str:
+        return f"Ask {self._model_label()}…  (Enter sends · Ctrl+J new line · F1 help)"
 
     def _update_titles(self) -> None:
         title = self.session.title or "New chat"
-        demo = " (demo)" if self.context.settings.demo else ""
+        demo = " (demo)" if self.demo else ""
         self.sub_title = visible_controls(f"{self.session.model}{demo} · {title}")
+        self.query_one(Composer).placeholder = self._placeholder()
         hint = [
             visible_controls(f"New chat with {self.session.model}"),
             "",
@@ -491,17 +632,28 @@ class ChatScreen(KeptLines, Screen[None]):
         """Get the model's card (context length, output limit, prices) without delaying the
         first frame: live, else the cached copy, else the built-in card."""
         model = self.session.model
-        card: ModelCard | None = None
-        if self.session.provider == self.context.settings.provider.name:
-            card = (await self.context.catalog.card(model)).card
-        else:  # another profile's server: ask it directly
-            with contextlib.suppress(ApiError):
-                card = await self.context.client_for(self.session.provider).get_model(model)
+        card = await self._lookup_card(model)
         if card is None or model != self.session.model:
             return  # unknown, or the model changed meanwhile
         self.model_card = card
         self.query_one("#sidebar", ParameterSidebar).set_ranges(ranges_for(card))
+        self._update_titles()  # the composer names the model by its card's name
         self._refresh_status()
+
+    async def _lookup_card(self, model: str) -> ModelCard | None:
+        """A model's card from where this session's requests go: the configured provider's
+        catalogue (live, else cached, else built in), or another profile's server. None when
+        unknown, and without asking anyone while the session's server waits for the user's
+        choice (see :meth:`_check_endpoint`)."""
+        route = self.route
+        settings = self.context.settings
+        if settings.demo or (route.configured and route.provider == settings.provider.name):
+            return (await self.context.catalog.card(model)).card
+        if not self._agreed_to(route):
+            return None
+        with contextlib.suppress(ApiError):
+            return await self._session_client().get_model(model)
+        return None
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         """Typing a model id: complete it from the catalogue (fetched once, cached on disk)."""
@@ -512,7 +664,8 @@ class ChatScreen(KeptLines, Screen[None]):
     @work(exclusive=True, group="model-suggestions", exit_on_error=False)
     async def _suggest_models(self) -> None:
         result = await self.context.catalog.catalogue()
-        ids = [card.id for card in result.cards]
+        # An id a terminal would obey (escape sequences) is no suggestion: the field draws it.
+        ids = [card.id for card in result.cards if visible_controls(card.id) == card.id]
         if ids:
             self._model_ids = ids
             self.query_one("#sidebar", ParameterSidebar).suggest_models(ids)
@@ -540,6 +693,14 @@ class ChatScreen(KeptLines, Screen[None]):
         """Switch this session to ``model_id`` (None: the user backed out)."""
         if not model_id or model_id == self.session.model:
             return
+        if visible_controls(model_id) != model_id:
+            self.notify(
+                f"“{model_id}” holds control characters; glmtui does not use it as a model id.",
+                severity="warning",
+                timeout=6,
+                markup=False,
+            )
+            return
         self.session.model = model_id
         self.session.touch()
         self.keeper.save_now(self.session)
@@ -549,15 +710,27 @@ class ChatScreen(KeptLines, Screen[None]):
         self._update_titles()
         self._refresh_status()
         self._fetch_model_card()
-        self.notify(f"This chat now uses {model_id}.", timeout=3)
+        self.notify(f"This chat now uses {model_id}.", timeout=3, markup=False)
 
     @property
     def context_limit(self) -> int | None:
         """The model's context length, when known."""
+        return self._context_window()[0]
+
+    def _context_window(self) -> tuple[int | None, bool]:
+        """The model's context length (None: unknown), and whether it is assumed rather than
+        reported: the built-in card's, a length glmtui knows for the model, or one the
+        catalogue marks as assumed. A length set in the provider's profile is the user's word.
+        """
+        profile = self.context.settings.providers.get(self.route.provider)
+        configured = getattr(profile, "context_length", None)
+        if isinstance(configured, int) and configured > 0:
+            return configured, False
         card = self.model_card
         if card is not None and card.id == self.session.model and card.context_length:
-            return card.context_length
-        return KNOWN_CONTEXT_LENGTHS.get(self.session.model)
+            return card.context_length, card.builtin or card.context_assumed
+        known = assumed_context_length(self.session.model)
+        return known, known is not None
 
     # --- sending ---------------------------------------------------------------------------
 
@@ -574,6 +747,7 @@ class ChatScreen(KeptLines, Screen[None]):
                 "A reply is still streaming. Press Esc to stop it, then send.",
                 severity="warning",
                 timeout=4,
+                markup=False,
             )
             return
         if self.session.read_only:
@@ -582,11 +756,19 @@ class ChatScreen(KeptLines, Screen[None]):
                 "session browser (Ctrl+O, c) to continue it.",
                 severity="warning",
                 timeout=8,
+                markup=False,
             )
             return
         self._commit_sidebar()
         composer = event.composer
         text = event.text
+        if self._check_endpoint(lambda: self._send(composer, text)):
+            await self._send(composer, text)
+
+    async def _send(self, composer: Composer, text: str) -> None:
+        """Send ``text`` as the next prompt (the composer empties; the draft is remembered)."""
+        if self.generating:
+            return
         if self._editing is not None:
             await self._truncate_from(self._editing)
             self._end_edit(restore_draft=False)
@@ -650,9 +832,12 @@ class ChatScreen(KeptLines, Screen[None]):
         )
         from glmtui.ui.reply_stream import stream_into  # with the stream events, on first use
 
-        stream = self.context.client_for(self.session.provider).stream_chat(request)
+        stream = self._session_client().stream_chat(request)
+        # Not streamed, the whole reply arrives at once, after a silence as long as it takes
+        # to write: say what is awaited (the spinner above it counts the seconds).
+        waiting = WAITING_NOTE if request.stream is False else ""
         try:
-            await stream_into(stream, reply, item, stats, conversation)
+            await stream_into(stream, reply, item, stats, conversation, waiting=waiting)
             reply.status = "complete"
             reply.error = None
         except ApiError as error:
@@ -692,7 +877,7 @@ class ChatScreen(KeptLines, Screen[None]):
         self.run_worker(self.keeper.save_soon(self.session), group="checkpoint")
 
     def _saved_again(self) -> None:
-        self.notify("Saved again.", timeout=3)
+        self.notify("Saved again.", timeout=3, markup=False)
         self._refresh_status()
 
     def _conflict(self, conflict: Conflict) -> None:
@@ -701,7 +886,7 @@ class ChatScreen(KeptLines, Screen[None]):
 
         self._update_titles()
         if any(isinstance(screen, ChoiceScreen) for screen in self.app.screen_stack):
-            self.notify(conflict.message, severity="warning", timeout=12)
+            self.notify(conflict.message, severity="warning", timeout=12, markup=False)
             return
         original = conflict.original_title or "Untitled"
         if conflict.deleted:
@@ -731,13 +916,16 @@ class ChatScreen(KeptLines, Screen[None]):
         if choice == "mine":
             if self.keeper.use_mine(self.session, conflict):
                 what = "saved again" if conflict.deleted else "saved over the other version"
-                self.notify(f"“{self.session.title or 'Untitled'}” {what}.", timeout=4)
+                self.notify(
+                    f"“{self.session.title or 'Untitled'}” {what}.", timeout=4, markup=False
+                )
         elif choice == "theirs":
             self.keeper.save_now(self.session)
             await self.open_session(conflict.original_id)
             self.notify(
                 f"Opened the other version; yours is “{conflict.copy_title}” (Ctrl+O).",
                 timeout=6,
+                markup=False,
             )
         elif choice == "close":
             self.keeper.save_now(self.session)
@@ -745,7 +933,9 @@ class ChatScreen(KeptLines, Screen[None]):
             self.keeper.discard_copy(conflict)
             store = self.context.store
             where = f" ({store.trash_folder})" if store is not None else ""
-            self.notify(f"Closed; “{conflict.copy_title}” is in the trash{where}.", timeout=8)
+            self.notify(
+                f"Closed; “{conflict.copy_title}” is in the trash{where}.", timeout=8, markup=False
+            )
         self._update_titles()
 
     @on(Worker.StateChanged)
@@ -757,6 +947,7 @@ class ChatScreen(KeptLines, Screen[None]):
                 f"Unexpected error: {one_line(f'{type(error).__name__}: {error}', 200)}",
                 severity="error",
                 timeout=8,
+                markup=False,
             )
         if event.worker is self._generation and event.state in (
             WorkerState.SUCCESS,
@@ -795,22 +986,38 @@ class ChatScreen(KeptLines, Screen[None]):
             return
         messages = self.session.messages
         if not messages:
-            self.notify("Nothing to regenerate yet.", timeout=3)
+            self.notify("Nothing to regenerate yet.", timeout=3, markup=False)
             return
+        if not self._check_endpoint(self.action_regenerate):
+            return  # asked where to send; the reply stays until then
         if messages[-1].role == "assistant":
             await self._remove_message(messages[-1])
         if not messages or messages[-1].role != "user":
-            self.notify("The last message is not a prompt; send one first.", timeout=3)
+            self.notify(
+                "The last message is not a prompt; send one first.", timeout=3, markup=False
+            )
             return
         await self._start_reply()
 
     async def action_new_chat(self) -> None:
-        """Start an empty conversation."""
+        """Start an empty conversation, with this one's model where this one's requests go
+        (or, when that server waits for the user's choice, the configured provider)."""
         settings = self.context.settings
+        route = self.route
+        if route.configured and not settings.demo and route.provider != DEMO_PROVIDER:
+            provider, base_url = route.provider, public_url(route.base_url)
+        else:
+            provider, base_url = session_endpoint(settings)
+        model = self.session.model
+        if provider != self.session.provider:  # another server: the model it is set up with
+            profile = settings.providers.get(provider)
+            active = provider == settings.provider.name or profile is None
+            model = settings.model if active or profile is None else profile.model
         await self.show_session(
             Session(
-                model=self.session.model,
-                provider=self.session.provider,
+                model=model,
+                provider=provider,
+                base_url=base_url,
                 system_prompt=settings.system_prompt,
                 parameters=settings.parameters,
             )
@@ -821,12 +1028,17 @@ class ChatScreen(KeptLines, Screen[None]):
         if self.generating and self._generation is not None:
             self._generation.cancel()
             await self._generation.wait()
-        model_changed = session.model != self.session.model
+        old = self.session
+        elsewhere = (session.model, session.provider, session.base_url) != (
+            old.model,
+            old.provider,
+            old.base_url,
+        )
         self.session = session
         self.keeper.adopt(session)
         self.conversation.load([self._item_for(m) for m in session.messages])
         self.query_one("#sidebar", ParameterSidebar).load(self._request_settings())
-        if model_changed:
+        if elsewhere:
             self._fetch_model_card()
         self._end_edit(restore_draft=False)
         self._update_titles()
@@ -838,10 +1050,12 @@ class ChatScreen(KeptLines, Screen[None]):
                 "Duplicate it in the session browser to continue it.",
                 severity="warning",
                 timeout=10,
+                markup=False,
             )
+        self._warn_if_unconfigured()
 
-    async def open_session(self, session_id: str) -> None:
-        """Load a saved session by id and show it."""
+    async def open_session(self, session_id: str | Path) -> None:
+        """Load a saved session by id (or by its file) and show it."""
         from glmtui.store import StoreError
 
         store = self.context.store
@@ -850,7 +1064,7 @@ class ChatScreen(KeptLines, Screen[None]):
         try:
             session = store.load(session_id)
         except StoreError as error:
-            self.notify(str(error), severity="error", timeout=8)
+            self.notify(str(error), severity="error", timeout=8, markup=False)
             return
         await self.show_session(session)
 
@@ -860,7 +1074,7 @@ class ChatScreen(KeptLines, Screen[None]):
 
         store = self.context.store
         if store is None:
-            self.notify("Sessions are not saved in this mode.", timeout=3)
+            self.notify("Sessions are not saved in this mode.", timeout=3, markup=False)
             return
         self.keeper.save_now(self.session)
 
@@ -870,7 +1084,8 @@ class ChatScreen(KeptLines, Screen[None]):
             if result.action == "new":
                 await self.action_new_chat()
             elif result.action == "open" and result.session_id != self.session.id:
-                await self.open_session(result.session_id)
+                # By the row's file: with copies sharing an id, the id alone may name another.
+                await self.open_session(result.path or result.session_id)
 
         self.app.push_screen(SessionsScreen(store), chosen)
 
@@ -906,10 +1121,12 @@ class ChatScreen(KeptLines, Screen[None]):
         try:
             fork = store.fork(self.session, self.session.messages.index(message))
         except StoreError as error:
-            self.notify(str(error), severity="error", timeout=8)
+            self.notify(str(error), severity="error", timeout=8, markup=False)
             return
         await self.show_session(fork)
-        self.notify(f"Forked into “{fork.title}”; the original is unchanged.", timeout=5)
+        self.notify(
+            f"Forked into “{fork.title}”; the original is unchanged.", timeout=5, markup=False
+        )
 
     def action_follow(self) -> None:
         """Jump to the newest text and keep following it."""
@@ -919,7 +1136,9 @@ class ChatScreen(KeptLines, Screen[None]):
         """Show or hide the reasoning section of every reply."""
         self.show_reasoning = not self.show_reasoning
         self.conversation.set_show_reasoning(self.show_reasoning)
-        self.notify(f"Reasoning {'shown' if self.show_reasoning else 'hidden'}.", timeout=2)
+        self.notify(
+            f"Reasoning {'shown' if self.show_reasoning else 'hidden'}.", timeout=2, markup=False
+        )
 
     def action_help(self) -> None:
         """Show the keys."""
@@ -1031,7 +1250,7 @@ class ChatScreen(KeptLines, Screen[None]):
             if is_last:
                 await self.action_regenerate()
             else:
-                self.notify(f"Only the last reply can be {action}d.", timeout=3)
+                self.notify(f"Only the last reply can be {action}d.", timeout=3, markup=False)
         elif action == "copy_code":
             self._pick_code_block(message)
         elif action == "fork":
@@ -1042,7 +1261,7 @@ class ChatScreen(KeptLines, Screen[None]):
             self._generation.cancel()
             await self._generation.wait()
         await self._remove_message(message)
-        self.notify("Message deleted.", timeout=2)
+        self.notify("Message deleted.", timeout=2, markup=False)
 
     async def _remove_message(self, message: Message) -> None:
         if message in self.session.messages:
@@ -1062,7 +1281,9 @@ class ChatScreen(KeptLines, Screen[None]):
 
     def _begin_edit(self, message: Message) -> None:
         if self.generating:
-            self.notify("Stop the streaming reply first (Esc).", severity="warning", timeout=3)
+            self.notify(
+                "Stop the streaming reply first (Esc).", severity="warning", timeout=3, markup=False
+            )
             return
         composer = self.query_one(Composer)
         if self._editing is None:
@@ -1097,22 +1318,37 @@ class ChatScreen(KeptLines, Screen[None]):
         def copy(index: int | None) -> None:
             if index is not None:
                 self.app.copy_to_clipboard(blocks[index].code)
-                self.notify(f"Code block {index + 1} copied to the clipboard.", timeout=2)
+                self.notify(
+                    f"Code block {index + 1} copied to the clipboard.", timeout=2, markup=False
+                )
 
         self.app.push_screen(CodeBlockPicker(blocks), copy)
 
     # --- status ----------------------------------------------------------------------------
 
     def _refresh_status(self) -> None:
-        """Recompute the status bar: live numbers while streaming, else the last reply's."""
+        """Recompute the status bar: live numbers while streaming, else the last reply's.
+
+        Canned demo replies cost nothing, so no cost is shown for them; a cost worked out from
+        estimated token counts, and a context window glmtui assumes, are marked as such.
+        """
         stats = self._stats
         messages = self.session.messages
         card = self.model_card
         pricing = card.pricing if card is not None and card.id == self.session.model else None
+        cost = None
+        if pricing is not None and not self.demo:
+            cost = conversation_cost(messages, pricing)
+        guessed = any(
+            m.usage is not None and m.usage.estimated and m.usage.cost is None for m in messages
+        )
+        limit, assumed = self._context_window()
         base = StatusInfo(
             model=self._model_label(),
-            demo=self.context.settings.demo,
-            cost=conversation_cost(messages, pricing) if pricing is not None else None,
+            demo=self.demo,
+            cost=cost,
+            cost_estimated=cost is not None and guessed,
+            context_assumed=assumed,
         )
         pending = 0
         if self.keeper.unsaved:
@@ -1143,6 +1379,6 @@ class ChatScreen(KeptLines, Screen[None]):
         settled = [m for m in messages if m.status != "streaming"]
         info = replace(
             info,
-            context=context_use(settled, self.session.system_prompt, self.context_limit, pending),
+            context=context_use(settled, self.session.system_prompt, limit, pending),
         )
         self.query_one(StatusBar).show(info)

@@ -1,4 +1,8 @@
-"""Pick one of several code blocks in a message to copy."""
+"""Pick one of several code blocks in a message to copy.
+
+The list quotes each block's language and first line, which come from the model: they are
+drawn with control characters made visible, never obeyed.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from glmtui.markdown_blocks import CodeBlock
+from glmtui.safe_text import visible_controls
 
 
 class CodeBlockPicker(ModalScreen[int | None]):
@@ -49,8 +54,9 @@ class CodeBlockPicker(ModalScreen[int | None]):
             for number, block in enumerate(self.blocks, start=1):
                 label = Text()
                 label.append(f"{number}. ", "bold")
-                label.append(f"{block.language or 'text'} · {block.line_count} lines — ")
-                label.append(block.preview, "italic")
+                language = visible_controls(block.language or "text")
+                label.append(f"{language} · {block.line_count} lines — ")
+                label.append(visible_controls(block.preview), "italic")
                 options.append(Option(label, id=str(number - 1)))
             yield OptionList(*options)
 

@@ -7,6 +7,7 @@ the conversation's last reply.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, ClassVar
 
@@ -23,6 +24,7 @@ from glmtui.domain import Message, ModelCard, Parameters, Session
 from glmtui.formatting import cost as format_cost
 from glmtui.formatting import count
 from glmtui.params import ParameterError, check, ranges_for
+from glmtui.safe_text import visible_controls
 from glmtui.turn import TurnStats, estimate_conversation_tokens
 from glmtui.ui.items import ReplyItem
 from glmtui.ui.reply_stream import stream_into
@@ -31,6 +33,9 @@ from glmtui.ui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from glmtui.api.client import ChatClient
+
+CardLookup = Callable[[str], Awaitable[ModelCard | None]]
+"""Gives a model's card by its id (None: unknown)."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,8 @@ class Contender:
     card: ModelCard | None = None
     reply: Message | None = None
     """An existing reply to show instead of generating one."""
+    priced: bool = True
+    """False for replies that cost nothing (the offline demo's): no cost is shown."""
 
 
 @dataclass(frozen=True)
@@ -105,25 +112,40 @@ class CompareScreen(Screen[Message | None]):
     CompareScreen ConversationView { height: 1fr; }
     """
 
-    def __init__(self, history: Session, left: Contender, right: Contender) -> None:
+    def __init__(
+        self,
+        history: Session,
+        left: Contender,
+        right: Contender,
+        *,
+        find_card: CardLookup | None = None,
+    ) -> None:
         """
         Args:
             history: The conversation up to and including the prompt to answer.
             left: The current model (with the existing reply, when there is one).
             right: The alternative.
+            find_card: Looks up the card (and so the prices) of a side whose contender
+                brings none, so a model the catalogue knows is priced, not "cost unknown".
         """
         super().__init__()
         self.history = history
         self.sides = {"left": left, "right": right}
         self.results: dict[str, Message] = {}
         self.stats: dict[str, TurnStats] = {}
+        self.find_card = find_card
+        self.cards: dict[str, ModelCard] = {
+            side: contender.card for side, contender in self.sides.items() if contender.card
+        }
+        """Each side's model card: the contender's, else the one looked up."""
 
     def compose(self) -> ComposeResult:
         with Horizontal():
             for side, contender in self.sides.items():
                 with Vertical(classes="pane", id=f"pane-{side}"):
                     number = "1" if side == "left" else "2"
-                    yield Static(f"{number}  {contender.label}", classes="pane-title", markup=False)
+                    title = visible_controls(f"{number}  {contender.label}")
+                    yield Static(title, classes="pane-title", markup=False)
                     yield Static("", classes="pane-stats", id=f"stats-{side}", markup=False)
                     yield ConversationView(id=f"view-{side}", editable=False)
         yield KeyFooter()
@@ -139,6 +161,17 @@ class CompareScreen(Screen[Message | None]):
                 self._show_stats(side)
             else:
                 self._run(side)
+            if side not in self.cards and contender.priced and self.find_card is not None:
+                self._look_up_card(side)
+
+    @work(exit_on_error=False)
+    async def _look_up_card(self, side: str) -> None:
+        """Find the prices of a side's model (the catalogue's card), then show its cost."""
+        assert self.find_card is not None
+        card = await self.find_card(self.sides[side].model)
+        if card is not None:
+            self.cards[side] = card
+            self._show_stats(side)
 
     @work(exit_on_error=False)
     async def _run(self, side: str) -> None:
@@ -181,22 +214,26 @@ class CompareScreen(Screen[Message | None]):
         if stats is not None:
             parts.append(f"{stats.elapsed:.1f} s")
             if stats.tokens_per_second:
-                parts.append(f"{stats.tokens_per_second:,.0f} tok/s")
-        card = self.sides[side].card
-        if reply is not None and reply.usage is not None:
+                approx = "~" if stats.estimated else ""
+                parts.append(f"{approx}{stats.tokens_per_second:,.0f} tok/s")
+        card = self.cards.get(side)
+        if reply is not None and reply.usage is not None and self.sides[side].priced:
             price = reply.usage.cost
+            approx = ""
             if price is None and card is not None:
                 price = card.pricing.cost(reply.usage)
-            parts.append(format_cost(price) if price is not None else "cost unknown")
+                approx = "~" if reply.usage.estimated else ""
+            parts.append(approx + format_cost(price) if price is not None else "cost unknown")
         if reply is not None and reply.status == "error":
             parts.append(f"⚠ {reply.error}")
-        self.query_one(f"#stats-{side}", Static).update(" · ".join(parts))
+        text = visible_controls(" · ".join(parts))
+        self.query_one(f"#stats-{side}", Static).update(text)
 
     def action_keep(self, side: str) -> None:
         """Keep one side's reply as the conversation's reply."""
         reply = self.results.get(side)
         if reply is None:
-            self.notify("That reply is still being written.", timeout=3)
+            self.notify("That reply is still being written.", timeout=3, markup=False)
             return
         self.workers.cancel_all()
         self.dismiss(reply)

@@ -1,4 +1,9 @@
-"""First run without a key: where to get one, paste it (saved privately), or try the demo."""
+"""First run without a key: where to get one, paste it (saved privately), or try the demo.
+
+The pasted key is tried on the provider before it is saved. Only a rejection stops it: when
+the server cannot be reached (offline, or in trouble) the key is saved anyway, and the user is
+told it was not checked and why, never that it was.
+"""
 
 from __future__ import annotations
 
@@ -14,10 +19,24 @@ from textual.screen import Screen
 from textual.widgets import Button, Input, Markdown, Static
 
 from glmtui.api.errors import OXEN_KEY_URL
+from glmtui.safe_text import visible_controls
 from glmtui.ui.widgets.footer import KeyFooter
 
-KeyCheck = Callable[[str], Awaitable[str | None]]
-"""Checks a key against the provider: None when usable, else the reason it is not."""
+
+@dataclass(frozen=True)
+class KeyCheckResult:
+    """What trying a key on the provider found."""
+
+    rejected: str = ""
+    """Why the key cannot be used ("" when it may be): it is not saved."""
+    checked_with: str = ""
+    """The host that accepted the key ("" when it was not checked)."""
+    unchecked: str = ""
+    """Why the key could not be checked, e.g. "could not reach hub.oxen.ai (…)"."""
+
+
+KeyCheck = Callable[[str], Awaitable[KeyCheckResult]]
+"""Tries a key on the provider."""
 
 
 @dataclass(frozen=True)
@@ -26,6 +45,8 @@ class FirstRunChoice:
 
     api_key: str | None = None
     demo: bool = False
+    check: KeyCheckResult = KeyCheckResult()
+    """What trying the key found (nothing, when there was no check)."""
 
 
 def mask(key: str) -> str:
@@ -72,10 +93,13 @@ class FirstRunScreen(Screen[FirstRunChoice | None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static("Welcome to glmtui", classes="title")
+            # The address as text, not only a link: over SSH a link is not clickable.
             yield Markdown(
                 "glmtui chats with **GLM-5** on Oxen.ai, which needs an API key. Copy yours "
-                f"from your [Oxen.ai profile settings]({OXEN_KEY_URL}) and paste it below. "
-                f"It is saved to `{self.config_path}`, readable only by you (mode 0600).\n\n"
+                f"from your Oxen.ai profile settings, `{OXEN_KEY_URL}`, and paste it below. "
+                "It is checked with the server, then saved to "
+                f"`{visible_controls(str(self.config_path))}`, readable only by you "
+                "(mode 0600).\n\n"
                 f"Or set `{self.env_var}` in your shell, or log in with the oxen CLI. "
                 "No key yet? The offline demo shows everything glmtui does."
             )
@@ -104,13 +128,14 @@ class FirstRunScreen(Screen[FirstRunChoice | None]):
 
     @work(exclusive=True)
     async def _verify_and_save(self, key: str) -> None:
+        result = KeyCheckResult()
         if self.check is not None:
             self._problem("Checking the key…", error=False)
-            problem = await self.check(key)
-            if problem:
-                self._problem(problem)
+            result = await self.check(key)
+            if result.rejected:
+                self._problem(result.rejected)
                 return
-        self.dismiss(FirstRunChoice(api_key=key))
+        self.dismiss(FirstRunChoice(api_key=key, check=result))
 
     def _problem(self, text: str, *, error: bool = True) -> None:
         widget = self.query_one(".problem", Static)

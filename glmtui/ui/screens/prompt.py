@@ -1,4 +1,8 @@
-"""Small modal dialogs: ask for one line of text, or pick one of a few choices."""
+"""Small modal dialogs: ask for one line of text, or pick one of a few choices.
+
+What they show often quotes a session title, a model id or a URL: every text is drawn with its
+control characters made visible (never obeyed by the terminal) and never read as markup.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
+
+from glmtui.safe_text import visible_controls
 
 Validator = Callable[[str], str | None]
 """Returns None when the text is acceptable, else the reason it is not."""
@@ -68,28 +75,35 @@ class PromptScreen(Dialog):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.prompt_title, classes="prompt-title", markup=False)
+            yield Static(visible_controls(self.prompt_title), classes="prompt-title", markup=False)
             if self.help:
-                yield Static(self.help, classes="prompt-help", markup=False)
-            yield Input(self.value, placeholder=self.placeholder, select_on_focus=True)
+                yield Static(visible_controls(self.help), classes="prompt-help", markup=False)
+            yield Input(
+                visible_controls(self.value),
+                placeholder=visible_controls(self.placeholder),
+                select_on_focus=True,
+            )
             yield Static("", classes="prompt-problem", markup=False)
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
         text = event.value.strip()
+        if text == visible_controls(self.value).strip():
+            text = self.value.strip()  # accepted as shown: the value itself, not its picture
         problem = self.validate(text) if self.validate else None
         if problem:
-            self.query_one(".prompt-problem", Static).update(problem)
+            self.query_one(".prompt-problem", Static).update(visible_controls(problem))
             return
         self.dismiss(text)
 
 
 class ChoiceScreen(Dialog):
-    """Pick one of a few choices with a button (or its first letter).
+    """Pick one of a few choices with a button (or its key).
 
     | Key | Action |
     |---|---|
-    | first letter | That choice |
+    | first letter | That choice (when no two choices start with the same letter) |
+    | 1, 2, … | That choice (when two do: the buttons are numbered) |
     | Esc | Cancel |
     """
 
@@ -99,29 +113,45 @@ class ChoiceScreen(Dialog):
     ChoiceScreen .choice-title { text-style: bold; padding: 1 0; }
     ChoiceScreen Horizontal { height: auto; padding: 0 0 1 0; }
     ChoiceScreen Button { margin: 0 1 0 0; }
+    ChoiceScreen .choice-stack { height: auto; padding: 0 0 1 0; }
+    ChoiceScreen .choice-stack Button { width: 100%; margin: 0 0 0 0; }
     """
 
-    def __init__(self, title: str, choices: Sequence[tuple[str, str]]) -> None:
+    def __init__(
+        self, title: str, choices: Sequence[tuple[str, str]], *, stacked: bool = False
+    ) -> None:
         """
         Args:
             title: The question.
-            choices: ``(value, label)`` pairs; the label's first letter is its key.
+            choices: ``(value, label)`` pairs; the label's first letter is its key, or,
+                when two labels start alike, its number.
+            stacked: One button per line, as wide as the dialog (for long labels, such as
+                ones that name URLs).
         """
         super().__init__()
         self.choice_title = title
         self.choices = list(choices)
+        self.stacked = stacked
+        firsts = [label[:1].lower() for _, label in self.choices]
+        numbered = len(set(firsts)) < len(firsts) or not all(firsts)
+        self.keys = (
+            [str(number) for number in range(1, len(self.choices) + 1)] if numbered else firsts
+        )
+        """The key of each choice, in order."""
+        self.numbered = numbered
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.choice_title, classes="choice-title", markup=False)
-            with Horizontal():
-                for value, label in self.choices:
-                    yield Button(label, id=f"choice-{value}")
+            yield Static(visible_controls(self.choice_title), classes="choice-title", markup=False)
+            with Vertical(classes="choice-stack") if self.stacked else Horizontal():
+                for key, (value, label) in zip(self.keys, self.choices, strict=True):
+                    shown = f"{key}  {label}" if self.numbered else label
+                    yield Button(Content(visible_controls(shown)), id=f"choice-{value}")
 
     def on_key(self, event: object) -> None:
-        key = getattr(event, "character", None) or ""
-        for value, label in self.choices:
-            if key and label[:1].lower() == key.lower():
+        key = (getattr(event, "character", None) or "").lower()
+        for choice_key, (value, _label) in zip(self.keys, self.choices, strict=True):
+            if key and choice_key == key:
                 self.dismiss(value)
                 return
 

@@ -162,7 +162,12 @@ class ParameterSidebar(VerticalScroll):
         settings = self.settings
         parameters = settings.parameters
         yield Label("Provider", classes="label")
-        options = [(name, name) for name in self.providers]
+        from rich.text import Text
+
+        from glmtui.safe_text import visible_controls
+
+        # Profile names come from the config file: shown as text, control characters visible.
+        options = [(Text(visible_controls(name)), name) for name in self.providers]
         yield Select(
             options, value=settings.provider, allow_blank=False, id="provider", compact=True
         )

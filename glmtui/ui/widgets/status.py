@@ -1,4 +1,9 @@
-"""The status bar: model, speed, token counts, context-window gauge and cost, live."""
+"""The status bar: model, speed, token counts, context-window gauge and cost, live.
+
+The bar is one line beside a docked sidebar as often as not (80 cells of a 120-column
+terminal): it is fitted to its width, the least useful parts shortened or left out first, so
+the context share and the cost stay in view where the whole line does not fit.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from glmtui.formatting import cost as format_cost
+from glmtui.safe_text import visible_controls
 from glmtui.turn import ContextUse
 
 GAUGE_CELLS = 10
@@ -27,8 +33,13 @@ class StatusInfo:
     completion_tokens: int | None = None
     reasoning_tokens: int | None = None
     estimated: bool = False
+    """The token counts (and so the speed) are local estimates: shown with ``~``."""
     context: ContextUse | None = None
+    context_assumed: bool = False
+    """The context length is glmtui's assumption, not the server's word: ``of ~200k``."""
     cost: float | None = None
+    cost_estimated: bool = False
+    """Part of the cost is priced from estimated token counts: ``~$0.0123``."""
     note: str = ""
 
 
@@ -48,47 +59,109 @@ def _short(count: int) -> str:
     return f"{count:,}"
 
 
+MIN_HEAD = 6
+"""The fewest cells the model's name is shortened to, to make room for the rest."""
+
+Variants = list[Text | None]
+"""One part of the line, from its fullest form to its shortest; None: left out."""
+
+FIT_STEPS: tuple[tuple[str, int], ...] = (
+    ("ttft", 1),
+    ("tokens", 1),
+    ("context", 1),
+    ("speed", 1),
+    ("tokens", 2),
+    ("context", 2),
+    ("cost", 1),
+    ("context", 3),
+)
+"""How the line shrinks to fit, one step at a time, the least useful first: (part, the form
+it takes). The time to first token goes first, then the thinking count, the gauge's bar, the
+speed and the token counts; the context's share and the cost hold out longest, and a context
+warning is never dropped. The model's name (and any note, such as "not saved") stays, though
+a long name is shortened before the rest; at the very narrowest the line ends in an ellipsis."""
+
+
+def _context_variants(context: ContextUse, assumed: bool, warning: Style | str) -> Variants:
+    approx = "~" if context.estimated else ""
+    if context.fraction is None or not context.limit:
+        return [Text(f"ctx {approx}{_short(context.used)} tokens"), None]
+    style = warning if context.warning else ""
+    share = f"{approx}{context.fraction:.0%}"
+    limit = f"of {'~' if assumed else ''}{_short(context.limit)}"
+    warn = " ⚠" if context.warning else ""
+    bar = Text(f"ctx {gauge(context.fraction)} {share} {limit}{warn}", style)
+    full = Text(f"ctx {share} {limit}{warn}", style)
+    short = Text(f"ctx {share}{warn}", style)
+    return [bar, full, short, short if context.warning else None]
+
+
 def render_status(
-    info: StatusInfo, separator: Style | str = "", warning: Style | str = "bold"
+    info: StatusInfo,
+    separator: Style | str = "",
+    warning: Style | str = "bold",
+    width: int | None = None,
 ) -> Text:
-    """The status line as styled text; the caller passes the theme's styles."""
-    text = Text(no_wrap=True, overflow="ellipsis")
-    sep = (" │ ", separator)
-    text.append(info.model, "bold")
+    """The status line as styled text; the caller passes the theme's styles.
+
+    Args:
+        info: What to show.
+        separator: The style of the ``│`` between parts.
+        warning: The style of a context window that is nearly full.
+        width: Cells available: parts are shortened or left out, the least useful first
+            (see :data:`FIT_STEPS`), until the line fits. None: everything, however long.
+    """
+    head = Text(visible_controls(info.model), "bold")
     if info.demo:
-        text.append(" (demo)", "italic")
-    if info.note:
-        text.append(*sep)
-        text.append(info.note, "italic")
-    if info.time_to_first_token is not None:
-        text.append(*sep)
-        text.append(f"TTFT {info.time_to_first_token:.2f} s")
-    if info.tokens_per_second is not None:
-        text.append(*sep)
-        text.append(f"{info.tokens_per_second:,.0f} tok/s")
+        head.append(" (demo)", "italic")
     approx = "~" if info.estimated else ""
+    parts: dict[str, Variants] = {"head": [head]}
+    if info.note:
+        parts["note"] = [Text(visible_controls(info.note), "italic")]
+    if info.time_to_first_token is not None:
+        parts["ttft"] = [Text(f"TTFT {info.time_to_first_token:.2f} s"), None]
+    if info.tokens_per_second is not None:
+        parts["speed"] = [Text(f"{approx}{info.tokens_per_second:,.0f} tok/s"), None]
     if info.prompt_tokens is not None or info.completion_tokens is not None:
-        text.append(*sep)
-        text.append(f"in {approx}{_short(info.prompt_tokens or 0)}")
-        text.append(f" · out {approx}{_short(info.completion_tokens or 0)}")
+        counts = (
+            f"in {approx}{_short(info.prompt_tokens or 0)}"
+            f" · out {approx}{_short(info.completion_tokens or 0)}"
+        )
+        thinking = ""
         if info.reasoning_tokens:
-            text.append(f" (thinking {approx}{_short(info.reasoning_tokens)})")
-    context = info.context
-    if context is not None:
-        text.append(*sep)
-        ctx_approx = "~" if context.estimated else ""
-        if context.fraction is not None and context.limit:
-            style = warning if context.warning else ""
-            text.append(f"ctx {gauge(context.fraction)} ", style)
-            warn = " ⚠" if context.warning else ""
-            text.append(
-                f"{ctx_approx}{context.fraction:.0%} of {_short(context.limit)}{warn}", style
-            )
-        else:
-            text.append(f"ctx {ctx_approx}{_short(context.used)} tokens")
+            thinking = f" (thinking {approx}{_short(info.reasoning_tokens)})"
+        parts["tokens"] = [Text(counts + thinking), Text(counts), None]
+    if info.context is not None:
+        parts["context"] = _context_variants(info.context, info.context_assumed, warning)
     if info.cost is not None:
-        text.append(*sep)
-        text.append(format_cost(info.cost))
+        parts["cost"] = [Text(("~" if info.cost_estimated else "") + format_cost(info.cost)), None]
+
+    chosen = dict.fromkeys(parts, 0)
+
+    def line() -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        shown = [parts[key][index] for key, index in chosen.items()]
+        for number, piece in enumerate(piece for piece in shown if piece is not None):
+            if number:
+                text.append(" │ ", separator)
+            text.append_text(piece)
+        return text
+
+    text = line()
+    for key, index in FIT_STEPS:
+        if width is None or text.cell_len <= width:
+            break
+        if key in parts:
+            chosen[key] = min(index, len(parts[key]) - 1)
+            text = line()
+    if width is not None and text.cell_len > width:
+        # Still too long: a long model name gives way before what follows it (a context
+        # warning above all), down to a few cells; then the line ends in an ellipsis.
+        room = width - (text.cell_len - head.cell_len)
+        if room >= MIN_HEAD:
+            head.truncate(room, overflow="ellipsis")
+            text = line()
+        text.truncate(width, overflow="ellipsis")
     return text
 
 
@@ -123,7 +196,13 @@ class StatusBar(Widget):
             self._info,
             self.get_component_rich_style("status-bar--separator"),
             self.get_component_rich_style("status-bar--warning"),
+            self.content_size.width or None,
         )
+
+    @property
+    def info(self) -> StatusInfo | None:
+        """What the bar shows now (None before the first :meth:`show`)."""
+        return self._info
 
     @property
     def text(self) -> str:
