@@ -489,14 +489,16 @@ def _ask(args: argparse.Namespace) -> int:
     prompt = _read_prompt(args, sys.stdin)
 
     from glmtui.api.request import build_request
+    from glmtui.connect import DEMO_URL, session_endpoint
     from glmtui.domain import Message, Session
 
+    # Where the conversation goes, so a resumed session goes back there (the demo is its
+    # own provider: nothing of it may be sent to a real server later).
+    provider, base_url = session_endpoint(settings)
     session = Session(
         model=settings.model,
-        # Where the conversation goes, so a resumed session goes back there (the demo is
-        # its own provider: nothing of it may be sent to a real server later).
-        provider="demo" if settings.demo else settings.provider.name,
-        base_url="" if settings.demo else settings.base_url,
+        provider=provider,
+        base_url=base_url,
         system_prompt=args.system if args.system is not None else settings.system_prompt,
         parameters=parameters,
         messages=[Message("user", prompt)],
@@ -505,7 +507,7 @@ def _ask(args: argparse.Namespace) -> int:
     if args.print_request:
         from glmtui.request_export import render
 
-        base_url = "http://demo.glmtui.invalid/v1" if settings.demo else settings.base_url
+        base_url = DEMO_URL if settings.demo else settings.base_url
         sys.stdout.write(render(request, args.print_request, base_url, _key_variable(settings)))
         return EXIT_OK
     _require_key(settings)
@@ -541,8 +543,13 @@ async def _ask_run(
     # or a file the text goes exactly as the model wrote it.
     shown_out = printable if out.isatty() else _verbatim
     shown_err = printable if err.isatty() else _verbatim
+    from glmtui.turn import TurnStats, estimate_conversation_tokens
+
     save = bool(getattr(args, "save", False))
     result = Completion(model=request.model)
+    stats = TurnStats()  # counts the deltas: the usage, estimated, when the server sends none
+    if session is not None:
+        stats.start(estimate_conversation_tokens(session.messages, session.system_prompt))
     content: list[str] = []
     reasoning: list[str] = []
     printed_reasoning = False
@@ -561,6 +568,7 @@ async def _ask_run(
             else:
                 async for event in client.stream_chat(request):
                     if isinstance(event, ContentDelta):
+                        stats.add(event.text)
                         content.append(event.text)
                         if not args.json:
                             if printed_reasoning:
@@ -570,6 +578,7 @@ async def _ask_run(
                             out.write(shown_out(event.text))
                             out.flush()
                     elif isinstance(event, ReasoningDelta):
+                        stats.add(event.text, reasoning=True)
                         reasoning.append(event.text)
                         if args.show_reasoning and not args.json:
                             err.write(shown_err(event.text))
@@ -595,6 +604,8 @@ async def _ask_run(
                     _save_exchange(settings, session, content, reasoning, result, None, True)
             raise
     text = "".join(content)
+    if result.usage is None and stats.chunks:
+        result.usage = stats.final_usage()  # marked "estimated": true
     saved: Path | None = None
     save_error = ""
     if save and session is not None:
@@ -720,7 +731,7 @@ def _models(args: argparse.Namespace) -> int:
 
 
 async def _models_run(settings: Any, args: argparse.Namespace) -> int:
-    from glmtui.formatting import per_million, tokens, visible
+    from glmtui.formatting import context_cell, per_million, visible
     from glmtui.model_catalog import ModelCatalog, filter_cards
 
     catalog = ModelCatalog.from_settings(settings)
@@ -750,7 +761,7 @@ async def _models_run(settings: Any, args: argparse.Namespace) -> int:
         (
             c.id,
             c.display_name or "",
-            tokens(c.context_length),
+            context_cell(c),
             per_million(c.pricing.input_per_token),
             per_million(c.pricing.output_per_token),
         )

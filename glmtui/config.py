@@ -2,7 +2,7 @@
 
 The config file is TOML (``glmtui config path`` prints where). Every setting is declared once in
 :data:`SETTINGS` with its type, default and a sentence of documentation; validation, the error
-messages and the README's config reference all come from that one table.
+messages and the config reference (``docs/configuration.md``) all come from that one table.
 
 Provider profiles (``[providers.NAME]``) bundle a base URL, a model, the environment variable
 holding the key and how the provider takes a thinking on/off switch. The built-in ``oxen``
@@ -58,7 +58,7 @@ def _quoted(name: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Setting:
-    """One documented setting: the single source for validation and the README reference."""
+    """One documented setting: the single source for validation and the docs reference."""
 
     key: str
     kind: str
@@ -122,7 +122,7 @@ SETTINGS: tuple[Setting, ...] = (
         "theme",
         "str",
         DEFAULT_THEME,
-        "Theme name: a bundled theme, one of yours (<config dir>/themes/*.toml) or a Textual "
+        "Theme name: a bundled theme, one of yours (`<config dir>/themes/*.toml`) or a Textual "
         "theme. Ctrl+P → Theme picks one with a preview and saves it here.",
         env="GLMTUI_THEME",
     ),
@@ -300,6 +300,11 @@ class Overrides:
 # --- validation ----------------------------------------------------------------------------
 
 
+NAMES = ("provider", "model", "theme")
+"""Settings that name something shown on screen: never empty, never a control character (an
+escape sequence in a theme name once retitled the terminal window)."""
+
+
 def check_value(setting: Setting, value: Any, where: str) -> Any:
     """Validate and normalise one value, or raise :class:`ConfigError` naming ``where``."""
 
@@ -337,8 +342,14 @@ def check_value(setting: Setting, value: Any, where: str) -> Any:
         if problem is not None:
             raise ConfigError(f"{where}: '{setting.key}' {problem} (got {_got(setting, value)}).")
         return value.rstrip("/")
-    if kind == "str" and setting.key in ("provider", "model", "theme") and not value.strip():
-        raise ConfigError(f"{where}: '{setting.key}' must not be empty.")
+    if kind == "str" and setting.key in NAMES:
+        if not value.strip():
+            raise ConfigError(f"{where}: '{setting.key}' must not be empty.")
+        if not value.isprintable():
+            raise ConfigError(
+                f"{where}: '{setting.key}' must not contain control characters "
+                f"(got {_got(setting, value)})."
+            )
     return value
 
 
@@ -450,6 +461,10 @@ def _parse_providers(table: Any, where: str) -> dict[str, ProviderProfile]:
     profiles = dict(BUILTIN_PROVIDERS)
     for name, body in table.items():
         shown = _shown(name)
+        if not name.isprintable() or not name.strip():
+            raise ConfigError(
+                f"{where}: [providers.{shown}]: a provider's name must be printable text."
+            )
         if not isinstance(body, Mapping):
             raise ConfigError(f"{where}: [providers.{shown}] must be a table.")
         values = _check_table(body, PROVIDER_SETTINGS, f"{where} [providers.{shown}]")
@@ -716,7 +731,7 @@ def save_api_key(path: Path, provider: str, key: str) -> None:
 
 
 def config_reference() -> str:
-    """The README's config reference table, generated from the declarations."""
+    """The config reference table of ``docs/configuration.md``, made from the declarations."""
     lines = ["| Setting | Default | Allowed | Environment | Meaning |", "|---|---|---|---|---|"]
 
     def row(prefix: str, s: Setting) -> str:

@@ -19,6 +19,7 @@ import pytest
 import tomli_w
 
 from glmtui.cli import EXIT_OUTPUT_CLOSED, main
+from glmtui.connect import DEMO_URL
 from glmtui.store import SessionStore
 from glmtui.ui.app import GlmApp
 
@@ -397,7 +398,7 @@ def test_a_demo_exchange_is_saved_as_the_demo(
     assert code == 0
     [summary] = SessionStore.from_settings(_settings()).list_sessions()
     session = SessionStore.from_settings(_settings()).load(summary.id)
-    assert (session.provider, session.base_url) == ("demo", "")
+    assert (session.provider, session.base_url) == ("demo", DEMO_URL)
 
 
 def test_a_provider_can_state_its_context_length(config_file: Path) -> None:
@@ -444,3 +445,33 @@ def test_a_folder_given_as_a_session_is_one_line(
     assert out == ""
     assert "cannot be read (it is a folder)" in err
     one_clean_line(err)
+
+
+@pytest.mark.parametrize("status", [400, 401, 402, 404, 408, 418, 429, 500, 503])
+@pytest.mark.parametrize("said", ["You have no credits.", "Slow down!", "Really?", "no stop"])
+def test_messages_never_end_in_a_doubled_full_stop(status: int, said: str) -> None:
+    """'Out of credits (402): You have no credits..' — the server's own sentence ends it."""
+    from glmtui.api.errors import error_for_status
+
+    body = json.dumps({"error": {"message": said}}).encode()
+    message = error_for_status(status, body, model="m", endpoint="model").describe()
+    assert said in message
+    assert ".." not in message.replace("...", "")
+    assert "!." not in message
+    assert "?." not in message
+
+
+def test_streamed_json_gives_a_usage_object_when_the_server_sends_none(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, server: Any
+) -> None:
+    """Counted from the stream's deltas and marked as an estimate."""
+    from tests.conftest import FAKE_KEY
+    from tests.server import stream_of
+
+    monkeypatch.setenv("OXEN_API_KEY", FAKE_KEY)
+    server.enqueue(stream_of(["one ", "two ", "three"], usage=False))
+    code, out, _ = run(capsys, "ask", "--base-url", server.base_url, "--json", "count")
+    assert code == 0
+    usage = json.loads(out)["usage"]
+    assert usage["completion_tokens"] == 3
+    assert usage["estimated"] is True
