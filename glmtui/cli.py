@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from glmtui import __version__
-from glmtui.safe_text import printable
+from glmtui.domain.text import printable
 
 EXIT_OK = 0
 EXIT_API_ERROR = 1
@@ -452,7 +452,7 @@ def _ask_parameters(args: argparse.Namespace, settings: Any) -> Any:
     from dataclasses import replace
 
     from glmtui.api.models import builtin_card
-    from glmtui.params import ranges_for, validate
+    from glmtui.domain.params import ranges_for, validate
 
     values: dict[str, Any] = {}
     for key in (
@@ -489,7 +489,7 @@ def _ask(args: argparse.Namespace) -> int:
     prompt = _read_prompt(args, sys.stdin)
 
     from glmtui.api.request import build_request
-    from glmtui.connect import DEMO_URL, session_endpoint
+    from glmtui.chat.endpoints import DEMO_URL, session_endpoint
     from glmtui.domain import Message, Session
 
     # Where the conversation goes, so a resumed session goes back there (the demo is its
@@ -505,7 +505,7 @@ def _ask(args: argparse.Namespace) -> int:
     )
     request = build_request(session, thinking_style=settings.thinking_style)
     if args.print_request:
-        from glmtui.request_export import render
+        from glmtui.chat.export import render
 
         base_url = DEMO_URL if settings.demo else settings.base_url
         sys.stdout.write(render(request, args.print_request, base_url, _key_variable(settings)))
@@ -535,7 +535,7 @@ async def _ask_run(
         Retrying,
         UsageReport,
     )
-    from glmtui.connect import make_client
+    from glmtui.chat.endpoints import make_client
 
     out, err = sys.stdout, sys.stderr
     # On a terminal, escape sequences in the model's text are shown, not obeyed (a reply
@@ -543,7 +543,7 @@ async def _ask_run(
     # or a file the text goes exactly as the model wrote it.
     shown_out = printable if out.isatty() else _verbatim
     shown_err = printable if err.isatty() else _verbatim
-    from glmtui.turn import TurnStats, estimate_conversation_tokens
+    from glmtui.domain.stats import TurnStats, estimate_conversation_tokens
 
     save = bool(getattr(args, "save", False))
     result = Completion(model=request.model)
@@ -731,8 +731,8 @@ def _models(args: argparse.Namespace) -> int:
 
 
 async def _models_run(settings: Any, args: argparse.Namespace) -> int:
-    from glmtui.formatting import context_cell, per_million, visible
-    from glmtui.model_catalog import ModelCatalog, filter_cards
+    from glmtui.chat.catalog import ModelCatalog, filter_cards
+    from glmtui.chat.formatting import context_cell, per_million, visible
 
     catalog = ModelCatalog.from_settings(settings)
     if args.models_command == "show":
@@ -776,7 +776,7 @@ async def _models_run(settings: Any, args: argparse.Namespace) -> int:
 def _models_note(catalog: Any, result: Any) -> None:
     """Say on stderr when the data is not live: how old the copy is and why (offline, no key,
     key rejected …), with what to do about it."""
-    from glmtui.formatting import visible
+    from glmtui.chat.formatting import visible
 
     if result.source == "live":
         return
@@ -789,7 +789,7 @@ def _models_note(catalog: Any, result: Any) -> None:
 def _model_card_text(card: Any) -> str:
     """``glmtui models show``: the facts, the summary, the request parameters, the description."""
     from glmtui.api.models import schema_rows
-    from glmtui.formatting import model_fact_rows
+    from glmtui.chat.formatting import model_fact_rows
 
     rows = [("Name", card.name), ("Id", card.id), *model_fact_rows(card)]
     width = max(len(label) for label, _ in rows)

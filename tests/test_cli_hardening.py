@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 import tomli_w
 
+from glmtui.chat.endpoints import DEMO_URL
 from glmtui.cli import EXIT_OUTPUT_CLOSED, main
-from glmtui.connect import DEMO_URL
 from glmtui.store import SessionStore
 from glmtui.ui.app import GlmApp
 

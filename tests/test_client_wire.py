@@ -585,8 +585,8 @@ async def test_paced_reads_take_what_piled_up_at_once(server: LoopbackServer) ->
 def test_the_tui_client_is_paced_and_scripts_are_not() -> None:
     """The app's client reads at most once per frame (the demo's too); ``glmtui ask`` reads
     as data arrives."""
+    from glmtui.chat.endpoints import make_client
     from glmtui.config import Overrides, load_settings
-    from glmtui.connect import make_client
     from glmtui.ui.app import READ_PACING, GlmApp
 
     for demo in (False, True):

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from textual.widgets import TextArea
 
 from glmtui.domain import Message
-from glmtui.markdown_blocks import RawBlock, split_blocks, split_blocks_bounded
+from glmtui.domain.markdown import RawBlock, split_blocks, split_blocks_bounded
 from glmtui.ui.items import ReplyItem
 from glmtui.ui.markdown_render import render_block
 from tests.server import HANG, LoopbackServer, StreamReply, chunk, sse, stream_of

@@ -13,9 +13,9 @@ import pytest
 
 from glmtui.api.client import ChatClient, RetryPolicy
 from glmtui.api.errors import AuthError, MissingKeyError, NetworkError, NotFoundError
+from glmtui.chat.catalog import ModelCatalog, filter_cards, safe_name, scope_for
+from glmtui.chat.formatting import context_cell, model_fact_rows
 from glmtui.config import Overrides, load_settings
-from glmtui.formatting import context_cell, model_fact_rows
-from glmtui.model_catalog import ModelCatalog, filter_cards, safe_name, scope_for
 from tests.conftest import FAKE_KEY
 from tests.server import (
     GLM5_MODEL,

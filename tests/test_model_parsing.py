@@ -26,14 +26,14 @@ from glmtui.api.models import (
     schema_rows,
     table_label,
 )
-from glmtui.domain import ModelCard
-from glmtui.formatting import (
+from glmtui.chat.formatting import (
     context_cell,
     context_text,
     model_fact_rows,
     model_summary_rows,
     parameter_count,
 )
+from glmtui.domain import ModelCard
 from tests.server import GLM5_MODEL, IMAGE_MODEL, LLAMA_MODEL, VISION_MODEL
 
 

@@ -14,7 +14,7 @@ from textual.widgets import Checkbox, DataTable, Input, Select, Static
 
 from glmtui.api.client import ChatClient, RetryPolicy
 from glmtui.api.errors import NetworkError
-from glmtui.model_catalog import ModelCatalog
+from glmtui.chat.catalog import ModelCatalog
 from glmtui.ui.app import GlmApp
 from glmtui.ui.screens.catalogue import CatalogueScreen
 from glmtui.ui.screens.model_info import ModelInfoScreen

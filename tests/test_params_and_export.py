@@ -13,9 +13,16 @@ import pytest
 
 from glmtui.api.models import builtin_card, parse_model
 from glmtui.api.request import ChatRequest
+from glmtui.chat.export import as_curl, as_json, as_python, render
 from glmtui.domain import Parameters
-from glmtui.params import OPENAI_RANGES, ParameterError, parse, parse_stop, ranges_for, validate
-from glmtui.request_export import as_curl, as_json, as_python, render
+from glmtui.domain.params import (
+    OPENAI_RANGES,
+    ParameterError,
+    parse,
+    parse_stop,
+    ranges_for,
+    validate,
+)
 from tests.conftest import FAKE_KEY
 from tests.server import (
     DONE,

@@ -15,7 +15,7 @@ from textual import events
 from textual._xterm_parser import XTermParser
 from textual.pilot import Pilot
 
-from glmtui.safe_text import control_marks, pasted_text, restore_controls, visible_controls
+from glmtui.domain.text import control_marks, pasted_text, restore_controls, visible_controls
 from glmtui.ui.widgets.composer import PASTE_END, PASTE_START, Composer, PasteParser
 from tests.server import LoopbackServer, stream_of
 from tests.ui_helpers import chat, make_app, settle, until, visible_text

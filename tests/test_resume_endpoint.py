@@ -14,8 +14,7 @@ from dataclasses import replace
 import pytest
 from textual.widgets import Select
 
-from glmtui.config import BUILTIN_PROVIDERS, ProviderProfile, Settings, load_settings
-from glmtui.connect import (
+from glmtui.chat.endpoints import (
     DEMO_PROVIDER,
     DEMO_URL,
     Route,
@@ -24,6 +23,7 @@ from glmtui.connect import (
     route_session,
     session_endpoint,
 )
+from glmtui.config import BUILTIN_PROVIDERS, ProviderProfile, Settings, load_settings
 from glmtui.domain import Message, Session
 from glmtui.store import SessionStore
 from glmtui.ui.app import GlmApp

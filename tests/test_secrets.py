@@ -27,10 +27,10 @@ from glmtui import paths
 from glmtui.api.client import ChatClient, RetryPolicy
 from glmtui.api.errors import AuthError
 from glmtui.api.request import ChatRequest, build_request
+from glmtui.chat.export import FORMATS, render
 from glmtui.cli import main
 from glmtui.config import ConfigError, load_settings, save_api_key, update_config_file
 from glmtui.domain import Message, Session
-from glmtui.request_export import FORMATS, render
 from glmtui.store import EXPORT_FORMATS, SessionStore
 from glmtui.ui.app import GlmApp
 from glmtui.ui.screens.chat import ChatScreen

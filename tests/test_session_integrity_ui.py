@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
+from glmtui.chat.keeper import SessionKeeper
 from glmtui.config import load_settings
 from glmtui.domain import Message, Session
 from glmtui.store import SessionStore, decode_session, encode_session
 from glmtui.store.redact import MASK, MIN_SECRET_LENGTH
-from glmtui.ui.persistence import SessionKeeper
 from glmtui.ui.screens.sessions import SessionsScreen
 from glmtui.ui.widgets.session_table import SessionTable
 from tests.conftest import FAKE_KEY

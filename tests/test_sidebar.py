@@ -161,7 +161,7 @@ def test_parse_alternative() -> None:
     import pytest
 
     from glmtui.domain import Parameters
-    from glmtui.params import ParameterError
+    from glmtui.domain.params import ParameterError
     from glmtui.ui.screens.compare import parse_alternative
 
     alt = parse_alternative("other temperature=0.2 top_p=0.5", "m", Parameters(seed=1))

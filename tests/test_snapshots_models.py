@@ -16,7 +16,7 @@ from textual.pilot import Pilot
 
 from glmtui.api.client import ChatClient, RetryPolicy
 from glmtui.api.errors import ApiError, NetworkError, missing_key_error
-from glmtui.model_catalog import ModelCatalog
+from glmtui.chat.catalog import ModelCatalog
 from glmtui.ui.screens.catalogue import CatalogueScreen
 from glmtui.ui.screens.model_info import ModelInfoScreen
 from tests.conftest import FAKE_KEY

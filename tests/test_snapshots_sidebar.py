@@ -89,7 +89,7 @@ def test_compare_side_by_side(
     regenerate, delete or fork: the panes are read-only). The right pane took 0.8 s."""
     from functools import partial
 
-    from glmtui.turn import TurnStats
+    from glmtui.domain.stats import TurnStats
 
     def clock() -> Iterator[float]:
         yield 0.0  # the request goes out; everything after happens 0.8 s later

@@ -231,7 +231,7 @@ ON_FIRST_USE = (
     "glmtui.api.client",
     "glmtui.api.events",  # the stream's events, when a reply streams
     "glmtui.store",  # sessions are saved after the first message
-    "glmtui.model_catalog",  # the model's card is fetched after the first frame
+    "glmtui.chat.catalog",  # the model's card is fetched after the first frame
     "glmtui.ui.screens.sessions",
     "glmtui.ui.screens.model_info",
     "glmtui.ui.screens.catalogue",

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from textual.content import Content
 
 from glmtui.domain import Message
-from glmtui.markdown_blocks import FORMAT_LINE_LIMIT, BlockSplitter, RawBlock, split_blocks
+from glmtui.domain.markdown import FORMAT_LINE_LIMIT, BlockSplitter, RawBlock, split_blocks
 from glmtui.ui import markdown_render
 from glmtui.ui.items import ReplyItem
 from glmtui.ui.markdown_render import (

@@ -11,7 +11,7 @@ import pytest
 from rich.text import Text
 
 from glmtui.domain import Parameters, Session
-from glmtui.turn import ContextUse
+from glmtui.domain.stats import ContextUse
 from glmtui.ui.screens.chat import WAITING_NOTE, ChatScreen
 from glmtui.ui.screens.compare import CompareScreen
 from glmtui.ui.widgets.composer import Composer

@@ -14,9 +14,9 @@ from functools import partial
 
 import pytest
 
+from glmtui.chat.formatting import speed, token_count
 from glmtui.domain import Message, Usage
-from glmtui.formatting import speed, token_count
-from glmtui.turn import TurnStats, context_use
+from glmtui.domain.stats import TurnStats, context_use
 
 LONG_PIECES = [
     "Supercalifragilistic",

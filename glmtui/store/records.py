@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Literal
 
 from glmtui.domain import Session
+from glmtui.domain.stats import estimate_conversation_tokens, estimate_tokens
 from glmtui.store.codecs import SessionFormat
-from glmtui.turn import estimate_conversation_tokens, estimate_tokens
 
 
 @dataclass(frozen=True, slots=True)

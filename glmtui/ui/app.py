@@ -22,11 +22,11 @@ from textual.widgets import Input, TextArea
 from glmtui import startup_gc
 from glmtui.api.errors import ApiError, AuthError, one_line
 from glmtui.api.pacing import ReadPacing
+from glmtui.chat.endpoints import DEMO_PROVIDER, make_client, profile_url, public_url
 from glmtui.config import ConfigError, Settings, save_api_key, update_config_file
-from glmtui.connect import DEMO_PROVIDER, make_client, profile_url, public_url
 from glmtui.domain import Session
+from glmtui.domain.text import visible_controls
 from glmtui.paths import user_themes_dir
-from glmtui.safe_text import visible_controls
 from glmtui.ui.screens.chat import ChatContext, ChatScreen
 from glmtui.ui.theme_picker import ThemeCommands, ThemePicked
 from glmtui.ui.themes import fallback_theme, load_themes, theme_variable_defaults

@@ -3,7 +3,7 @@
 The conversation pane is one scrolling widget that draws every message itself
 (:mod:`glmtui.ui.widgets.conversation`). Each message is an :class:`Item` that renders its lines
 at a width and caches them: a finished reply is rendered once; a streaming reply re-renders only
-its open Markdown block (see :mod:`glmtui.markdown_blocks`). Items hold no widgets, so a
+its open Markdown block (see :mod:`glmtui.domain.markdown`). Items hold no widgets, so a
 1,000-message conversation costs memory for its text and the lines on screen, not a widget tree.
 """
 
@@ -17,11 +17,11 @@ from rich.cells import cell_len
 from textual.content import Content
 from textual.strip import Strip
 
+from glmtui.chat.formatting import count
 from glmtui.domain import Message
-from glmtui.formatting import count
-from glmtui.markdown_blocks import BlockSplitter
-from glmtui.safe_text import visible_controls
-from glmtui.turn import TurnStats
+from glmtui.domain.markdown import BlockSplitter
+from glmtui.domain.stats import TurnStats
+from glmtui.domain.text import visible_controls
 from glmtui.ui.markdown_render import (
     PIECED_FROM,
     OpenBlock,

@@ -1,6 +1,6 @@
 """Render one Markdown block to lines of Textual ``Content``, theme-aware and cheap to cache.
 
-glmtui renders replies block by block (see :mod:`glmtui.markdown_blocks`): each top-level block
+glmtui renders replies block by block (see :mod:`glmtui.domain.markdown`): each top-level block
 becomes a list of lines at a given width, cached until the width changes. Styles are theme
 variables (``$markdown-h1-color``, ``$text-accent`` …), resolved when the lines are drawn, so a
 theme switch needs no re-parse. Code is highlighted by Textual's highlighter with the theme's
@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 from rich.cells import cell_len
 from textual.content import Content, Span
 
-from glmtui.markdown_blocks import RawBlock, new_parser
-from glmtui.safe_text import visible_controls
+from glmtui.domain.markdown import RawBlock, new_parser
+from glmtui.domain.text import visible_controls
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -68,7 +68,7 @@ _PIECE_BREAK = re.compile(r"\n(?:[ \t]*\n)+(?=\S)")
 def render_block(source: str, width: int) -> Lines:
     """One block as the conversation shows it: formatted, or as plain text when it cannot be.
 
-    A :class:`~glmtui.markdown_blocks.RawBlock` (too large to format) and Markdown nested too
+    A :class:`~glmtui.domain.markdown.RawBlock` (too large to format) and Markdown nested too
     deeply for the parser are shown as plain text under a one-line notice, never as an error.
     """
     return _render_block(source, width)[0]

@@ -17,7 +17,7 @@ from glmtui.api.events import (
 
 if TYPE_CHECKING:
     from glmtui.domain import Message
-    from glmtui.turn import TurnStats
+    from glmtui.domain.stats import TurnStats
     from glmtui.ui.items import ReplyItem
     from glmtui.ui.widgets.conversation import ConversationView
 

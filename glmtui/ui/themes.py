@@ -31,7 +31,7 @@ from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
 from glmtui.config import DEFAULT_THEME
-from glmtui.safe_text import visible_controls
+from glmtui.domain.text import visible_controls
 
 THEME_COLOURS: tuple[str, ...] = (
     "primary",

@@ -18,9 +18,9 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Checkbox, DataTable, Header, Input, Select, Static
 
+from glmtui.chat.catalog import CatalogueResult, ModelCatalog, developer_of, filter_cards
+from glmtui.chat.formatting import context_cell, per_million, visible
 from glmtui.domain import ModelCard
-from glmtui.formatting import context_cell, per_million, visible
-from glmtui.model_catalog import CatalogueResult, ModelCatalog, developer_of, filter_cards
 from glmtui.ui.screens.model_info import SOURCE_ICONS, ModelInfoScreen
 from glmtui.ui.widgets.footer import KeyFooter
 

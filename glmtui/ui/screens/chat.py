@@ -26,8 +26,7 @@ from textual.worker import Worker, WorkerState
 from glmtui.api.errors import ApiError, one_line
 from glmtui.api.models import assumed_context_length, builtin_card
 from glmtui.api.request import ChatRequest, build_request
-from glmtui.config import Settings
-from glmtui.connect import (
+from glmtui.chat.endpoints import (
     DEMO_PROVIDER,
     DEMO_URL,
     Route,
@@ -36,13 +35,19 @@ from glmtui.connect import (
     route_session,
     session_endpoint,
 )
+from glmtui.chat.keeper import Conflict, SessionKeeper
+from glmtui.config import Settings
 from glmtui.domain import Message, ModelCard, Session, auto_title
-from glmtui.params import ranges_for
-from glmtui.safe_text import visible_controls
-from glmtui.turn import TurnStats, context_use, conversation_cost, estimate_conversation_tokens
+from glmtui.domain.params import ranges_for
+from glmtui.domain.stats import (
+    TurnStats,
+    context_use,
+    conversation_cost,
+    estimate_conversation_tokens,
+)
+from glmtui.domain.text import visible_controls
 from glmtui.ui.compat import StyledOnce
 from glmtui.ui.items import Item, ReplyItem, UserItem
-from glmtui.ui.persistence import Conflict, SessionKeeper
 from glmtui.ui.widgets.composer import Composer
 from glmtui.ui.widgets.conversation import ConversationView
 from glmtui.ui.widgets.footer import KeyFooter
@@ -53,7 +58,7 @@ from glmtui.ui.widgets.still_box import StillBox
 
 if TYPE_CHECKING:
     from glmtui.api.client import ChatClient
-    from glmtui.model_catalog import ModelCatalog
+    from glmtui.chat.catalog import ModelCatalog
     from glmtui.store import SessionStore
 
 STATUS_REFRESH = 1.0
@@ -99,7 +104,7 @@ class ChatContext:
     @cached_property
     def catalog(self) -> ModelCatalog:
         """Model cards and the catalogue of the configured provider (cached on disk)."""
-        from glmtui.model_catalog import ModelCatalog
+        from glmtui.chat.catalog import ModelCatalog
 
         return ModelCatalog.from_settings(self.settings)
 
@@ -350,7 +355,7 @@ class ChatScreen(StyledOnce, KeptLines, Screen[None]):
 
     @property
     def route(self) -> Route:
-        """Where this session's requests go (see :func:`glmtui.connect.route_session`)."""
+        """Where this session's requests go (see :func:`glmtui.chat.endpoints.route_session`)."""
         session = self.session
         return route_session(self.context.settings, session.provider, session.base_url)
 
@@ -445,7 +450,7 @@ class ChatScreen(StyledOnce, KeptLines, Screen[None]):
         return False
 
     def _request_texts(self) -> dict[str, str]:
-        from glmtui.request_export import FORMATS, render
+        from glmtui.chat.export import FORMATS, render
 
         request = self.next_request()
         base_url, key_variable = self._endpoint()
@@ -491,7 +496,7 @@ class ChatScreen(StyledOnce, KeptLines, Screen[None]):
 
     def action_compare(self) -> None:
         """Answer the last prompt with another model or parameter set, side by side."""
-        from glmtui.params import ParameterError, describe_set
+        from glmtui.domain.params import ParameterError, describe_set
         from glmtui.ui.screens.compare import CompareScreen, Contender, parse_alternative
         from glmtui.ui.screens.prompt import PromptScreen
 
@@ -1310,7 +1315,7 @@ class ChatScreen(StyledOnce, KeptLines, Screen[None]):
         self._draft_before_edit = ""
 
     def _pick_code_block(self, message: Message) -> None:
-        from glmtui.markdown_blocks import code_blocks
+        from glmtui.domain.markdown import code_blocks
         from glmtui.ui.screens.code_picker import CodeBlockPicker
 
         blocks = code_blocks(message.content)

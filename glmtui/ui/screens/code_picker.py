@@ -15,8 +15,8 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from glmtui.markdown_blocks import CodeBlock
-from glmtui.safe_text import visible_controls
+from glmtui.domain.markdown import CodeBlock
+from glmtui.domain.text import visible_controls
 
 
 class CodeBlockPicker(ModalScreen[int | None]):

@@ -20,12 +20,12 @@ from textual.widgets import Static
 
 from glmtui.api.errors import ApiError
 from glmtui.api.request import build_request
+from glmtui.chat.formatting import cost as format_cost
+from glmtui.chat.formatting import count
 from glmtui.domain import Message, ModelCard, Parameters, Session
-from glmtui.formatting import cost as format_cost
-from glmtui.formatting import count
-from glmtui.params import ParameterError, check, ranges_for
-from glmtui.safe_text import visible_controls
-from glmtui.turn import TurnStats, estimate_conversation_tokens
+from glmtui.domain.params import ParameterError, check, ranges_for
+from glmtui.domain.stats import TurnStats, estimate_conversation_tokens
+from glmtui.domain.text import visible_controls
 from glmtui.ui.items import ReplyItem
 from glmtui.ui.reply_stream import stream_into
 from glmtui.ui.widgets.conversation import ConversationView

@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Input, Markdown, Static
 
 from glmtui.api.errors import OXEN_KEY_URL
-from glmtui.safe_text import visible_controls
+from glmtui.domain.text import visible_controls
 from glmtui.ui.widgets.footer import KeyFooter
 
 

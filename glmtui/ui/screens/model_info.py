@@ -28,8 +28,8 @@ from textual.widgets import ContentSwitcher, Header, Markdown, Static
 
 from glmtui.api.errors import ApiError
 from glmtui.api.models import SchemaRow, schema_rows
-from glmtui.formatting import model_fact_rows, visible
-from glmtui.model_catalog import CardResult, ModelCatalog
+from glmtui.chat.catalog import CardResult, ModelCatalog
+from glmtui.chat.formatting import model_fact_rows, visible
 from glmtui.ui.widgets.footer import KeyFooter
 
 NARROW = 100

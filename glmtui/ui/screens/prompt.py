@@ -16,7 +16,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
-from glmtui.safe_text import visible_controls
+from glmtui.domain.text import visible_controls
 
 Validator = Callable[[str], str | None]
 """Returns None when the text is acceptable, else the reason it is not."""

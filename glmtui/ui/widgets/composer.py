@@ -22,7 +22,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
 
-from glmtui.safe_text import control_marks, pasted_text, restore_controls, visible_controls
+from glmtui.domain.text import control_marks, pasted_text, restore_controls, visible_controls
 
 PASTE_START: Final = "\x1b[200~"
 PASTE_END: Final = "\x1b[201~"

@@ -34,7 +34,7 @@ from textual.style import Style
 from textual.timer import Timer
 
 from glmtui.domain import Message
-from glmtui.markdown_blocks import code_blocks
+from glmtui.domain.markdown import code_blocks
 from glmtui.ui.items import LAZY_FROM, Item, LazyLines, Lines, ReplyItem, UserItem
 from glmtui.ui.widgets.finished_lines import FinishedLines
 from glmtui.ui.widgets.kept_lines import KeptScrollBar

@@ -20,8 +20,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.style import Style
 
-from glmtui.formatting import age
-from glmtui.safe_text import visible_controls
+from glmtui.chat.formatting import age
+from glmtui.domain.text import visible_controls
 
 if TYPE_CHECKING:
     from glmtui.store import SessionSummary

@@ -21,7 +21,7 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Select, Static, Switch, TextArea
 
 from glmtui.domain import Parameters
-from glmtui.params import NUMERIC, ParameterError, Range, parse, parse_stop
+from glmtui.domain.params import NUMERIC, ParameterError, Range, parse, parse_stop
 
 LABELS = {
     "temperature": "Temperature",
@@ -164,7 +164,7 @@ class ParameterSidebar(VerticalScroll):
         yield Label("Provider", classes="label")
         from rich.text import Text
 
-        from glmtui.safe_text import visible_controls
+        from glmtui.domain.text import visible_controls
 
         # Profile names come from the config file: shown as text, control characters visible.
         options = [(Text(visible_controls(name)), name) for name in self.providers]

@@ -13,9 +13,9 @@ from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
-from glmtui.formatting import cost as format_cost
-from glmtui.safe_text import visible_controls
-from glmtui.turn import ContextUse
+from glmtui.chat.formatting import cost as format_cost
+from glmtui.domain.stats import ContextUse
+from glmtui.domain.text import visible_controls
 
 GAUGE_CELLS = 10
 

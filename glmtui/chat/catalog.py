@@ -36,9 +36,9 @@ from urllib.parse import urlsplit
 from glmtui import domain
 from glmtui.api.errors import ApiError, NotFoundError, missing_key_error
 from glmtui.api.models import GLM5_ID, builtin_card, parse_model
+from glmtui.chat.formatting import age
 from glmtui.domain import ModelCard
 from glmtui.fileio import atomic_write_text
-from glmtui.formatting import age
 
 if TYPE_CHECKING:
     from glmtui.api.client import ChatClient
@@ -240,7 +240,7 @@ class ModelCatalog:
         """
         from dataclasses import replace
 
-        from glmtui.connect import make_client
+        from glmtui.chat.endpoints import make_client
         from glmtui.paths import cache_dir
 
         quick = replace(
