@@ -646,14 +646,17 @@ def load_settings(
 def resolve_api_key(
     profile: ProviderProfile, base_url: str, environ: Mapping[str, str]
 ) -> tuple[str, str]:
-    """The key and where it came from: the profile's variable, the config, the oxen CLI."""
+    """The key and where it came from: the profile's variable, the config, or (for an
+    oxen.ai host only) the oxen CLI's login."""
     if profile.api_key_env and environ.get(profile.api_key_env, "").strip():
         return environ[profile.api_key_env].strip(), profile.api_key_env
     if profile.api_key:
         return profile.api_key, "config file"
-    host = urlparse(base_url).hostname or ""
-    if profile.name == "oxen" or host.endswith("oxen.ai"):
-        token = oxen_cli_token(host or "hub.oxen.ai")
+    host = (urlparse(base_url).hostname or "").lower()
+    # The oxen CLI's login is for Oxen's servers: the oxen profile pointed at another host
+    # (--base-url http://127.0.0.1:8000/v1) must not send it there.
+    if host == "oxen.ai" or host.endswith(".oxen.ai"):
+        token = oxen_cli_token(host)
         if token:
             return token, "oxen CLI login"
     return "", ""

@@ -121,6 +121,28 @@ def test_key_precedence_env_then_file_then_oxen_cli(
     assert not load_settings().key_required
 
 
+@pytest.mark.parametrize(
+    ("base_url", "expected"),
+    [
+        ("https://hub.oxen.ai/api/ai", "from-oxen-cli"),
+        ("https://staging.oxen.ai/api/ai", "from-oxen-cli"),
+        ("http://127.0.0.1:8000/v1", ""),
+        ("https://oxen.ai.evil.example/v1", ""),
+        ("https://notoxen.ai/v1", ""),
+    ],
+)
+def test_the_oxen_cli_login_goes_only_to_oxen_hosts(
+    config_file: Path, isolated_env: Path, base_url: str, expected: str
+) -> None:
+    """The oxen profile pointed elsewhere (``--base-url``) once sent the oxen CLI's
+    hub.oxen.ai token there."""
+    auth = isolated_env / "home" / ".config" / "oxen" / "auth_config.toml"
+    auth.parent.mkdir(parents=True)
+    auth.write_text('host_configs = [{ host = "hub.oxen.ai", auth_token = "from-oxen-cli" }]\n')
+    settings = load_settings(Overrides(base_url=base_url))
+    assert settings.api_key == expected
+
+
 def test_settings_repr_hides_the_key(config_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OXEN_API_KEY", "sk-very-secret")
     assert "sk-very-secret" not in repr(load_settings())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 import time
@@ -145,8 +146,17 @@ async def send(pilot: Pilot[int], text: str) -> None:
 
 
 async def settle(pilot: Pilot[int]) -> None:
-    """Wait for every worker (generation, model card) and the screen to settle."""
-    await pilot.app.workers.wait_for_complete()
+    """Wait for every worker (generation, model card) and the screen to settle.
+
+    A worker cancelled on the way (an exclusive one replaced by a newer one: the model card of
+    a provider chosen and changed again) is not a failure; one that failed still raises.
+    """
+    from textual.worker import WorkerCancelled
+
+    while running := [worker for worker in pilot.app.workers if not worker.is_finished]:
+        for worker in running:
+            with contextlib.suppress(WorkerCancelled):
+                await worker.wait()
     await pilot.pause()
 
 

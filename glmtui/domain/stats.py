@@ -144,7 +144,8 @@ class ContextUse:
     """``used`` is (partly) an estimate: show it with a ``~``."""
     limit_assumed: bool = False
     """``limit`` is glmtui's assumption for the model id, not something the server or the
-    config said: show it as "~200,000 (assumed)", and let no warning rest on it alone."""
+    config said: show it as "~200,000 (assumed)". It still warns at 80 %, as a known limit
+    does; what shows the warning says that the limit is assumed."""
 
     @property
     def fraction(self) -> float | None:
