@@ -596,8 +596,10 @@ def test_resuming_a_bad_session_file_is_one_line(
     path = tmp_path / f"20240101-000000-bad.{extension}"
     path.write_bytes(data)
     code, out, err = run(capsys, "--session", str(path))
-    assert (code, out, no_app) == (2, "", [])
-    assert err.startswith(f"glmtui: cannot resume session: {path.name}: ")
+    # A file that cannot be read is a file error (1), as for `glmtui sessions show FILE`; a
+    # reference that names no session is bad usage (2).
+    assert (code, out, no_app) == (1, "", [])
+    assert err.startswith(f"glmtui: error: cannot resume session: {path.name}: ")
     assert err.count("\n") == 1
 
 

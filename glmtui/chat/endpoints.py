@@ -13,7 +13,8 @@ makes that decision without any UI, so the TUI and any other front end decide th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
@@ -108,6 +109,49 @@ def route_session(settings: Settings, provider: str, base_url: str) -> Route:
             return Route(name, url)
     name = provider if profile_url(settings, provider) is not None else settings.provider.name
     return Route(name, profile_url(settings, name) or settings.base_url, recorded=recorded)
+
+
+def client_settings(
+    settings: Settings, provider: str, base_url: str | None = None
+) -> tuple[str, Settings]:
+    """The settings to make a client from, to send as ``provider`` to ``base_url``, and a
+    name for that endpoint (one client per name can be kept).
+
+    A key goes only where its profile sends now: asked for another ``base_url`` (a session's
+    recorded one that the user agreed to send to), the settings hold no key. The active
+    profile keeps the run's settings (flags and environment apply to it); another profile
+    takes its own URL, model and key from the configuration. In the demo, and for a session
+    saved from the demo, everything goes to the demo.
+
+    Args:
+        settings: The run's resolved settings.
+        provider: The profile's name.
+        base_url: Where to send; None for wherever the profile sends.
+    """
+    if settings.demo:
+        return "active", settings
+    if provider == DEMO_PROVIDER:
+        return "demo", replace(settings, demo=True)
+    configured = profile_url(settings, provider)
+    if base_url is not None and (
+        configured is None or public_url(base_url) != public_url(configured)
+    ):
+        url = public_url(base_url)
+        return f"keyless {url}", replace(settings, base_url=url, api_key="", api_key_source="")
+    profile = settings.providers.get(provider)
+    if provider == settings.provider.name or profile is None:
+        return "active", settings  # (no such profile: a session from one that is gone)
+    from glmtui.config import resolve_api_key
+
+    key, source = resolve_api_key(profile, profile.base_url, os.environ)
+    return f"profile {provider}", replace(
+        settings,
+        provider=profile,
+        base_url=profile.base_url,
+        model=profile.model,
+        api_key=key,
+        api_key_source=source,
+    )
 
 
 def make_client(settings: Settings, *, read_pacing: ReadPacing | None = None) -> ChatClient:

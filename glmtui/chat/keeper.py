@@ -99,6 +99,10 @@ class SessionKeeper:
         self._files = {session.id: path} if path is not None else {}
         self._stamp = store.stamp(path) if store is not None and path is not None else None
 
+    def path_of(self, session_id: str) -> Path | None:
+        """The file this keeper last saved (or adopted) ``session_id`` in, if any."""
+        return self._files.get(session_id)
+
     def save_now(self, session: Session) -> bool:
         """Save synchronously (a few milliseconds): before a request, at the end of a reply."""
         if self.store is None or session.read_only or not session.messages:

@@ -22,7 +22,7 @@ from textual.widgets import Input, TextArea
 from glmtui import startup_gc
 from glmtui.api.errors import ApiError, AuthError, one_line
 from glmtui.api.pacing import ReadPacing
-from glmtui.chat.endpoints import DEMO_PROVIDER, make_client, profile_url, public_url
+from glmtui.chat.endpoints import client_settings, make_client, public_url
 from glmtui.config import ConfigError, Settings, save_api_key, update_config_file
 from glmtui.domain import Session
 from glmtui.domain.text import visible_controls
@@ -94,7 +94,7 @@ class GlmApp(App[int]):
         self._theme_before_preview: str | None = None
         """The theme to go back to if the theme picker is closed without a choice."""
         self._theme_preview: Timer | None = None
-        self._other_clients: dict[tuple[str, str], ChatClient] = {}
+        self._other_clients: dict[str, ChatClient] = {}
         """Clients of other endpoints than the configured one, by (kind, name or URL)."""
         self._theme_notes = self._choose_theme(settings.theme, self._register_themes())
         """What went wrong choosing the theme, told once the app is up."""
@@ -118,38 +118,16 @@ class GlmApp(App[int]):
             provider: The profile's name.
             base_url: Where to send; None for wherever the profile sends.
         """
-        settings = self.settings
-        if settings.demo:
+        name, chosen = client_settings(self.settings, provider, base_url)
+        if chosen is self.settings:
             return self.client
-        if provider == DEMO_PROVIDER:
-            return self._cached_client(("demo", ""), replace(settings, demo=True))
-        configured = profile_url(settings, provider)
-        if base_url is not None and (
-            configured is None or public_url(base_url) != public_url(configured)
-        ):
-            url = public_url(base_url)
-            keyless = replace(settings, base_url=url, api_key="", api_key_source="")
-            return self._cached_client(("keyless", url), keyless)
-        profile = settings.providers.get(provider)
-        if provider == settings.provider.name or profile is None:
-            return self.client  # (no such profile: a session from one that no longer exists)
-        from glmtui.config import resolve_api_key
+        if chosen.api_key:
+            self._secrets.add(chosen.api_key)
+            if self._store is not None:
+                self._store.add_secret(chosen.api_key)  # an echo of it is masked when saved
+        return self._cached_client(name, chosen)
 
-        key, source = resolve_api_key(profile, profile.base_url, os.environ)
-        self._secrets.add(key)
-        if self._store is not None:
-            self._store.add_secret(key)  # an echo of this key is masked in saved sessions too
-        other = replace(
-            settings,
-            provider=profile,
-            base_url=profile.base_url,
-            model=profile.model,
-            api_key=key,
-            api_key_source=source,
-        )
-        return self._cached_client(("profile", provider), other)
-
-    def _cached_client(self, key: tuple[str, str], settings: Settings) -> ChatClient:
+    def _cached_client(self, key: str, settings: Settings) -> ChatClient:
         """One client per endpoint for the app's lifetime (each keeps its connections)."""
         client = self._other_clients.get(key)
         if client is None:

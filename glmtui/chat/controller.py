@@ -1,0 +1,510 @@
+"""The turn engine: one open conversation, every operation on it, and keeping it on disk.
+
+:class:`ConversationController` owns the :class:`~glmtui.domain.Session`: sending a prompt,
+stopping, regenerating (retry), editing and resending, deleting, forking, keeping a reply from
+a comparison, changing the model or parameters, renaming, opening another session. It runs the
+streaming loop (:func:`stream_reply`) and saves at every point where losing the session would
+lose words: the prompt before the request goes out, a checkpoint every few seconds while a
+reply streams, and the reply when it ends, however it ends. It announces all of it as typed
+events (:mod:`glmtui.chat.events`).
+
+Front ends subscribe and draw; they never change the session themselves. The TUI draws the
+events into its widgets; ``glmtui ask`` prints them. No Textual here (an import contract says
+so), so turns are tested without a screen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator, Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from glmtui.api.errors import ApiError
+from glmtui.api.request import ChatRequest, build_request
+from glmtui.chat.events import (
+    ChatEvent,
+    ContentAdded,
+    MessageAdded,
+    MessagesRemoved,
+    ReasoningAdded,
+    RetryingTurn,
+    SaveConflict,
+    Saved,
+    SaveFailed,
+    SessionChanged,
+    SessionReplaced,
+    TurnFailed,
+    TurnFinished,
+    TurnStarted,
+    TurnStopped,
+    UsageReported,
+)
+from glmtui.chat.keeper import Conflict, SessionKeeper
+from glmtui.domain import Message, Parameters, Session, auto_title
+from glmtui.domain.stats import TurnStats, estimate_conversation_tokens
+
+if TYPE_CHECKING:
+    from glmtui.api.client import ChatClient
+    from glmtui.api.events import StreamEvent
+    from glmtui.store import SessionStore
+
+CHECKPOINT_INTERVAL = 3.0
+"""Seconds between saves of a streaming reply (a crash loses at most this much)."""
+LARGE_REPLY = 1_000_000
+"""A finished reply longer than this (characters) is saved in a thread: megabytes take a few
+hundred milliseconds to encode and write, which a front end must not wait for."""
+
+
+class TurnRefused(Exception):
+    """The operation cannot run now; ``str(error)`` says why, in one line for the user."""
+
+
+@dataclass(frozen=True, slots=True)
+class CompareBasis:
+    """What a comparison answers again: the conversation up to the last prompt, the reply it
+    has now (None when there is none), and where a kept reply goes."""
+
+    history: Session
+    existing: Message | None
+    index: int
+
+
+def _ignore(event: ChatEvent) -> None:
+    """The default subscriber."""
+
+
+async def stream_reply(
+    client: ChatClient,
+    request: ChatRequest,
+    reply: Message,
+    stats: TurnStats,
+    emit: Callable[[ChatEvent], None],
+    *,
+    content: list[str],
+    reasoning: list[str],
+) -> None:
+    """Stream one reply: text into ``content``/``reasoning`` (pieces, joined by the caller),
+    counts into ``stats``, the finish reason and model into ``reply``, each piece announced.
+
+    Used for the conversation's own turns and for the replies a comparison streams beside it.
+    The stream is closed however this ends (cancelling the task closes the connection).
+
+    Raises:
+        ApiError: the request failed; what arrived is already in ``content``/``reasoning``.
+    """
+    from glmtui.api.events import (  # the stream's events, on first use (startup)
+        ContentDelta,
+        Finished,
+        ReasoningDelta,
+        Retrying,
+        UsageReport,
+    )
+
+    stream: AsyncGenerator[StreamEvent, None] = client.stream_chat(request)
+    async with contextlib.aclosing(stream):
+        async for event in stream:
+            if isinstance(event, ContentDelta):
+                stats.add(event.text)
+                content.append(event.text)
+                emit(ContentAdded(reply, event.text))
+            elif isinstance(event, ReasoningDelta):
+                stats.add(event.text, reasoning=True)
+                reasoning.append(event.text)
+                emit(ReasoningAdded(reply, event.text))
+            elif isinstance(event, UsageReport):
+                stats.usage = event.usage
+                emit(UsageReported(reply, event.usage))
+            elif isinstance(event, Retrying):
+                emit(RetryingTurn(reply, event.reason, event.delay, event.attempt))
+            elif isinstance(event, Finished):
+                reply.finish_reason = event.finish_reason
+                reply.model = event.model or reply.model
+
+
+class ConversationController:
+    """One open conversation and every operation on it (see the module docstring).
+
+    Args:
+        session: The conversation to start with (a new one, or one loaded from disk).
+        client: Gives the API client for the open session's next request (the front end
+            decides where a session may send; see :func:`glmtui.chat.endpoints.route_session`).
+        thinking_style: Gives the provider's thinking switch for the open session.
+        store: Gives the session store, or None: nothing is saved. Called when first needed.
+        on_event: Called with every :data:`~glmtui.chat.events.ChatEvent`, in order.
+        checkpoint_every: Seconds between saves while a reply streams.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        client: Callable[[Session], ChatClient],
+        thinking_style: Callable[[Session], str] = lambda session: "none",
+        store: Callable[[], SessionStore | None] | None = None,
+        on_event: Callable[[ChatEvent], None] = _ignore,
+        checkpoint_every: float = CHECKPOINT_INTERVAL,
+    ) -> None:
+        self._session = session
+        self._client = client
+        self._thinking_style = thinking_style
+        self._emit = on_event
+        self._checkpoint_every = checkpoint_every
+        self.keeper = SessionKeeper(
+            store or (lambda: None),
+            on_error=lambda message: self._emit(SaveFailed(message)),
+            on_saved=lambda: self._emit(Saved()),
+            on_conflict=lambda conflict: self._emit(SaveConflict(conflict)),
+        )
+        """Writes the session in order, reports failures, and never overwrites outside
+        changes (see :class:`~glmtui.chat.keeper.SessionKeeper`)."""
+        self.keeper.adopt(session)
+        self._task: asyncio.Task[object] | None = None
+        self._stopping = False
+        self._reply: Message | None = None
+        self._stats: TurnStats | None = None
+        self._content: list[str] = []
+        self._reasoning: list[str] = []
+        self._idle = asyncio.Event()
+        """Set while no reply streams."""
+        self._idle.set()
+
+    # --- state ---------------------------------------------------------------------------------
+
+    @property
+    def session(self) -> Session:
+        """The open conversation (read it; change it only through this controller)."""
+        return self._session
+
+    @property
+    def generating(self) -> bool:
+        """True while a reply streams."""
+        return self._reply is not None
+
+    @property
+    def stats(self) -> TurnStats | None:
+        """The streaming reply's live numbers, while one streams."""
+        return self._stats
+
+    @property
+    def live_reply(self) -> Message | None:
+        """The reply that streams now, if any."""
+        return self._reply
+
+    @property
+    def unsaved(self) -> bool:
+        """True while the latest changes are only in memory (the last save failed)."""
+        return self.keeper.unsaved
+
+    @property
+    def path(self) -> Path | None:
+        """The file the open session was last saved to (None before its first save)."""
+        return self.keeper.path_of(self._session.id)
+
+    def request_for(self, draft: str = "") -> ChatRequest:
+        """Exactly what sending ``draft`` now would send (the conversation when it is blank):
+        the request preview and the exported cURL/Python are this."""
+        session = self._session
+        messages = list(session.messages)
+        if draft.strip():
+            messages.append(Message("user", draft))
+        upcoming = replace(session, messages=messages)
+        return build_request(upcoming, thinking_style=self._thinking_style(session))
+
+    # --- turns ---------------------------------------------------------------------------------
+
+    def _check_can_send(self) -> None:
+        if self.generating:
+            raise TurnRefused("A reply is still streaming. Press Esc to stop it, then send.")
+        if self._session.read_only:
+            raise TurnRefused(
+                "This session is read-only (saved by a newer glmtui). Duplicate it in the "
+                "session browser (Ctrl+O, c) to continue it."
+            )
+
+    async def send(self, text: str) -> Message:
+        """Add ``text`` as the next prompt, save, and stream the reply to it.
+
+        Returns:
+            The reply, however it ended (its ``status`` says how).
+
+        Raises:
+            TurnRefused: a reply is streaming already, or the session is read-only.
+        """
+        self._check_can_send()
+        session = self._session
+        message = Message("user", text)
+        session.messages.append(message)
+        if not session.title:
+            session.title = auto_title(text)
+        session.touch()
+        self._emit(MessageAdded(message, len(session.messages) - 1))
+        self.keeper.save_now(session)  # on disk before the request goes out
+        return await self._turn()
+
+    async def regenerate(self) -> Message:
+        """Drop the last reply and ask again (also: retry after an error).
+
+        Raises:
+            TurnRefused: streaming already, read-only, or no prompt to answer.
+        """
+        self._check_can_send()
+        messages = self._session.messages
+        if not messages:
+            raise TurnRefused("Nothing to regenerate yet.")
+        if messages[-1].role == "assistant":
+            self._remove([messages[-1]])
+        if not messages or messages[-1].role != "user":
+            raise TurnRefused("The last message is not a prompt; send one first.")
+        return await self._turn()
+
+    retry = regenerate
+
+    async def edit_and_resend(self, message: Message, text: str) -> Message:
+        """Replace the prompt ``message`` and everything after it with ``text``, and send.
+
+        Raises:
+            TurnRefused: streaming already, or read-only.
+        """
+        self._check_can_send()
+        messages = self._session.messages
+        if message in messages:
+            self._remove(messages[messages.index(message) :])
+        return await self.send(text)
+
+    def stop(self) -> None:
+        """Stop the reply that streams: what arrived stays, marked ``interrupted``."""
+        if self._task is not None and self._reply is not None:
+            self._stopping = True
+            self._task.cancel()
+
+    async def _turn(self) -> Message:
+        """Append a reply to the conversation and stream it, saving as it goes."""
+        session = self._session
+        reply = Message("assistant", "", status="streaming", model=session.model)
+        history = replace(session, messages=list(session.messages))
+        request = build_request(history, thinking_style=self._thinking_style(session))
+        session.messages.append(reply)
+        stats = TurnStats()
+        stats.start(estimate_conversation_tokens(history.messages, history.system_prompt))
+        self._reply, self._stats = reply, stats
+        self._content, self._reasoning = [], []
+        self._task, self._stopping = asyncio.current_task(), False
+        self._emit(TurnStarted(reply, stats, request))
+        self._idle.clear()
+        checkpoints = asyncio.create_task(self._checkpoints(reply))
+        error: ApiError | None = None
+        ending = False  # cancelled from outside: the program is ending (or Ctrl-C)
+        try:
+            await stream_reply(
+                self._client(session),
+                request,
+                reply,
+                stats,
+                self._emit,
+                content=self._content,
+                reasoning=self._reasoning,
+            )
+            reply.status = "complete"
+        except ApiError as failure:
+            error = failure
+            reply.status, reply.error = "error", failure.describe()
+        except asyncio.CancelledError:
+            reply.status = "interrupted"
+            ending = not self._stopping
+            if ending:
+                raise  # finish below (keep and save what arrived), then go on ending
+            current = asyncio.current_task()
+            if current is not None:
+                current.uncancel()  # stopped by stop(): the turn ends here, normally
+        finally:
+            checkpoints.cancel()
+            if reply.status == "streaming":  # some other exception (e.g. a closed pipe)
+                reply.status = "interrupted"
+            await self._end_turn(reply, stats, error, in_thread=not ending)
+        return reply
+
+    async def _end_turn(
+        self, reply: Message, stats: TurnStats, error: ApiError | None, *, in_thread: bool
+    ) -> None:
+        """Keep what arrived, save it, and say how the turn ended."""
+        stats.finish()
+        self._materialize(reply)
+        if stats.first_token_at is not None or stats.usage is not None:
+            reply.usage = stats.final_usage()
+        self._session.touch()
+        self._reply, self._stats, self._task = None, None, None
+        self._idle.set()
+        if in_thread and len(reply.content) > LARGE_REPLY:
+            await self.keeper.save_soon(self._session)
+        else:
+            self.keeper.save_now(self._session)
+        if reply.status == "complete":
+            self._emit(TurnFinished(reply, stats))
+        elif error is not None:
+            self._emit(TurnFailed(reply, stats, error))
+        else:
+            self._emit(TurnStopped(reply, stats))
+
+    def _materialize(self, reply: Message) -> None:
+        """The streaming reply's text so far, into the message (joined only when saved)."""
+        reply.content = "".join(self._content)
+        reply.reasoning = "".join(self._reasoning)
+
+    async def _checkpoints(self, reply: Message) -> None:
+        """Save the streaming reply every few seconds (on disk as ``interrupted`` until it
+        ends, so a crash keeps it, marked)."""
+        while True:
+            await asyncio.sleep(self._checkpoint_every)
+            if self._reply is not reply:
+                return
+            self._materialize(reply)
+            await self.keeper.save_soon(self._session)
+
+    async def wait(self) -> None:
+        """Until no reply streams (e.g. after :meth:`stop`)."""
+        await self._idle.wait()
+
+    # --- the conversation ---------------------------------------------------------------------
+
+    def _remove(self, messages: list[Message]) -> None:
+        session = self._session
+        gone = tuple(m for m in messages if m in session.messages)
+        if not gone:
+            return
+        session.messages[:] = [m for m in session.messages if m not in gone]
+        session.touch()
+        self.keeper.save_now(session)
+        self._emit(MessagesRemoved(gone))
+
+    async def delete(self, message: Message) -> None:
+        """Remove one message (stopping it first if it is the reply that streams)."""
+        if message is self._reply:
+            self.stop()
+            await self.wait()
+        self._remove([message])
+
+    def fork(self, message: Message) -> Session:
+        """Continue in a copy of the conversation that ends at ``message`` (saved; opened).
+
+        Raises:
+            TurnRefused: nothing is saved in this mode, or ``message`` is not in the session.
+            StoreError: the copy could not be written.
+        """
+        store = self.keeper.store
+        messages = self._session.messages
+        if store is None:
+            raise TurnRefused("Sessions are not saved in this mode.")
+        if message not in messages:
+            raise TurnRefused("That message is not in this conversation.")
+        self.keeper.save_now(self._session)
+        fork = store.fork(self._session, messages.index(message))
+        self._open(fork)
+        return fork
+
+    def compare_basis(self) -> CompareBasis:
+        """The last prompt, the conversation up to it, and its reply now.
+
+        Raises:
+            TurnRefused: a reply streams, or there is no prompt yet.
+        """
+        if self.generating:
+            raise TurnRefused("Wait for the reply to finish (or stop it with Esc).")
+        messages = self._session.messages
+        prompts = [index for index, message in enumerate(messages) if message.role == "user"]
+        if not prompts:
+            raise TurnRefused("Send a prompt first; compare answers it again.")
+        last = prompts[-1]
+        history = replace(self._session, messages=list(messages[: last + 1]))
+        following = messages[last + 1] if last + 1 < len(messages) else None
+        existing = following if following is not None and following.role == "assistant" else None
+        return CompareBasis(history, existing, last + 1)
+
+    def keep_reply(self, basis: CompareBasis, reply: Message) -> None:
+        """Make ``reply`` (from a comparison) the answer to the prompt ``basis`` was made for."""
+        messages = self._session.messages
+        if reply is basis.existing:
+            return
+        if basis.existing is not None and basis.existing in messages:
+            index = messages.index(basis.existing)
+            self._remove([basis.existing])
+        else:
+            index = min(basis.index, len(messages))
+        messages.insert(index, reply)
+        self._session.touch()
+        self.keeper.save_now(self._session)
+        self._emit(MessageAdded(reply, index))
+
+    # --- settings of the conversation -----------------------------------------------------------
+
+    def configure(
+        self,
+        *,
+        provider: str | None = None,
+        base_url: str | None = None,
+        model: str | None = None,
+        system_prompt: str | None = None,
+        parameters: Parameters | None = None,
+    ) -> None:
+        """Change where and how the next request is sent; saved with the session."""
+        session = self._session
+        old_model = session.model
+        changes = {
+            "provider": provider,
+            "base_url": base_url,
+            "model": model,
+            "system_prompt": system_prompt,
+            "parameters": parameters,
+        }
+        changed = False
+        for name, value in changes.items():
+            if value is not None and getattr(session, name) != value:
+                setattr(session, name, value)
+                changed = True
+        if not changed:
+            return
+        session.touch()
+        self.keeper.save_now(session)
+        self._emit(SessionChanged(session, model_changed=session.model != old_model))
+
+    def rename(self, title: str) -> None:
+        """Give the session a new title."""
+        title = " ".join(title.split())
+        if not title or title == self._session.title:
+            return
+        self._session.title = title
+        self._session.touch()
+        self.keeper.save_now(self._session)
+        self._emit(SessionChanged(self._session))
+
+    def save(self) -> bool:
+        """Save now (e.g. before the session browser opens); False when it failed."""
+        return self.keeper.save_now(self._session)
+
+    async def open(self, session: Session) -> None:
+        """Show another conversation here (stopping a reply that streams; this one is saved)."""
+        if self._reply is not None:
+            self.stop()
+            await self.wait()
+        self.keeper.save_now(self._session)
+        self._open(session)
+
+    def _open(self, session: Session) -> None:
+        self._session = session
+        self.keeper.adopt(session)
+        self._emit(SessionReplaced(session))
+
+    # --- when another program changed the file --------------------------------------------------
+
+    def use_mine(self, conflict: Conflict) -> bool:
+        """Write this conversation over the other version (or again, if it was deleted)."""
+        done = self.keeper.use_mine(self._session, conflict)
+        if done:
+            self._emit(SessionChanged(self._session))
+        return done
+
+    def discard_copy(self, conflict: Conflict) -> None:
+        """Move the copy made when the conflict was found to the trash."""
+        self.keeper.discard_copy(conflict)
