@@ -365,7 +365,7 @@ async def test_the_request_preview_shows_where_it_would_go(
     app = make_app(server, session=held_with(recorded.base_url))
     async with app.run_test(size=SIZE) as pilot:
         screen = await chat_opened(pilot)
-        curl = screen._request_texts()["curl"]
+        curl = screen.request_texts()["curl"]
         assert f"{recorded.base_url}/chat/completions" in curl
         assert "Authorization" not in curl
         await settle(pilot)

@@ -228,7 +228,7 @@ async def test_a_key_echoed_in_the_chat_is_masked_in_the_session_file(
 async def test_a_checkpoint_in_the_middle_of_an_echoed_key_holds_no_part_of_it(
     server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("glmtui.ui.screens.chat.CHECKPOINT_INTERVAL", 0.05)
+    monkeypatch.setattr("glmtui.chat.controller.CHECKPOINT_INTERVAL", 0.05)
     half = FAKE_KEY[: len(FAKE_KEY) // 2]
     server.enqueue(StreamReply([sse(chunk(f"Your key is {half}")), HANG]))
     app = make_app(server)

@@ -93,7 +93,7 @@ async def test_prompt_on_disk_before_reply_and_partial_reply_marked(
 async def test_streaming_reply_is_checkpointed(
     server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("glmtui.ui.screens.chat.CHECKPOINT_INTERVAL", 0.05)
+    monkeypatch.setattr("glmtui.chat.controller.CHECKPOINT_INTERVAL", 0.05)
     server.enqueue(StreamReply([sse(chunk("Streaming text so far")), HANG]))
     app = make_app(server)
     async with app.run_test(size=SIZE) as pilot:

@@ -81,7 +81,7 @@ async def stream_reply(
     request: ChatRequest,
     reply: Message,
     stats: TurnStats,
-    emit: Callable[[ChatEvent], None],
+    emit: Callable[[ChatEvent], object],
     *,
     content: list[str],
     reasoning: list[str],
@@ -134,7 +134,8 @@ class ConversationController:
         thinking_style: Gives the provider's thinking switch for the open session.
         store: Gives the session store, or None: nothing is saved. Called when first needed.
         on_event: Called with every :data:`~glmtui.chat.events.ChatEvent`, in order.
-        checkpoint_every: Seconds between saves while a reply streams.
+        checkpoint_every: Seconds between saves while a reply streams (default
+            :data:`CHECKPOINT_INTERVAL`).
     """
 
     def __init__(
@@ -145,13 +146,13 @@ class ConversationController:
         thinking_style: Callable[[Session], str] = lambda session: "none",
         store: Callable[[], SessionStore | None] | None = None,
         on_event: Callable[[ChatEvent], None] = _ignore,
-        checkpoint_every: float = CHECKPOINT_INTERVAL,
+        checkpoint_every: float | None = None,
     ) -> None:
         self._session = session
         self._client = client
         self._thinking_style = thinking_style
         self._emit = on_event
-        self._checkpoint_every = checkpoint_every
+        self._checkpoint_every = checkpoint_every or CHECKPOINT_INTERVAL
         self.keeper = SessionKeeper(
             store or (lambda: None),
             on_error=lambda message: self._emit(SaveFailed(message)),
@@ -160,7 +161,8 @@ class ConversationController:
         )
         """Writes the session in order, reports failures, and never overwrites outside
         changes (see :class:`~glmtui.chat.keeper.SessionKeeper`)."""
-        self.keeper.adopt(session)
+        if session.messages:  # one with nothing in it was never saved: no file to adopt,
+            self.keeper.adopt(session)  # and no store to open before the first frame
         self._task: asyncio.Task[object] | None = None
         self._stopping = False
         self._reply: Message | None = None
@@ -493,7 +495,7 @@ class ConversationController:
 
     def _open(self, session: Session) -> None:
         self._session = session
-        self.keeper.adopt(session)
+        self.keeper.adopt(session)  # forgets the file of the session that was open
         self._emit(SessionReplaced(session))
 
     # --- when another program changed the file --------------------------------------------------

@@ -1,4 +1,5 @@
-"""TOML and JSON encoders/decoders for the one session schema (``schema_version`` 2; files of schema 1 load too).
+"""TOML and JSON encoders/decoders for the one session schema (``schema_version`` 2; files of
+schema 1 load too).
 
 Both formats hold the same fields in the same order; which one a new session is written in is the
 ``session_format`` setting, and both are always readable (by extension, else by sniffing).

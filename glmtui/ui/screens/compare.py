@@ -20,19 +20,21 @@ from textual.widgets import Static
 
 from glmtui.api.errors import ApiError
 from glmtui.api.request import build_request
+from glmtui.chat.controller import stream_reply
 from glmtui.chat.formatting import cost as format_cost
 from glmtui.chat.formatting import count
 from glmtui.domain import Message, ModelCard, Parameters, Session
 from glmtui.domain.params import ParameterError, check, ranges_for
 from glmtui.domain.stats import TurnStats, estimate_conversation_tokens
 from glmtui.domain.text import visible_controls
+from glmtui.ui.chat.painter import ReplyPainter
 from glmtui.ui.items import ReplyItem
-from glmtui.ui.reply_stream import stream_into
 from glmtui.ui.widgets.conversation import ConversationView
 from glmtui.ui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from glmtui.api.client import ChatClient
+    from glmtui.ui.screens.chat import ChatScreen
 
 CardLookup = Callable[[str], Awaitable[ModelCard | None]]
 """Gives a model's card by its id (None: unknown)."""
@@ -187,17 +189,27 @@ class CompareScreen(Screen[Message | None]):
         item.stats = stats
         self.stats[side] = stats
         view.append(item)
-        stream = contender.client.stream_chat(request)
+        content: list[str] = []
+        reasoning: list[str] = []
+        painter = ReplyPainter(item, view)
         try:
-            await stream_into(stream, reply, item, stats, view)
+            await stream_reply(
+                contender.client,
+                request,
+                reply,
+                stats,
+                painter,
+                content=content,
+                reasoning=reasoning,
+            )
             reply.status = "complete"
         except ApiError as error:
             reply.status = "error"
             reply.error = error.describe()
         finally:
             stats.finish()
-            reply.content = item.content_text
-            reply.reasoning = item.reasoning_text
+            reply.content = "".join(content)
+            reply.reasoning = "".join(reasoning)
             if stats.first_token_at is not None or stats.usage is not None:
                 reply.usage = stats.final_usage()
             view.finish(item)
@@ -242,3 +254,78 @@ class CompareScreen(Screen[Message | None]):
         """Close without changing the conversation."""
         self.workers.cancel_all()
         self.dismiss(None)
+
+
+def start_compare(screen: ChatScreen) -> None:
+    """Ask what to compare the last prompt with, then show both replies side by side; the
+    one kept becomes the conversation's reply (through the controller)."""
+    from glmtui.chat.controller import TurnRefused
+    from glmtui.domain.params import describe_set
+    from glmtui.ui.screens.prompt import PromptScreen
+
+    controller = screen.controller
+    try:
+        basis = controller.compare_basis()
+    except TurnRefused as reason:
+        screen.say(str(reason))
+        return
+
+    def again() -> None:
+        start_compare(screen)
+
+    if not screen.check_endpoint(again):
+        return
+    session = controller.session
+
+    def validate(text: str) -> str | None:
+        try:
+            parse_alternative(text, session.model, session.parameters)
+        except ParameterError as error:
+            return str(error)
+        return None
+
+    def start(text: str | None) -> None:
+        if text is None:
+            return
+        alternative = parse_alternative(text, session.model, session.parameters)
+        client = screen.session_client()
+        thinking = screen.thinking_style()
+        priced = not screen.demo  # canned demo replies cost nothing
+        left = Contender(
+            f"{session.model} (current) · {describe_set(session.parameters)}",
+            session.model,
+            session.parameters,
+            client,
+            thinking,
+            screen.card_for_model(),
+            basis.existing,
+            priced=priced,
+        )
+        right = Contender(
+            f"{alternative.model} · {describe_set(alternative.parameters)}",
+            alternative.model,
+            alternative.parameters,
+            client,
+            thinking,
+            screen.card_for_model() if alternative.model == session.model else None,
+            priced=priced,
+        )
+        compare = CompareScreen(basis.history, left, right, find_card=screen.lookup_card)
+        screen.app.push_screen(compare, keep)
+
+    def keep(reply: Message | None) -> None:
+        if reply is None or reply is basis.existing or session is not controller.session:
+            return
+        controller.keep_reply(basis, reply)
+        screen.say(f"Kept the reply from {reply.model}.")
+
+    screen.app.push_screen(
+        PromptScreen(
+            "Compare the last prompt with…",
+            session.model,
+            help="A model id, then any parameter overrides, e.g. "
+            "“zai-org-glm-4.7-flash temperature=0.2”.",
+            validate=validate,
+        ),
+        start,
+    )

@@ -1,0 +1,207 @@
+"""What every part of the chat screen may use: one base class naming it, so each part is
+typed on its own and the parts never import each other or the screen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from textual.notifications import SeverityLevel
+from textual.screen import Screen
+
+from glmtui.chat.controller import ConversationController
+from glmtui.chat.endpoints import DEMO_PROVIDER, Route, route_session
+from glmtui.config import Settings
+from glmtui.domain import Message, ModelCard, Session
+from glmtui.ui.items import Item, ReplyItem, UserItem
+from glmtui.ui.widgets.composer import Composer
+from glmtui.ui.widgets.conversation import ConversationView
+from glmtui.ui.widgets.sidebar import ParameterSidebar, RequestSettings
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from glmtui.api.client import ChatClient
+    from glmtui.chat.catalog import ModelCatalog
+    from glmtui.store import SessionStore
+
+
+@dataclass
+class ChatContext:
+    """What the chat screen needs from the app: settings, clients and the store."""
+
+    settings: Settings
+    make_client: Callable[[str, str | None], ChatClient]
+    """Gives the API client for a provider profile, sending to a URL (None: wherever the
+    profile sends; another URL gets no key). Called on first use, so httpx loads after the
+    first frame."""
+    model_card: ModelCard | None = None
+    make_store: Callable[[], SessionStore] | None = None
+    """Gives the session store (None: nothing is saved); called on first use."""
+
+    def client_for(self, provider: str, base_url: str | None = None) -> ChatClient:
+        """The client of any provider profile (a session may use another than the default),
+        sending to ``base_url`` (None: where the profile sends; anywhere else: without a key).
+        """
+        return self.make_client(provider, base_url)
+
+    @cached_property
+    def catalog(self) -> ModelCatalog:
+        """Model cards and the catalogue of the configured provider (cached on disk)."""
+        from glmtui.chat.catalog import ModelCatalog
+
+        return ModelCatalog.from_settings(self.settings)
+
+    @property
+    def store(self) -> SessionStore | None:
+        """Where sessions are saved, if anywhere."""
+        return self.make_store() if self.make_store is not None else None
+
+
+class ChatScreenBase(Screen[None]):
+    """The chat screen's shared state and widgets (see :mod:`glmtui.ui.chat`)."""
+
+    context: ChatContext
+    controller: ConversationController
+    model_card: ModelCard | None
+    show_reasoning: bool
+    _agreed: set[tuple[str, str]]
+    """(session id, recorded URL) pairs the user agreed to send to without a key."""
+
+    @property
+    def session(self) -> Session:
+        """The open conversation (changed only through :attr:`controller`)."""
+        return self.controller.session
+
+    @property
+    def conversation(self) -> ConversationView:
+        """The conversation pane."""
+        return self.query_one(ConversationView)
+
+    @property
+    def composer(self) -> Composer:
+        """Where the user writes."""
+        return self.query_one(Composer)
+
+    @property
+    def sidebar(self) -> ParameterSidebar:
+        """The docked parameter sidebar."""
+        return self.query_one("#sidebar", ParameterSidebar)
+
+    @property
+    def generating(self) -> bool:
+        """True while a reply streams."""
+        return self.controller.generating
+
+    @property
+    def route(self) -> Route:
+        """Where this session's requests go (see :func:`glmtui.chat.endpoints.route_session`)."""
+        session = self.session
+        return route_session(self.context.settings, session.provider, session.base_url)
+
+    @property
+    def demo(self) -> bool:
+        """True when replies come from the offline demo (this run, or a demo session)."""
+        return self.context.settings.demo or self.session.provider == DEMO_PROVIDER
+
+    def agreed_to(self, route: Route) -> bool:
+        """Whether requests may go out now: a configured route, or the recorded URL the user
+        agreed (for this session) to send to without a key."""
+        return route.configured or (self.session.id, route.recorded) in self._agreed
+
+    def session_client(self, session: Session | None = None) -> ChatClient:
+        """The client for the session's route (the recorded URL, keyless, once agreed)."""
+        session = session or self.session
+        route = route_session(self.context.settings, session.provider, session.base_url)
+        if route.configured:
+            return self.context.client_for(route.provider, route.base_url)
+        return self.context.client_for(session.provider, route.recorded)
+
+    def thinking_style(self, session: Session | None = None) -> str:
+        """The thinking switch of the profile the session's requests go through."""
+        session = session or self.session
+        providers = self.context.settings.providers
+        route = route_session(self.context.settings, session.provider, session.base_url)
+        profile = providers.get(route.provider) or providers.get(session.provider)
+        return profile.thinking if profile is not None else "none"
+
+    def request_settings(self) -> RequestSettings:
+        """What the sidebar edits, as the session holds it now."""
+        session = self.session
+        return RequestSettings(
+            session.provider, session.model, session.system_prompt, session.parameters
+        )
+
+    def card_for_model(self) -> ModelCard | None:
+        """The model's card, when the one known is the session model's."""
+        card = self.model_card
+        return card if card is not None and card.id == self.session.model else None
+
+    def model_label(self) -> str:
+        """The model's name as shown (its card's name once known, else its id), made safe."""
+        from glmtui.domain.text import visible_controls
+
+        card = self.card_for_model()
+        return visible_controls((card.name if card is not None else "") or self.session.model)
+
+    def say(
+        self, text: str, *, severity: SeverityLevel = "information", timeout: float = 3
+    ) -> None:
+        """A notification of glmtui's own words (never parsed as markup)."""
+        self.notify(text, severity=severity, timeout=timeout, markup=False)
+
+    def item_for(self, message: Message) -> Item:
+        """The conversation's item for ``message``."""
+        if message.role == "user":
+            return UserItem(message)
+        label = self.model_label()
+        return ReplyItem(message, show_reasoning=self.show_reasoning, model_label=label)
+
+    def placeholder(self) -> str:
+        """The composer's placeholder: it names the model."""
+        return f"Ask {self.model_label()}…  (Enter sends · Ctrl+J new line · F1 help)"
+
+    def update_titles(self) -> None:
+        """The header, the composer's placeholder and the empty conversation's hint."""
+        from glmtui.domain.text import visible_controls
+
+        title = self.session.title or "New chat"
+        demo = " (demo)" if self.demo else ""
+        self.sub_title = visible_controls(f"{self.session.model}{demo} · {title}")
+        self.composer.placeholder = self.placeholder()
+        hint = [
+            visible_controls(f"New chat with {self.session.model}"),
+            "",
+            "Type below · Enter sends · Ctrl+J new line",
+            "Ctrl+B parameters · F3 model info · Ctrl+O sessions · Ctrl+P commands",
+        ]
+        if self.context.settings.demo:
+            hint += [
+                "",
+                "Demo mode: replies are canned and nothing leaves this machine.",
+                "Set OXEN_API_KEY and run glmtui to talk to GLM-5.",
+            ]
+        self.conversation.empty_hint = tuple(hint)
+        self.conversation.refresh()
+
+    # Provided by the screen (and its parts), used across them.
+    def refresh_status(self) -> None:
+        """Recompute the status bar."""
+        raise NotImplementedError
+
+    def fetch_model_card(self) -> object:
+        """Get the session model's card (in a worker)."""
+        raise NotImplementedError
+
+    def end_edit(self, *, restore_draft: bool) -> None:
+        """Leave edit-and-resend mode."""
+        raise NotImplementedError
+
+    def action_compare(self) -> None:
+        """Answer the last prompt with another model or parameters, side by side."""
+        raise NotImplementedError
+
+    def check_endpoint(self, then: Callable[[], object]) -> bool:
+        """True when the session may send now; else ask where to and run ``then`` after."""
+        raise NotImplementedError
