@@ -637,9 +637,6 @@ async def timed(step: Callable[[], Any]) -> float:
     return time.perf_counter() - start
 
 
-@pytest.mark.textual_internals(
-    "the composer overrides TextArea._on_paste and calls _replace_via_keyboard"
-)
 async def test_a_one_megabyte_paste_is_sent_and_saved_whole(server: LoopbackServer) -> None:
     text = one_megabyte_of_text()
     server.enqueue(stream_of(["Got ", "it."]))
@@ -777,9 +774,6 @@ async def test_controls_from_the_model_never_reach_the_terminal(server: Loopback
         assert not raw_controls(visible_text(app)), "the screen (titles, status) shows raw controls"
 
 
-@pytest.mark.textual_internals(
-    "the composer overrides TextArea._on_paste and calls _replace_via_keyboard"
-)
 async def test_controls_in_the_composer_never_reach_the_terminal(server: LoopbackServer) -> None:
     """A paste full of controls (a "pastejacking" page) sits in the composer shown escaped."""
     app = make_app(server)

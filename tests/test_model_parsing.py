@@ -30,7 +30,6 @@ from glmtui.chat.formatting import (
     context_cell,
     context_text,
     model_fact_rows,
-    model_summary_rows,
     parameter_count,
 )
 from glmtui.domain import ModelCard
@@ -457,4 +456,4 @@ def test_context_text_for_each_source() -> None:
         card = ModelCard("m", context_length=131_072, context_source=source)  # type: ignore[arg-type]
         assert (context_text(card), context_cell(card)) == (text, cell)
         assert card.context_assumed is (source == "assumed")
-        assert dict(model_summary_rows(card))["Context length"] == text
+        assert dict(model_fact_rows(card))["Context length"] == text

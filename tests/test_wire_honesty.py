@@ -264,7 +264,7 @@ async def test_closed_without_replying_says_so_with_the_servers_words(
     assert "400 Bad Request" in error.message
     assert "context window" in error.hint
     assert "What arrived is kept" not in error.describe()
-    assert not error.has_partial
+    assert (error.partial_content, error.partial_reasoning) == ("", "")
     first, second = server.chat_requests  # retries do not repeat it: asked once, then said
     assert first.json()["stream"] is True
     body = second.json()
@@ -367,7 +367,8 @@ async def test_a_stream_cut_after_output_keeps_it_and_is_never_sent_again(
     if any(isinstance(e, ContentDelta) for e in seen):
         assert info.value.partial_content == "Half an ans"
     if any(isinstance(e, ToolCallDelta) for e in seen):
-        assert not info.value.has_partial  # a call's pieces are not text to keep
+        # a call's pieces are not text to keep
+        assert (info.value.partial_content, info.value.partial_reasoning) == ("", "")
 
 
 async def test_stop_cancels_the_second_request(server: LoopbackServer) -> None:

@@ -71,11 +71,6 @@ class ApiError(Exception):
         self.partial_reasoning = ""
         super().__init__(self.message)
 
-    @property
-    def has_partial(self) -> bool:
-        """True when some of the reply arrived before the failure."""
-        return bool(self.partial_content or self.partial_reasoning)
-
     def describe(self) -> str:
         """The message and, when there is one, the hint: what happened and what to do."""
         return f"{self.message} {self.hint}".strip()

@@ -155,6 +155,3 @@ ChatEvent = (
     | SaveConflict
 )
 """Everything a controller announces."""
-
-TurnEnded = TurnFinished | TurnFailed | TurnStopped
-"""The three ways a turn ends."""

@@ -90,37 +90,6 @@ def age(when: datetime, now: datetime | None = None) -> str:
     return when.strftime("%Y-%m-%d")
 
 
-def model_summary_rows(card: ModelCard) -> list[tuple[str, str]]:
-    """The key facts of a model as (label, value) rows, in display order."""
-    rows: list[tuple[str, str]] = [("Name", card.name), ("Id", card.id)]
-    if card.developer or card.owned_by:
-        rows.append(("Developer", card.developer or card.owned_by))
-    if card.released_at:
-        rows.append(("Released", card.released_at[:10]))
-    if card.input_modalities or card.output_modalities:
-        rows.append(
-            (
-                "Modalities",
-                f"{', '.join(card.input_modalities) or '?'} → "
-                f"{', '.join(card.output_modalities) or '?'}",
-            )
-        )
-    rows.append(("Context length", context_text(card)))
-    rows.append(
-        (
-            "Max output",
-            tokens(card.max_output_tokens) + " tokens" if card.max_output_tokens else "not stated",
-        )
-    )
-    rows.append(("Input price", per_million(card.pricing.input_per_token)))
-    rows.append(("Output price", per_million(card.pricing.output_per_token)))
-    shown = {label.lower() for label, _ in rows}
-    for key, value in card.facts:
-        if key.lower() not in shown:
-            rows.append((key, value))
-    return rows
-
-
 def parameter_count(count: int | None, text: str = "") -> str:
     """``744_000_000_000`` → ``"744 billion"``; unparsed provider text as given; else "unknown"."""
     if count is None:

@@ -534,11 +534,6 @@ class ReplyItem(Item):
             self._answer_started = True
             self.reasoning_open = False
 
-    @property
-    def has_pending(self) -> bool:
-        """True when text arrived since the last frame."""
-        return bool(self._pending_content or self._pending_reasoning)
-
     def flush(self) -> None:
         """Take in the text that arrived since the last frame."""
         if self._pending_reasoning:

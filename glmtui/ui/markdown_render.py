@@ -226,16 +226,6 @@ def fence_language(opening_line: str) -> str:
     return info.split()[0] if info else ""
 
 
-def render_open_fence(source: str, width: int) -> Lines:
-    """An unclosed code fence as it streams: plain, unhighlighted, on the code background."""
-    first, _, body = source.partition("\n")
-    label = fence_language(first)
-    lines = [render_code_label(label, width)] if label else []
-    if body:
-        lines.extend(render_code_text(body.removesuffix("\n"), width))
-    return lines
-
-
 def render_code_label(language: str, width: int) -> Content:
     """The language line at the top of a code block."""
     language = visible_controls(language)
@@ -592,8 +582,3 @@ def inline_content(nodes: Iterable[SyntaxTreeNode]) -> Content:
 
     walk(nodes, ())
     return Content("".join(text), spans=spans)
-
-
-def token_stream(source: str) -> list[Token]:
-    """The parser's tokens for ``source`` (for tests and tools)."""
-    return _parser().parse(source)
