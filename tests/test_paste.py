@@ -16,7 +16,8 @@ from textual._xterm_parser import XTermParser
 from textual.pilot import Pilot
 
 from glmtui.domain.text import control_marks, pasted_text, restore_controls, visible_controls
-from glmtui.ui.widgets.composer import PASTE_END, PASTE_START, Composer, PasteParser
+from glmtui.ui.compat import PASTE_END, PASTE_START, PasteParser
+from glmtui.ui.widgets.composer import Composer
 from tests.server import LoopbackServer, stream_of
 from tests.ui_helpers import chat, make_app, settle, until, visible_text
 
@@ -258,8 +259,10 @@ def test_a_paste_cut_off_by_the_end_of_input_is_delivered() -> None:
 def test_the_linux_driver_uses_the_paste_parser() -> None:
     from textual.drivers import linux_driver
 
-    import glmtui.ui.app  # noqa: F401  (the app imports the composer, which installs it)
+    from glmtui.ui.app import GlmApp
+    from tests.ui_helpers import settings_for
 
+    GlmApp(settings_for())  # the app installs it as it is made
     assert linux_driver.XTermParser is PasteParser
     assert "XTermParser(" in _source(linux_driver.LinuxDriver.run_input_thread)
 

@@ -27,6 +27,7 @@ from glmtui.config import ConfigError, Settings, save_api_key, update_config_fil
 from glmtui.domain import Session
 from glmtui.domain.text import visible_controls
 from glmtui.paths import user_themes_dir
+from glmtui.ui.compat import use_whole_pastes
 from glmtui.ui.screens.chat import ChatContext, ChatScreen
 from glmtui.ui.theme_picker import ThemeCommands, ThemePicked
 from glmtui.ui.themes import fallback_theme, load_themes, theme_variable_defaults
@@ -83,6 +84,7 @@ class GlmApp(App[int]):
             model_info: Open this model's details first (``--model-info ID``).
         """
         super().__init__()
+        use_whole_pastes()  # pastes holding escape sequences arrive whole (glmtui.ui.compat)
         self.settings = settings
         self._client = client
         self._initial_session = session

@@ -4,28 +4,20 @@ Pasted text keeps what was pasted. Its line breaks become newlines, whether the 
 them as CR (xterm, VTE, tmux) or CRLF; any other control character, such as the ESC of a
 colour code in a pasted log, is shown as a symbol (``␛``) and sent as itself.
 
-Textual's terminal input parser does not read a bracketed paste whole: the first ESC inside
-one ends the paste, and the rest arrives as key presses, a CR among them pressing Enter (and
-sending half a prompt). :class:`PasteParser` takes its place in Textual's Linux driver; see
-there.
+Textual's terminal input parser does not read a bracketed paste whole (the first ESC inside
+one ends it); :class:`glmtui.ui.compat.PasteParser` reads it whole instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Final
 
 from textual import events
-from textual._xterm_parser import XTermParser
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
 
 from glmtui.domain.text import control_marks, pasted_text, restore_controls, visible_controls
-
-PASTE_START: Final = "\x1b[200~"
-PASTE_END: Final = "\x1b[201~"
 
 NEWLINE_KEYS = frozenset({"ctrl+j", "shift+enter", "alt+enter", "ctrl+enter"})
 """Keys that insert a line break. Ctrl+J reaches the app in every terminal; Shift+Enter only
@@ -82,34 +74,35 @@ class Composer(TextArea):
         """Earlier prompts, oldest first."""
         self._history_index: int | None = None
 
-    async def _on_key(self, event: events.Key) -> None:
+    def on_key(self, event: events.Key) -> None:
+        """Enter sends and the newline keys break the line; every other key goes on to the
+        text area (``prevent_default`` keeps its own handler from typing these two)."""
         if event.key == "enter":
             event.stop()
             event.prevent_default()
             self.action_submit()
-            return
-        if event.key in NEWLINE_KEYS:
+        elif event.key in NEWLINE_KEYS:
             event.stop()
             event.prevent_default()
             self.action_newline()
-            return
-        await super()._on_key(event)
 
     _marks: frozenset[str] = frozenset()
     """Symbols in the draft that stand for control characters (see :attr:`text`)."""
 
-    async def _on_paste(self, event: events.Paste) -> None:
+    def on_paste(self, event: events.Paste) -> None:
         """Paste with line breaks as newlines and other controls drawn as symbols (``␛``):
         a pasted escape sequence is shown for what it is, never sent to the terminal; what
-        is sent is what was pasted."""
-        if self.read_only:
-            return
+        is sent is what was pasted. (``prevent_default``: the text area's own paste would
+        insert the text as it came.)"""
         event.stop()
         event.prevent_default()
+        if self.read_only:
+            return
         text = pasted_text(event.text)
-        if result := self._replace_via_keyboard(self._shown(text), *self.selection):
-            self.move_cursor(result.end_location)
-            self.focus()
+        start, end = self.selection
+        result = self.replace(self._shown(text), start, end, maintain_selection_offset=False)
+        self.move_cursor(result.end_location)
+        self.focus()
 
     def _shown(self, text: str) -> str:
         """``text`` as the editor holds it: controls drawn as symbols, which are noted so
@@ -139,9 +132,10 @@ class Composer(TextArea):
             self.post_message(self.Submitted(self, self.text))
 
     def action_newline(self) -> None:
-        """Insert a line break at the cursor."""
-        start, end = self.selection
-        self._replace_via_keyboard("\n", start, end)
+        """Insert a line break at the cursor (replacing the selection)."""
+        if not self.read_only:
+            start, end = self.selection
+            self.replace("\n", start, end, maintain_selection_offset=False)
 
     def remember(self, text: str) -> None:
         """Add a sent prompt to the history (consecutive duplicates collapse)."""
@@ -193,89 +187,3 @@ class Composer(TextArea):
         self._history_index = index
         self.text = self.prompt_history[index]
         self.move_cursor(self.document.end)
-
-
-def _partial(text: str, marker: str) -> int:
-    """How many characters at the end of ``text`` could be the start of ``marker``."""
-    for size in range(min(len(marker) - 1, len(text)), 0, -1):
-        if text.endswith(marker[:size]):
-            return size
-    return 0
-
-
-class PasteParser(XTermParser):
-    """Textual's parser of terminal input, reading a bracketed paste whole.
-
-    Why: Textual's parser (8.2) reads an ESC inside a paste as the start of a key's escape
-    sequence, and what follows it as key presses: a pasted log with colour codes lost most of
-    its text, typed the rest as keys, and a line break among them pressed Enter. Here the
-    text between the paste's start and end markers is set aside as it arrives (over as many
-    reads as it takes) and delivered as one ``Paste`` event, exactly as pasted; everything
-    outside pastes goes to Textual's parser unchanged, and a marker split across two reads is
-    still found. Textual's parser still sees the markers (and makes an empty paste of them,
-    which is dropped), so its own state stays what it would be.
-
-    This replaces the parser in Textual's Linux driver (``use_whole_pastes``): the one use
-    of Textual's private API here, pinned by ``tests/test_paste.py``.
-    """
-
-    def __init__(self, debug: bool = False) -> None:
-        super().__init__(debug)
-        self._pasting = False
-        self._paste: list[str] = []
-        self._tail = ""
-        """Outside a paste: the last characters read (the start of a marker may be there).
-        Inside: characters held back because they may begin the end marker."""
-
-    def feed(self, data: str) -> Iterable[events.Event | Message]:
-        if not data:  # the end of input
-            if self._pasting:
-                self._pasting = False
-                yield self._pasted("".join(self._paste) + self._tail)
-            yield from self._parsed(data)
-            return
-        while data:
-            seen = self._tail + data
-            if not self._pasting:
-                found = seen.find(PASTE_START)
-                if found < 0:
-                    self._tail = seen[-(len(PASTE_START) - 1) :]
-                    yield from self._parsed(data)
-                    return
-                end = found + len(PASTE_START) - len(self._tail)
-                yield from self._parsed(data[:end])  # Textual's parser enters its paste
-                self._pasting, self._tail, data = True, "", data[end:]
-                continue
-            found = seen.find(PASTE_END)
-            if found < 0:
-                keep = _partial(seen, PASTE_END)
-                self._paste.append(seen[: len(seen) - keep])
-                self._tail = seen[len(seen) - keep :]
-                return
-            self._paste.append(seen[:found])
-            text = "".join(self._paste)
-            self._pasting, self._paste, self._tail = False, [], ""
-            yield from self._parsed(PASTE_END)  # ... and leaves it
-            yield self._pasted(text)
-            data = seen[found + len(PASTE_END) :]
-
-    @staticmethod
-    def _pasted(text: str) -> events.Paste:
-        return events.Paste(text.replace("\x00", ""))  # as Textual does (its issue 1661)
-
-    def _parsed(self, data: str) -> Iterable[events.Event | Message]:
-        """Textual's parsing of ``data``, less the empty pastes it makes of bare markers."""
-        for event in super().feed(data):
-            if not isinstance(event, events.Paste):
-                yield event
-
-
-def use_whole_pastes() -> None:
-    """Make Textual's Linux driver parse input with :class:`PasteParser` (it looks its parser
-    class up by name each time it starts reading input)."""
-    from textual.drivers import linux_driver
-
-    linux_driver.XTermParser = PasteParser  # type: ignore[attr-defined]
-
-
-use_whole_pastes()
