@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import math
+from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 
 from glmtui.api.client import ChatClient, RetryPolicy, Timeouts
@@ -31,7 +32,7 @@ from glmtui.api.events import (
     ToolCallDelta,
     UsageReport,
 )
-from glmtui.api.pacing import PacedReads, ReadPacing
+from glmtui.api.pacing import READ_SIZE, WAITED, Pacer, ReadPacing, paced
 from glmtui.api.request import ChatRequest
 from glmtui.domain import Parameters
 from tests.conftest import FAKE_KEY
@@ -548,12 +549,18 @@ async def test_a_model_id_is_quoted_in_the_url(server: LoopbackServer) -> None:
 
 
 async def paced_bursts(
-    server: LoopbackServer, pacing: ReadPacing, spacing: float, *, silence: float = 0.0
+    server: LoopbackServer,
+    pacing: ReadPacing,
+    spacing: float,
+    *,
+    silence: float = 0.0,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> tuple[int, float]:
     """Stream 100 tokens ``spacing`` s apart (after ``silence`` s with nothing but the role
-    chunk) to a client reading with ``pacing``. Returns how many bursts they arrived in (a
-    burst: events less than 1 ms apart, one socket read) and over how many seconds. Checks
-    that every token arrived, in order."""
+    chunk) to a client reading with ``pacing``. Returns how many reads of the body took them
+    (counted where the pacer is told of each chunk, not guessed from arrival times, which a
+    loaded machine spreads out) and over how many seconds they arrived. Checks that every
+    token arrived, in order."""
     tokens = [f"t{n} " for n in range(100)]
     parts: list[object] = [sse(chunk("", role="assistant")), silence]
     for token in tokens:
@@ -561,22 +568,32 @@ async def paced_bursts(
     parts += [sse(chunk(finish_reason="stop")), DONE]
     server.enqueue(StreamReply(parts))  # type: ignore[arg-type]
     loop = asyncio.get_running_loop()
-    arrivals: list[float] = []
+    reads: list[float] = []
+    hold = Pacer.hold
+
+    async def counted(pacer: Pacer, size: int, waited: float) -> None:
+        if waited >= WAITED:  # a chunk that started a read of the network
+            reads.append(loop.time())
+        await hold(pacer, size, waited)
+
+    monkeypatch.setattr(Pacer, "hold", counted)
     received: list[str] = []
     async with client_for(server, read_pacing=pacing) as client:
         async for event in client.stream_chat(request()):
             if isinstance(event, ContentDelta):
-                arrivals.append(loop.time())
                 received.append(event.text)
     assert received == tokens
-    bursts = 1 + sum(1 for a, b in itertools.pairwise(arrivals) if b - a > 0.001)
-    return bursts, arrivals[-1] - arrivals[0]
+    return len(reads), reads[-1] - reads[0]
 
 
-async def test_paced_reads_take_what_piled_up_at_once(server: LoopbackServer) -> None:
+async def test_paced_reads_take_what_piled_up_at_once(
+    server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """With a read interval, tokens sent 2 ms apart reach the app in a few bursts (one socket
     read per interval), not one wake-up per token, and none is lost or reordered."""
-    bursts, duration = await paced_bursts(server, ReadPacing(0.05, 0.05, 5), 0.002)
+    bursts, duration = await paced_bursts(
+        server, ReadPacing(0.05, 0.05, 5), 0.002, monkeypatch=monkeypatch
+    )
     # Unpaced, each token is its own burst (~100); paced, one per 0.05 s of sending (~0.3 s
     # here, longer on a busy machine: the bound grows with it).
     assert bursts <= duration * 30 + 3, f"{bursts} bursts for 100 tokens in {duration:.2f} s"
@@ -603,70 +620,77 @@ def test_read_pacing_follows_the_event_rate() -> None:
     assert pacing.interval(2000, 10.0) == pacing.fastest  # 200 events/s
     assert pacing.interval(600, 10.0) == pytest.approx(5 / 60)  # 60 events/s: 5 a read
     assert pacing.interval(10, 10.0) == pacing.slowest  # a trickle
+    # A UI's reads come a little after its frames are due, so each read is drawn at once.
+    behind = ReadPacing(fastest=1 / 30, slowest=1 / 12, batch=5, behind=0.002)
+    assert behind.interval(2000, 10.0) == pytest.approx(1 / 30 + 0.002)
+    assert behind.interval(10, 10.0) == pytest.approx(1 / 12 + 0.002)
 
 
-async def test_a_slow_stream_is_read_a_batch_at_a_time(server: LoopbackServer) -> None:
+async def test_a_slow_stream_is_read_a_batch_at_a_time(
+    server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """At ~50 events/s a read takes about ``batch`` of them (one read per frame), not one
     read per 1/30 s."""
-    bursts, duration = await paced_bursts(server, ReadPacing(1 / 30, 0.1, 5), 0.02)
+    bursts, duration = await paced_bursts(
+        server, ReadPacing(1 / 30, 0.1, 5), 0.02, monkeypatch=monkeypatch
+    )
     # Read every 1/30 s this would be ~duration * 30 bursts; at 5 events a read, ~duration * 10.
     assert bursts <= duration * 15 + 3, f"{bursts} bursts in {duration:.2f} s"
 
 
-class _Socket:
-    """A stand-in for httpcore's network stream: hands out prepared reads at once."""
-
-    def __init__(self, reads: list[bytes]) -> None:
-        self.reads = reads
-
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109
-        return self.reads.pop(0)[:max_bytes]
-
-
 async def test_pacing_never_holds_back_a_burst() -> None:
-    """Reads that fill the buffer (text piling up: a burst, a reply sent at once) follow each
-    other at once; a read that found little is followed by a pause. With 10 s of pacing, a
-    single pause would show."""
+    """Chunks that fill most of a read (text piling up: a burst, a reply sent at once) are
+    read on at once; a chunk that brought little after waiting is held until an interval
+    after the last. With 10 s of pacing, a single pause would show."""
     loop = asyncio.get_running_loop()
-    burst = _Socket([b"x" * 65536] * 20)
-    with PacedReads(burst, ReadPacing(10.0, 10.0, 5)) as paced_reads:
-        started = loop.time()
-        for _ in range(20):
-            assert len(await paced_reads.read(65536)) == 65536
+    burst = Pacer(ReadPacing(10.0, 10.0, 5))
+    started = loop.time()
+    for _ in range(20):
+        await burst.hold(READ_SIZE, waited=0.01)
     assert loop.time() - started < 1.0
-    assert "read" not in vars(burst)  # the socket's own read is back after the reply
 
-    trickle = _Socket([b"data: x\n\n"] * 3)
-    with PacedReads(trickle, ReadPacing(0.05, 0.05, 5)) as paced_reads:
-        started = loop.time()
-        for _ in range(3):
-            await paced_reads.read(65536)
-    assert loop.time() - started >= 0.1  # two pauses between three small reads
+    trickle = Pacer(ReadPacing(0.05, 0.05, 5))
+    started = loop.time()
+    for _ in range(3):
+        await trickle.hold(len(b"data: x\n\n"), waited=0.01)
+    # The first is handed on at once; each later one an interval after the one before.
+    assert loop.time() - started >= 0.09
+    started = loop.time()
+    for _ in range(50):
+        await trickle.hold(len(b"data: x\n\n"), waited=0.0)
+    assert loop.time() - started < 1.0  # buffered chunks of one read: passed on at once
 
 
-async def test_a_pause_before_the_text_does_not_slow_its_reading(server: LoopbackServer) -> None:
+async def test_a_pause_before_the_text_does_not_slow_its_reading(
+    server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A model that is silent for a while (thinking) and then streams fast is read at the
     fast pace: the event rate is measured afresh after a silence."""
     pacing = ReadPacing(1 / 30, 0.25, 5)
-    bursts, _ = await paced_bursts(server, pacing, 0.003, silence=0.6)
+    bursts, _ = await paced_bursts(server, pacing, 0.003, silence=0.6, monkeypatch=monkeypatch)
     # ~0.3 s of text: about 9 reads at 1/30 s; taken for a slow stream (2 events in the first
     # 0.6 s) it would be read every 0.25 s, in 2 or 3 bursts.
     assert bursts >= 5, f"{bursts} bursts"
 
 
-async def test_a_socket_that_cannot_be_paced_is_read_as_it_comes() -> None:
-    """Pacing patches the network stream's ``read``; one with slots cannot take it, and is
-    then read unpaced rather than failing the reply."""
+async def test_a_paced_body_is_decoded_once() -> None:
+    """Pacing reads the raw body (public httpx API) and hands it to a response that decodes
+    it as the original would: a compressed event stream reads as it was sent."""
+    import gzip
 
-    class Slotted:
-        __slots__ = ("reads",)
+    raw = gzip.compress(sse(chunk("compressed")) + DONE)
 
-        def __init__(self) -> None:
-            self.reads = [b"a", b"b"]
+    async def body() -> AsyncIterator[bytes]:
+        for start in range(0, len(raw), 7):
+            yield raw[start : start + 7]
 
-        async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109
-            return self.reads.pop(0)
-
-    socket = Slotted()
-    with PacedReads(socket, ReadPacing(10.0, 10.0, 5)):
-        assert await socket.read(10) + await socket.read(10) == b"ab"
+    original = httpx.Response(
+        200,
+        headers={"content-type": "text/event-stream", "content-encoding": "gzip"},
+        content=body(),
+        request=httpx.Request("POST", "http://127.0.0.1/v1/chat/completions"),
+    )
+    response, pacer = paced(original, ReadPacing(0.001, 0.001, 5))
+    text = b"".join([part async for part in response.aiter_bytes()])
+    assert text == sse(chunk("compressed")) + DONE
+    assert isinstance(pacer, Pacer)

@@ -11,7 +11,6 @@ segment (:func:`path_segment`). It never imports Textual: the CLI and the UI bot
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import errno
 import json
 import random
@@ -170,11 +169,6 @@ class ChatClient:
         if self._api_key:
             error.redact(self._api_key)
 
-    @property
-    def has_key(self) -> bool:
-        """True when requests carry an Authorization header."""
-        return bool(self._api_key)
-
     def url(self, path: str) -> str:
         """The absolute URL of an endpoint below the base URL."""
         return f"{self.base_url}/{path.lstrip('/')}"
@@ -203,11 +197,6 @@ class ChatClient:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
-
-    async def warm_up(self) -> None:
-        """Open a connection ahead of the first request, so the first reply starts sooner."""
-        with contextlib.suppress(httpx.HTTPError, OSError):
-            await self._client().head(self.url("models"), timeout=5.0)
 
     # --- streaming -------------------------------------------------------------------------
 
@@ -309,13 +298,13 @@ class ChatClient:
                         yield event
                     return
                 opened = True
-                with paced(response, self.read_pacing) as pace:
-                    async for sse in EventSource(response).aiter_sse():
-                        pace.note_event()
-                        for event in decoder.feed(sse.data, sse.event):
-                            yield event
-                        if decoder.done:
-                            break
+                paced_response, pace = paced(response, self.read_pacing)
+                async for sse in EventSource(paced_response).aiter_sse():
+                    pace.note_event()
+                    for event in decoder.feed(sse.data, sse.event):
+                        yield event
+                    if decoder.done:
+                        break
         except httpx.HTTPError as exc:
             if decoder.complete:
                 # The model had finished; a connection dropped before [DONE] loses nothing.

@@ -39,9 +39,10 @@ if TYPE_CHECKING:
     from glmtui.ui.screens.first_run import FirstRunChoice, KeyCheckResult
 
 
-READ_PACING = ReadPacing(FRAME_INTERVAL, SLOWEST_FRAME, TOKENS_PER_FRAME)
-"""Socket reads while a reply streams follow the conversation's frame policy: one read per
-frame (30 a second when fast, about 5 tokens a read when slow), just before it is drawn."""
+READ_PACING = ReadPacing(FRAME_INTERVAL, SLOWEST_FRAME, TOKENS_PER_FRAME, behind=0.002)
+"""Reads while a reply streams follow the conversation's frame policy: one read per frame
+(30 a second when fast, about 5 tokens a read when slow), a little after the frame is due,
+so that each read is drawn at once."""
 THEME_PREVIEW_DELAY = 0.12
 """Seconds a theme must stay highlighted in the picker before it is previewed: restyling the
 whole screen takes a noticeable fraction of a second, so holding an arrow key previews only
