@@ -252,9 +252,6 @@ async def test_delete_message(server: LoopbackServer) -> None:
         assert not screen.conversation.replies
 
 
-@pytest.mark.textual_internals(
-    "the conversation mounts its own scrollbar via App._start_widget and _scroll_update"
-)
 async def test_follow_tail_versus_scrolled_up(server: LoopbackServer) -> None:
     lines = [f"line {n}\n\n" for n in range(60)]
     parts = [sse(chunk(line)) for line in lines[:30]] + [HANG]
@@ -287,7 +284,7 @@ async def test_follow_tail_versus_scrolled_up(server: LoopbackServer) -> None:
             conversation.changed(view)
         await until(pilot, lambda: "line 59" in visible_text(app))
         assert conversation.at_bottom
-        # The pane grew without a layout of the screen: its scrollbar still spans it all.
+        # The pane's scrollbar spans it all.
         bar = conversation.vertical_scrollbar
         assert bar.window_virtual_size == conversation.virtual_size.height
         assert bar.position == conversation.scroll_y == conversation.max_scroll_y
@@ -316,6 +313,25 @@ async def test_a_frame_waits_for_the_rest_of_a_read(server: LoopbackServer) -> N
         await until(pilot, lambda: "one" in visible_text(app))
         await pilot.press("escape")
         await settle(pilot)
+
+
+async def test_an_error_while_drawing_a_frame_stops_the_app_with_it(
+    server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Frames are drawn from event-loop callbacks, where an exception would only be logged and
+    the pane would stop drawing without a word: it reaches Textual as a handler's error does
+    (shown, the app ended)."""
+    app = make_app(server)
+    with pytest.raises(RuntimeError, match="frame failed"):
+        async with app.run_test(size=SIZE) as pilot:
+            conversation = chat(app).conversation
+
+            def broken() -> None:
+                raise RuntimeError("frame failed")
+
+            monkeypatch.setattr(conversation, "_frame", broken)
+            conversation._frame_safely()
+            await until(pilot, lambda: app.return_code is not None)
 
 
 async def test_live_numbers_while_text_flows_and_after_it_stalls(server: LoopbackServer) -> None:

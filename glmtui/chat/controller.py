@@ -217,7 +217,9 @@ class ConversationController:
 
     # --- turns ---------------------------------------------------------------------------------
 
-    def _check_can_send(self) -> None:
+    def check_can_send(self) -> None:
+        """Raise :class:`TurnRefused` (its text says why and what to do) if no turn may start
+        now; a front end calls it before it clears the composer, so a refused prompt stays."""
         if self.generating:
             raise TurnRefused("A reply is still streaming. Press Esc to stop it, then send.")
         if self._session.read_only:
@@ -235,7 +237,7 @@ class ConversationController:
         Raises:
             TurnRefused: a reply is streaming already, or the session is read-only.
         """
-        self._check_can_send()
+        self.check_can_send()
         session = self._session
         message = Message("user", text)
         session.messages.append(message)
@@ -252,7 +254,7 @@ class ConversationController:
         Raises:
             TurnRefused: streaming already, read-only, or no prompt to answer.
         """
-        self._check_can_send()
+        self.check_can_send()
         messages = self._session.messages
         if not messages:
             raise TurnRefused("Nothing to regenerate yet.")
@@ -270,7 +272,7 @@ class ConversationController:
         Raises:
             TurnRefused: streaming already, or read-only.
         """
-        self._check_can_send()
+        self.check_can_send()
         messages = self._session.messages
         if message in messages:
             self._remove(messages[messages.index(message) :])

@@ -232,33 +232,16 @@ class GlmApp(App[int]):
         """
         notes = [f"Skipped theme files:\n{problems}"] if problems else []
         if name in self.available_themes:
-            self._start_with_theme(name)
+            self.theme = name
         else:
             fallback = fallback_theme(self.available_themes)
-            self._start_with_theme(fallback)
+            self.theme = fallback
             folder = user_themes_dir(self.settings.config_path)
             notes.append(
                 f"There is no theme '{name}' (bundled, in {folder} or Textual's); using "
                 f"'{fallback}'. Ctrl+P → Theme lists them all."
             )
         return notes
-
-    def _start_with_theme(self, name: str) -> None:
-        """Make ``name`` the theme of an app that has not started yet.
-
-        Setting ``self.theme`` runs Textual's watcher, which re-parses every stylesheet source
-        with the new variables in a fresh stylesheet once the app starts: each source the app
-        starts with was parsed twice (~15 ms of startup here). Before the first parse it is
-        enough to do the rest of what the watcher does: the theme's classes, the ANSI colour
-        filter (private Textual API) and the stylesheet's variables.
-        """
-        self.set_reactive(App.theme, name)
-        theme = self.current_theme
-        self.set_class(theme.dark, "-dark-mode", update=False)
-        self.set_class(not theme.dark, "-light-mode", update=False)
-        self.add_class(f"-theme-{name}", update=False)
-        self._refresh_truecolor_filter(self.ansi_theme)
-        self.stylesheet.set_variables(self.get_css_variables())
 
     def action_change_theme(self) -> None:
         """Open the theme picker: a theme previews as it is highlighted, Enter keeps it (and

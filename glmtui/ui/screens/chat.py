@@ -33,12 +33,10 @@ from glmtui.ui.chat.models import ModelsPart
 from glmtui.ui.chat.painter import ReplyPainter
 from glmtui.ui.chat.parameters import SIDEBAR_MIN_WIDTH, ParametersPart
 from glmtui.ui.chat.status import status_info
-from glmtui.ui.compat import StyledOnce
 from glmtui.ui.items import ReplyItem, UserItem
 from glmtui.ui.widgets.composer import Composer
 from glmtui.ui.widgets.conversation import ConversationView
 from glmtui.ui.widgets.footer import KeyFooter
-from glmtui.ui.widgets.kept_lines import KeptLines
 from glmtui.ui.widgets.status import StatusBar
 from glmtui.ui.widgets.still_box import StillBox
 
@@ -57,7 +55,7 @@ WAITING_NOTE = "Streaming is off: waiting for the complete reply…"
 """Under the spinner of a reply asked for without streaming, until it arrives whole."""
 
 
-class ChatScreen(StyledOnce, KeptLines, ParametersPart, ModelsPart, MessagesPart, DialogsPart):
+class ChatScreen(ParametersPart, ModelsPart, MessagesPart, DialogsPart):
     """A conversation with the model.
 
     | Key | Action |
@@ -196,7 +194,7 @@ class ChatScreen(StyledOnce, KeptLines, ParametersPart, ModelsPart, MessagesPart
         """Send ``text`` (as the edited prompt, when one is being edited) in a worker."""
         editing = self.editing
         try:
-            self.controller._check_can_send()
+            self.controller.check_can_send()
         except TurnRefused as reason:
             self.say(str(reason), severity="warning", timeout=8)
             return
@@ -223,7 +221,7 @@ class ChatScreen(StyledOnce, KeptLines, ParametersPart, ModelsPart, MessagesPart
         if not self.check_endpoint(self.action_regenerate):
             return  # asked where to send; the reply stays until then
         try:
-            self.controller._check_can_send()
+            self.controller.check_can_send()
             last = self.session.messages[-1]
             if last.role == "assistant" and len(self.session.messages) < 2:
                 raise TurnRefused("The last message is not a prompt; send one first.")

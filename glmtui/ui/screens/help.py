@@ -21,7 +21,6 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Static
 
-from glmtui.ui.compat import StyledOnce
 from glmtui.ui.keys import KEYS
 
 SECTION = "bold"
@@ -95,7 +94,7 @@ class KeyReference(Widget):
         return Content("\n").join(self.lines_at(self.size.width))
 
 
-class HelpScreen(StyledOnce, ModalScreen[None]):
+class HelpScreen(ModalScreen[None]):
     """A modal listing the keys.
 
     | Key | Action |

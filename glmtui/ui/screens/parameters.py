@@ -10,11 +10,10 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import ModalScreen
 
-from glmtui.ui.compat import StyledOnce
 from glmtui.ui.widgets.sidebar import ParameterSidebar, RequestSettings
 
 
-class ParametersScreen(StyledOnce, ModalScreen[RequestSettings]):
+class ParametersScreen(ModalScreen[RequestSettings]):
     """The sidebar over the chat, at the right edge; changes apply as you make them.
 
     | Key | Action |

@@ -16,13 +16,11 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static, TabbedContent, TabPane
 
-from glmtui.ui.compat import StyledOnce
-
 TITLES = {"curl": "cURL", "python": "Python (httpx)", "json": "JSON body"}
 LANGUAGES = {"curl": "bash", "python": "python", "json": "json"}
 
 
-class RequestPreviewScreen(StyledOnce, ModalScreen[None]):
+class RequestPreviewScreen(ModalScreen[None]):
     """Shows the next request in three forms; copy the one you need.
 
     | Key | Action |

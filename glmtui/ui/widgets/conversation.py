@@ -28,7 +28,6 @@ from textual.content import Content
 from textual.geometry import Region, Size
 from textual.message import Message as TextualMessage
 from textual.scroll_view import ScrollView
-from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 from textual.style import Style
 from textual.timer import Timer
@@ -36,8 +35,6 @@ from textual.timer import Timer
 from glmtui.domain import Message
 from glmtui.domain.markdown import code_blocks
 from glmtui.ui.items import LAZY_FROM, Item, LazyLines, Lines, ReplyItem, UserItem
-from glmtui.ui.widgets.finished_lines import FinishedLines
-from glmtui.ui.widgets.kept_lines import KeptScrollBar
 
 FRAME_INTERVAL = 1 / 30
 """Most frequent redraw of streaming text: tokens are coalesced per frame, never dropped."""
@@ -73,6 +70,10 @@ BOTTOM = 1
 """Blank lines after the last message."""
 LOAD_SCREENS = 3
 """How many screens of earlier messages to load at a time."""
+
+
+def _raise(error: Exception) -> None:
+    raise error
 
 
 def _top(row: _Row) -> int:
@@ -209,7 +210,6 @@ class ConversationView(ScrollView, can_focus=True):
         """Recently converted lines: an open block redrawn each frame reuses its unchanged
         lines instead of converting them again."""
         self._style_key = 0
-        self._finished = FinishedLines()
         """Lines as drawn, by the strip they were made from: a scroll reuses them."""
         self._fixed: dict[tuple[object, ...], Strip] = {}
         """Lines that are not a message's text (the blank under the messages, the "earlier
@@ -338,7 +338,10 @@ class ConversationView(ScrollView, can_focus=True):
         try:
             self._frame()
         except Exception as error:
-            self.app._handle_exception(error)
+            # Raised again from a Textual callback, so the app shows it and exits as for an
+            # error in any handler (in an event-loop callback asyncio would only log it, and
+            # the pane would stop drawing without a word).
+            self.call_next(_raise, error)
 
     def _frame(self) -> None:
         if not self._frame_pending or not self.is_attached:
@@ -450,32 +453,7 @@ class ConversationView(ScrollView, can_focus=True):
         size = Size(self._width, max(0, height))
         if size == self.virtual_size:
             return
-        if not self._scrollbars_stay(size):
-            self.virtual_size = size  # a reactive with layout=True: the screen lays out again
-            return
-        # A taller (or shorter) conversation whose scrollbars stay as they are changes nothing
-        # around it, so the screen need not lay out its ~70 widgets again (as assigning
-        # ``virtual_size`` would: ~10 ms, every few lines of a streaming reply). Update the
-        # scrollbar and follow the tail here, as the compositor would have.
-        following = self.is_anchored and self.scroll_y >= self.max_scroll_y
-        self.set_reactive(ScrollView.virtual_size, size)
-        self._scroll_update(size)
-        if following:
-            self.scroll_y = self.max_scroll_y
-
-    def _scrollbars_stay(self, size: Size) -> bool:
-        """True if ``size`` shows the same scrollbars as the current virtual size (a vertical
-        one, no horizontal one): the widget's layout does not change."""
-        viewport = self.container_size
-        return (
-            self.is_mounted
-            and bool(viewport)
-            and size.width == self.virtual_size.width
-            and size.width <= viewport.width
-            and self.show_vertical_scrollbar
-            and not self.show_horizontal_scrollbar
-            and size.height > viewport.height
-        )
+        self.virtual_size = size  # a reactive with layout=True: the screen lays out again
 
     def _update_item(self, index: int) -> None:
         """Re-render one item; repaint only its changed lines unless its height changed."""
@@ -567,7 +545,6 @@ class ConversationView(ScrollView, can_focus=True):
         super().notify_style_update()
         self._style_key += 1
         self._strips.clear()
-        self._finished.clear()
         self._fixed.clear()
 
     def _styles_for(self, item: Item) -> tuple[Style, Style]:
@@ -635,26 +612,6 @@ class ConversationView(ScrollView, can_focus=True):
             out.append(strip)
         return out
 
-    def render_lines(self, crop: Region) -> list[Strip]:
-        lines = self._finished.render(self, crop, self._content_lines)
-        return super().render_lines(crop) if lines is None else lines
-
-    @property
-    def vertical_scrollbar(self) -> ScrollBar:
-        """The pane's scrollbar: Textual's, but it draws again only when it changed (it is
-        asked for its lines at every frame of a streaming reply; see :mod:`kept_lines
-        <glmtui.ui.widgets.kept_lines>`). Made as Textual's ``Widget.vertical_scrollbar``
-        makes its own."""
-        bar = self._vertical_scrollbar
-        if bar is None:
-            bar = KeptScrollBar(
-                vertical=True, name="vertical", thickness=self.scrollbar_size_vertical
-            )
-            self._vertical_scrollbar = bar
-            bar.display = False
-            self.app._start_widget(self, bar)
-        return bar
-
     def render_line(self, y: int) -> Strip:
         return self._content_lines(Region(0, y, self.size.width, 1))[0]
 
@@ -691,8 +648,7 @@ class ConversationView(ScrollView, can_focus=True):
         return out
 
     def _fixed_line(self, key: tuple[object, ...], make: Callable[[], Strip]) -> Strip:
-        """The line ``make`` makes, made once per ``key`` (one object each, so it is also
-        finished only once: see :class:`FinishedLines`)."""
+        """The line ``make`` makes, made once per ``key``."""
         line = self._fixed.get(key)
         if line is None:
             if len(self._fixed) > 64:  # old widths and notices
