@@ -22,6 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from textual import events
 
 from glmtui import paths
 from glmtui.api.client import ChatClient, RetryPolicy
@@ -529,8 +530,11 @@ async def test_a_key_pasted_on_first_run_is_only_in_the_private_config(
     settings = settings_for(server, api_key="")
     app = GlmApp(replace(settings, provider=replace(settings.provider, api_key_required=True)))
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
-        await pilot.press(*FAKE_KEY)
+        await until(pilot, lambda: app.focused is not None)
+        field = app.focused
+        assert field is not None
+        field.post_message(events.Paste(FAKE_KEY))  # as a terminal delivers a paste
+        await until(pilot, lambda: FAKE_KEY in getattr(field, "value", ""))
         assert FAKE_KEY not in visible_text(app)
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, ChatScreen))

