@@ -53,8 +53,9 @@ class ReadPacing:
     behind: float = 0.0
     """Seconds added to each interval. A UI that draws at most once per interval sets a few
     ms: each read then finds the frame that draws it already due. Read exactly as often as
-    frames are drawn, reads and frames drift out of step and stay there, and text waits up to
-    a whole frame after its read (measured: median latency 44 ms instead of 21)."""
+    frames are drawn, reads and frames drift in and out of step, and text waits up to a whole
+    frame after its read (measured at 200 tokens/s, 3 runs: latency p95 36-53 ms with 0, 38
+    ms in every run with 2 ms)."""
 
     def interval(self, events: int, elapsed: float) -> float:
         """Seconds until the next read, given ``events`` received over ``elapsed`` seconds."""
