@@ -53,9 +53,9 @@ from tests.server import (
     sse,
     stream_of,
 )
+from tests.wire_helpers import NO_RETRY, client_for
 
 FAST_RETRY = RetryPolicy(max_retries=2, base_delay=0.01, max_delay=0.02)
-NO_RETRY = RetryPolicy(max_retries=0)
 
 
 def request(**parameters: object) -> ChatRequest:
@@ -64,11 +64,6 @@ def request(**parameters: object) -> ChatRequest:
         messages=({"role": "user", "content": "hi"},),
         parameters=Parameters(**parameters),  # type: ignore[arg-type]
     )
-
-
-def client_for(server: LoopbackServer, **kw: object) -> ChatClient:
-    kw.setdefault("retry", NO_RETRY)
-    return ChatClient(server.base_url, FAKE_KEY, **kw)  # type: ignore[arg-type]
 
 
 async def collect(client: ChatClient, req: ChatRequest | None = None) -> list[StreamEvent]:

@@ -59,8 +59,8 @@ from tests.server import (
     sse,
     stream_of,
 )
+from tests.wire_helpers import NO_RETRY, client_for
 
-NO_RETRY = RetryPolicy(max_retries=0)
 FAST_RETRY = RetryPolicy(max_retries=3, base_delay=0.001, max_delay=0.002)
 UNRESERVED = set(string.ascii_letters + string.digits + "-._~")
 
@@ -90,11 +90,6 @@ def request(**parameters: object) -> ChatRequest:
         messages=({"role": "user", "content": "a very long prompt"},),
         parameters=Parameters(**parameters),  # type: ignore[arg-type]
     )
-
-
-def client_for(server: LoopbackServer, **kw: object) -> ChatClient:
-    kw.setdefault("retry", NO_RETRY)
-    return ChatClient(server.base_url, FAKE_KEY, **kw)  # type: ignore[arg-type]
 
 
 async def collect(client: ChatClient, req: ChatRequest | None = None) -> list[StreamEvent]:
