@@ -200,6 +200,19 @@ PROVIDER_SETTINGS: tuple[Setting, ...] = (
         "(e.g. llama.cpp started with -c 8192); wins over what glmtui knows or assumes.",
         minimum=1,
     ),
+    Setting(
+        "resend_reasoning",
+        "bool",
+        None,
+        "Send the reasoning of each tool-calling step back inside a tool loop "
+        "(interleaved thinking, as z.ai asks).",
+    ),
+    Setting(
+        "tool_stream",
+        "bool",
+        None,
+        "Ask for tool-call arguments to be streamed (z.ai's tool_stream) when tools are offered.",
+    ),
 )
 """Keys of a ``[providers.NAME]`` table."""
 
@@ -217,6 +230,10 @@ class ProviderProfile:
     api_key_required: bool | None = None
     context_length: int | None = None
     """Set by the user for a server that does not report its context window."""
+    resend_reasoning: bool = False
+    """Resend each tool-calling step's reasoning inside a tool loop (z.ai interleaved thinking)."""
+    tool_stream: bool = False
+    """Send ``tool_stream: true`` when tools are offered (z.ai streams arguments only then)."""
 
     def key_required(self, base_url: str) -> bool:
         """Whether requests to ``base_url`` need a key (hosted APIs do; a local vLLM not)."""
@@ -242,7 +259,13 @@ BUILTIN_PROVIDERS: dict[str, ProviderProfile] = {
         thinking="chat_template_kwargs",
     ),
     "zai": ProviderProfile(
-        "zai", "https://api.z.ai/api/paas/v4", "glm-5", "ZAI_API_KEY", thinking="thinking_type"
+        "zai",
+        "https://api.z.ai/api/paas/v4",
+        "glm-5",
+        "ZAI_API_KEY",
+        thinking="thinking_type",
+        resend_reasoning=True,
+        tool_stream=True,
     ),
 }
 """Profiles that exist without any config; a ``[providers.NAME]`` table overrides their keys."""

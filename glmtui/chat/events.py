@@ -8,12 +8,21 @@ cheap to make, and a subscriber that draws coalesces them into frames.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from glmtui.api.errors import ApiError
 from glmtui.api.request import ChatRequest
 from glmtui.chat.keeper import Conflict
 from glmtui.domain import Message, Session, Usage
 from glmtui.domain.stats import TurnStats
+from glmtui.domain.tools import ToolCall
+
+ToolState = Literal[
+    "arguments", "waiting", "running", "done", "failed", "denied", "timeout", "cancelled"
+]
+"""Where a tool call is: its arguments are streaming, it waits for the user's approval, it
+runs, or it ended (done; failed, incl. unknown tool or bad arguments; denied; timed out;
+cancelled because the turn was stopped)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +125,34 @@ class TurnStopped:
 
 
 @dataclass(frozen=True, slots=True)
+class ToolCallUpdated:
+    """A tool call of ``reply`` moved on (see :data:`ToolState`).
+
+    ``call`` is the call as far as it arrived (while ``state == "arguments"`` its arguments
+    are partial); ``label`` is ``server.tool`` (the wire name for a tool no server offers);
+    ``started`` the ``time.monotonic()`` at which it began to run (for a live elapsed time);
+    ``result`` the ``role: "tool"`` message once it ended (it is also announced with
+    :class:`MessageAdded`).
+    """
+
+    reply: Message
+    index: int
+    call: ToolCall
+    state: ToolState
+    label: str
+    started: float | None = None
+    result: Message | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolLimitReached:
+    """The model was still calling tools after ``limit`` steps: the loop ended there."""
+
+    reply: Message
+    limit: int
+
+
+@dataclass(frozen=True, slots=True)
 class Saved:
     """The session reached the disk again after failed saves (``recovered``)."""
 
@@ -150,6 +187,8 @@ ChatEvent = (
     | TurnFinished
     | TurnFailed
     | TurnStopped
+    | ToolCallUpdated
+    | ToolLimitReached
     | Saved
     | SaveFailed
     | SaveConflict

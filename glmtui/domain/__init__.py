@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from glmtui.domain.tools import ToolCall, ToolOutcome, not_run_text
+
 Role = Literal["system", "user", "assistant", "tool"]
 """Who wrote a message, as the chat completions API names it."""
 
@@ -184,10 +186,35 @@ class Message:
     usage: Usage | None = None
     error: str | None = None
     """The one-line reason a reply failed, kept so a reopened session still says why."""
+    tool_calls: tuple[ToolCall, ...] = ()
+    """(assistant) The tool calls the model asked for in this reply, in order."""
+    tool_call_id: str | None = None
+    """(tool) The id of the call this message answers."""
+    tool_name: str | None = None
+    """(tool) The tool that answered, as ``server.tool`` (the wire name when it is unknown)."""
+    tool_outcome: ToolOutcome | None = None
+    """(tool) How the call ended; the content is what the model was told."""
+    duration_ms: int | None = None
+    """(tool) How long the tool ran, when it ran."""
 
-    def to_wire(self) -> dict[str, Any]:
-        """The message as the API expects it: role and content only (reasoning is never resent)."""
-        return {"role": self.role, "content": self.content}
+    def to_wire(self, *, reasoning: bool = False) -> dict[str, Any]:
+        """The message as the API expects it: role and content, plus the tool fields.
+
+        Reasoning is resent only with ``reasoning`` (providers with interleaved thinking want
+        the reasoning of each step of a tool loop back) and only on messages that call tools.
+        """
+        if self.role == "tool":
+            return {
+                "role": "tool",
+                "tool_call_id": self.tool_call_id or "",
+                "content": self.content,
+            }
+        out: dict[str, Any] = {"role": self.role, "content": self.content}
+        if self.tool_calls:
+            out["tool_calls"] = [call.to_wire() for call in self.tool_calls]
+            if reasoning and self.reasoning:
+                out["reasoning_content"] = self.reasoning
+        return out
 
 
 @dataclass(slots=True)
@@ -212,18 +239,44 @@ class Session:
     fields this version does not know are never lost. Not part of the conversation, so equality
     ignores it."""
 
-    def wire_messages(self) -> list[dict[str, Any]]:
+    def wire_messages(self, *, reasoning: bool = False) -> list[dict[str, Any]]:
         """The conversation as the API expects it: system prompt first, then every message.
 
-        Failed replies with no text are left out: they hold nothing the model said.
+        Failed replies with no text and no tool calls are left out: they hold nothing the
+        model said. Every tool call is answered: a call whose result is missing (the program
+        ended while it ran) is sent with a "not completed" result, and a result whose call is
+        not in the history is left out, so the server never refuses the history.
+        ``reasoning``: resend the reasoning of messages that call tools (see
+        :meth:`Message.to_wire`).
         """
         out: list[dict[str, Any]] = []
         if self.system_prompt.strip():
             out.append({"role": "system", "content": self.system_prompt})
+        open_calls: list[str] = []  # calls of the last assistant message not answered yet
+
+        def close_calls() -> None:
+            for call_id in open_calls:
+                text = not_run_text("cancelled")
+                out.append({"role": "tool", "tool_call_id": call_id, "content": text})
+            open_calls.clear()
+
         for message in self.messages:
-            if message.role == "assistant" and not message.content and message.status != "complete":
+            if message.role == "tool":
+                if message.tool_call_id in open_calls:
+                    open_calls.remove(message.tool_call_id)
+                    out.append(message.to_wire())
                 continue
-            out.append(message.to_wire())
+            close_calls()
+            if (
+                message.role == "assistant"
+                and not message.content
+                and not message.tool_calls
+                and message.status != "complete"
+            ):
+                continue
+            out.append(message.to_wire(reasoning=reasoning))
+            open_calls.extend(call.id for call in message.tool_calls)
+        close_calls()
         return out
 
     def touch(self) -> None:
