@@ -57,7 +57,9 @@ class ToolCall:
         try:
             value = json.loads(text)
         except json.JSONDecodeError as error:
-            raise ValueError(f"the arguments are not valid JSON ({error.msg}, at {error.pos})")
+            raise ValueError(
+                f"the arguments are not valid JSON ({error.msg}, at {error.pos})"
+            ) from None
         if not isinstance(value, dict):
             raise ValueError("the arguments must be a JSON object")
         return value
