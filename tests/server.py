@@ -94,6 +94,7 @@ __all__ = [
     "sse",
     "stream_of",
     "tokenize",
+    "tool_call_stream",
 ]
 
 DEFAULT_MODEL = "zai-org-glm-5"
@@ -746,6 +747,46 @@ def stream_of(
         parts.append(sse(chunk(choices=False, usage=usage, model=model)))
     if done:
         parts.append(DONE)
+    return StreamReply(parts)
+
+
+def tool_call_stream(
+    calls: Sequence[tuple[str, str, str]],
+    *,
+    style: str = "fragments",
+    reasoning_tokens: Sequence[str] = (),
+    text_tokens: Sequence[str] = (),
+    finish_reason: str = "tool_calls",
+    pieces: int = 3,
+) -> StreamReply:
+    """A reply that calls tools: ``calls`` are ``(id, name, arguments JSON text)``.
+
+    ``style="whole"`` sends each call complete in one delta (z.ai); ``"fragments"`` sends a
+    first delta with index, id and name, then the arguments in ``pieces`` parts, the calls
+    interleaved by index (vLLM / OpenAI, parallel calls). Reasoning and text come first.
+    """
+    parts: list[StreamPart] = [sse(chunk("", role="assistant"))]
+    parts.extend(sse(chunk(reasoning_content=t)) for t in reasoning_tokens)
+    parts.extend(sse(chunk(t)) for t in text_tokens)
+    if style == "whole":
+        for index, (call_id, name, arguments) in enumerate(calls):
+            whole = {"id": call_id, "type": "function", "index": index}
+            whole["function"] = {"name": name, "arguments": arguments}
+            parts.append(sse(chunk(tool_calls=[whole])))
+    else:
+        for index, (call_id, name, _) in enumerate(calls):
+            head = {"index": index, "id": call_id, "type": "function"}
+            head["function"] = {"name": name, "arguments": ""}
+            parts.append(sse(chunk(tool_calls=[head])))
+        size = max(1, max((len(a) for _, _, a in calls), default=1) // pieces + 1)
+        for start in range(0, max((len(a) for _, _, a in calls), default=0), size):
+            for index, (_, _, arguments) in enumerate(calls):
+                piece = arguments[start : start + size]
+                if piece:
+                    more = {"index": index, "function": {"arguments": piece}}
+                    parts.append(sse(chunk(tool_calls=[more])))
+    parts.append(sse(chunk(finish_reason=finish_reason)))
+    parts.append(DONE)
     return StreamReply(parts)
 
 

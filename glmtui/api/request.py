@@ -35,6 +35,16 @@ def thinking_fields(style: str, enabled: bool) -> dict[str, Any]:
 
 
 @dataclass(frozen=True, slots=True)
+class ProviderOptions:
+    """What a provider profile says about requests beyond the thinking switch."""
+
+    resend_reasoning: bool = False
+    """Send each tool-calling step's reasoning back inside a tool loop (interleaved thinking)."""
+    tool_stream: bool = False
+    """Send ``tool_stream: true`` when tools are offered."""
+
+
+@dataclass(frozen=True, slots=True)
 class ChatRequest:
     """One chat-completions request, ready to send."""
 
@@ -45,6 +55,10 @@ class ChatRequest:
     thinking_style: str = "none"
     include_usage: bool = True
     """Ask for a usage chunk at the end of a stream (``stream_options.include_usage``)."""
+    tools: tuple[dict[str, Any], ...] = ()
+    """The functions offered (``tools``; with them ``tool_choice: "auto"``)."""
+    tool_stream: bool = False
+    """Ask for tool-call arguments as a stream (z.ai's ``tool_stream``), when tools are offered."""
 
     def body(self) -> dict[str, Any]:
         """The JSON body, with only the set parameters."""
@@ -52,6 +66,11 @@ class ChatRequest:
         body.update(self.parameters.to_wire())
         if self.parameters.reasoning is not None:
             body.update(thinking_fields(self.thinking_style, self.parameters.reasoning))
+        if self.tools:
+            body["tools"] = [dict(tool) for tool in self.tools]
+            body["tool_choice"] = "auto"
+            if self.tool_stream and self.stream:
+                body["tool_stream"] = True
         body["stream"] = self.stream
         if self.stream and self.include_usage:
             body["stream_options"] = {"include_usage": True}
@@ -64,6 +83,8 @@ def build_request(
     *,
     stream: bool = True,
     thinking_style: str = "none",
+    options: ProviderOptions | None = None,
+    tools: tuple[dict[str, Any], ...] = (),
 ) -> ChatRequest:
     """The request for the next reply in ``session``.
 
@@ -72,12 +93,17 @@ def build_request(
         parameters: Parameters to use instead of the session's own.
         stream: Stream the reply as server-sent events (the parameters' ``stream`` wins).
         thinking_style: The provider's thinking switch (a key of :data:`THINKING_STYLES`).
+        options: What else the provider wants (reasoning resent in tool loops, tool_stream).
+        tools: The functions to offer (:meth:`glmtui.domain.tools.ToolSpec.to_wire`).
     """
     chosen = parameters if parameters is not None else session.parameters
+    options = options or ProviderOptions()
     return ChatRequest(
         model=session.model,
-        messages=tuple(session.wire_messages()),
+        messages=tuple(session.wire_messages(reasoning=options.resend_reasoning)),
         parameters=chosen,
         stream=stream if chosen.stream is None else chosen.stream,
         thinking_style=thinking_style,
+        tools=tools,
+        tool_stream=options.tool_stream,
     )

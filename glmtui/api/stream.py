@@ -263,6 +263,8 @@ def _tool_call_delta(call: dict[str, Any], position: int) -> ToolCallDelta:
     assert isinstance(function, dict)
     index = call.get("index")
     arguments = function.get("arguments")
+    if isinstance(arguments, dict):  # a few servers send the object itself, not its JSON text
+        arguments = json.dumps(arguments, ensure_ascii=False)
     return ToolCallDelta(
         index=index if isinstance(index, int) else position,
         id=call.get("id") if isinstance(call.get("id"), str) else None,

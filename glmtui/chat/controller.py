@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, Callable
+import time
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from glmtui.api.errors import ApiError
-from glmtui.api.request import ChatRequest, build_request
+from glmtui.api.request import ChatRequest, ProviderOptions, build_request
 from glmtui.chat.events import (
     ChatEvent,
     ContentAdded,
@@ -36,6 +37,9 @@ from glmtui.chat.events import (
     SaveFailed,
     SessionChanged,
     SessionReplaced,
+    ToolCallUpdated,
+    ToolLimitReached,
+    ToolState,
     TurnFailed,
     TurnFinished,
     TurnStarted,
@@ -45,11 +49,19 @@ from glmtui.chat.events import (
 from glmtui.chat.keeper import Conflict, SessionKeeper
 from glmtui.domain import Message, Parameters, Session, auto_title
 from glmtui.domain.stats import TurnStats, estimate_conversation_tokens
+from glmtui.domain.tools import ToolCall, ToolOutcome, not_run_text
+from glmtui.tools import ApprovalRequest, ToolError, ToolLoopSettings
 
 if TYPE_CHECKING:
     from glmtui.api.client import ChatClient
     from glmtui.api.events import StreamEvent
+    from glmtui.api.toolcalls import ToolCallAssembler
+    from glmtui.domain.tools import ToolSpec
     from glmtui.store import SessionStore
+    from glmtui.tools import Approval, ToolBox
+
+Approver = Callable[[ApprovalRequest], Awaitable["Approval"]]
+"""Asks the user whether a call may run (the TUI's dialog; ``ask``'s command-line flags)."""
 
 CHECKPOINT_INTERVAL = 3.0
 """Seconds between saves of a streaming reply (a crash loses at most this much)."""
@@ -76,6 +88,22 @@ def _ignore(event: ChatEvent) -> None:
     """The default subscriber."""
 
 
+_STATES: dict[ToolOutcome, ToolState] = {
+    "ok": "done",
+    "error": "failed",
+    "denied": "denied",
+    "timeout": "timeout",
+    "cancelled": "cancelled",
+}
+"""The state a call's block ends in, by the outcome of the call."""
+
+
+def _label(toolbox: ToolBox | None, wire_name: str) -> str:
+    """``server.tool`` for a called function name (the name itself for an unknown tool)."""
+    spec = toolbox.find(wire_name) if toolbox is not None and wire_name else None
+    return spec.label if spec is not None else wire_name
+
+
 async def stream_reply(
     client: ChatClient,
     request: ChatRequest,
@@ -85,9 +113,13 @@ async def stream_reply(
     *,
     content: list[str],
     reasoning: list[str],
+    calls: ToolCallAssembler | None = None,
+    label: Callable[[str], str] = str,
 ) -> None:
     """Stream one reply: text into ``content``/``reasoning`` (pieces, joined by the caller),
     counts into ``stats``, the finish reason and model into ``reply``, each piece announced.
+    Tool calls are assembled into ``calls`` (each piece announced as a call whose arguments
+    are streaming; ``label`` names a call's tool for the user).
 
     Used for the conversation's own turns and for the replies a comparison streams beside it.
     The stream is closed however this ends (cancelling the task closes the connection).
@@ -100,6 +132,7 @@ async def stream_reply(
         Finished,
         ReasoningDelta,
         Retrying,
+        ToolCallDelta,
         UsageReport,
     )
 
@@ -119,6 +152,11 @@ async def stream_reply(
                 emit(UsageReported(reply, event.usage))
             elif isinstance(event, Retrying):
                 emit(RetryingTurn(reply, event.reason, event.delay, event.attempt))
+            elif isinstance(event, ToolCallDelta):
+                if calls is not None:
+                    position = calls.add(event)
+                    call = calls.call(position)
+                    emit(ToolCallUpdated(reply, position, call, "arguments", label(call.name)))
             elif isinstance(event, Finished):
                 reply.finish_reason = event.finish_reason
                 reply.model = event.model or reply.model
@@ -136,6 +174,11 @@ class ConversationController:
         on_event: Called with every :data:`~glmtui.chat.events.ChatEvent`, in order.
         checkpoint_every: Seconds between saves while a reply streams (default
             :data:`CHECKPOINT_INTERVAL`).
+        options: Gives what the open session's provider wants beyond the thinking switch.
+        tools: Gives the tools the open session may offer (None: none; the request carries
+            no ``tools``).
+        approve: Asks whether a call its tool box does not allow may run; None denies them.
+        tool_settings: The tool loop's step limit and call timeout.
     """
 
     def __init__(
@@ -147,10 +190,19 @@ class ConversationController:
         store: Callable[[], SessionStore | None] | None = None,
         on_event: Callable[[ChatEvent], None] = _ignore,
         checkpoint_every: float | None = None,
+        options: Callable[[Session], ProviderOptions] = lambda session: ProviderOptions(),
+        tools: Callable[[Session], ToolBox | None] = lambda session: None,
+        approve: Approver | None = None,
+        tool_settings: ToolLoopSettings | None = None,
     ) -> None:
         self._session = session
         self._client = client
         self._thinking_style = thinking_style
+        self._options = options
+        self._tools = tools
+        self._approve = approve
+        self.tool_settings = tool_settings or ToolLoopSettings()
+        """The tool loop's limits (a front end may change them between turns)."""
         self._emit = on_event
         self._checkpoint_every = checkpoint_every or CHECKPOINT_INTERVAL
         self.keeper = SessionKeeper(
@@ -169,8 +221,10 @@ class ConversationController:
         self._stats: TurnStats | None = None
         self._content: list[str] = []
         self._reasoning: list[str] = []
+        self._looping = False
+        """True from a prompt's first request until its tool loop ends."""
         self._idle = asyncio.Event()
-        """Set while no reply streams."""
+        """Set while no turn runs."""
         self._idle.set()
 
     # --- state ---------------------------------------------------------------------------------
@@ -182,8 +236,8 @@ class ConversationController:
 
     @property
     def generating(self) -> bool:
-        """True while a reply streams."""
-        return self._reply is not None
+        """True while a turn runs: a reply streams, or its tool calls wait or run."""
+        return self._reply is not None or self._looping
 
     @property
     def stats(self) -> TurnStats | None:
@@ -213,13 +267,24 @@ class ConversationController:
         if draft.strip():
             messages.append(Message("user", draft))
         upcoming = replace(session, messages=messages)
-        return build_request(upcoming, thinking_style=self._thinking_style(session))
+        return self._request(upcoming, self._tools(session))
+
+    def _request(self, history: Session, toolbox: ToolBox | None) -> ChatRequest:
+        offered = tuple(spec.to_wire() for spec in toolbox.tools()) if toolbox else ()
+        return build_request(
+            history,
+            thinking_style=self._thinking_style(history),
+            options=self._options(history),
+            tools=offered,
+        )
 
     # --- turns ---------------------------------------------------------------------------------
 
     def check_can_send(self) -> None:
         """Raise :class:`TurnRefused` (its text says why and what to do) if no turn may start
         now; a front end calls it before it clears the composer, so a refused prompt stays."""
+        if self._looping and self._reply is None:
+            raise TurnRefused("A tool call is still running. Press Esc to stop it, then send.")
         if self.generating:
             raise TurnRefused("A reply is still streaming. Press Esc to stop it, then send.")
         if self._session.read_only:
@@ -258,8 +323,9 @@ class ConversationController:
         messages = self._session.messages
         if not messages:
             raise TurnRefused("Nothing to regenerate yet.")
-        if messages[-1].role == "assistant":
-            self._remove([messages[-1]])
+        prompts = [i for i, message in enumerate(messages) if message.role == "user"]
+        if prompts and messages[-1].role in ("assistant", "tool"):
+            self._remove(messages[prompts[-1] + 1 :])  # the reply, with its tool loop
         if not messages or messages[-1].role != "user":
             raise TurnRefused("The last message is not a prompt; send one first.")
         return await self._turn()
@@ -279,25 +345,50 @@ class ConversationController:
         return await self.send(text)
 
     def stop(self) -> None:
-        """Stop the reply that streams: what arrived stays, marked ``interrupted``."""
-        if self._task is not None and self._reply is not None:
+        """Stop the turn: a streaming reply keeps what arrived, marked ``interrupted``; a tool
+        call that runs is cancelled, and the calls not run yet are answered as not run."""
+        if self._task is not None and self.generating:
             self._stopping = True
             self._task.cancel()
 
     async def _turn(self) -> Message:
+        """Ask for a reply; while it calls tools, run them and ask again (the tool loop)."""
+        toolbox = self._tools(self._session)
+        self._task, self._stopping = asyncio.current_task(), False
+        self._looping = True
+        self._idle.clear()
+        try:
+            steps = 0
+            while True:
+                reply = await self._step(toolbox)
+                if reply.status != "complete" or not reply.tool_calls or toolbox is None:
+                    return reply
+                if not await self._run_calls(reply, toolbox):
+                    return reply  # stopped
+                steps += 1
+                if steps >= self.tool_settings.max_steps:
+                    self._emit(ToolLimitReached(reply, self.tool_settings.max_steps))
+                    return reply
+        finally:
+            self._looping = False
+            self._task = None
+            self._idle.set()
+
+    async def _step(self, toolbox: ToolBox | None) -> Message:
         """Append a reply to the conversation and stream it, saving as it goes."""
+        from glmtui.api.toolcalls import ToolCallAssembler
+
         session = self._session
         reply = Message("assistant", "", status="streaming", model=session.model)
         history = replace(session, messages=list(session.messages))
-        request = build_request(history, thinking_style=self._thinking_style(session))
+        request = self._request(history, toolbox)
         session.messages.append(reply)
         stats = TurnStats()
         stats.start(estimate_conversation_tokens(history.messages, history.system_prompt))
         self._reply, self._stats = reply, stats
         self._content, self._reasoning = [], []
-        self._task, self._stopping = asyncio.current_task(), False
+        calls = ToolCallAssembler()
         self._emit(TurnStarted(reply, stats, request))
-        self._idle.clear()
         checkpoints = asyncio.create_task(self._checkpoints(reply))
         error: ApiError | None = None
         ending = False  # cancelled from outside: the program is ending (or Ctrl-C)
@@ -310,6 +401,8 @@ class ConversationController:
                 self._emit,
                 content=self._content,
                 reasoning=self._reasoning,
+                calls=calls,
+                label=lambda name: _label(toolbox, name),
             )
             reply.status = "complete"
         except ApiError as failure:
@@ -327,6 +420,7 @@ class ConversationController:
             checkpoints.cancel()
             if reply.status == "streaming":  # some other exception (e.g. a closed pipe)
                 reply.status = "interrupted"
+            reply.tool_calls = tuple(call for call in calls.calls() if call.name)
             await self._end_turn(reply, stats, error, in_thread=not ending)
         return reply
 
@@ -339,8 +433,7 @@ class ConversationController:
         if stats.first_token_at is not None or stats.usage is not None:
             reply.usage = stats.final_usage()
         self._session.touch()
-        self._reply, self._stats, self._task = None, None, None
-        self._idle.set()
+        self._reply, self._stats = None, None
         if in_thread and len(reply.content) > LARGE_REPLY:
             await self.keeper.save_soon(self._session)
         else:
@@ -368,8 +461,106 @@ class ConversationController:
             await self.keeper.save_soon(self._session)
 
     async def wait(self) -> None:
-        """Until no reply streams (e.g. after :meth:`stop`)."""
+        """Until no turn runs (e.g. after :meth:`stop`)."""
         await self._idle.wait()
+
+    # --- tool calls ----------------------------------------------------------------------------
+
+    async def _run_calls(self, reply: Message, toolbox: ToolBox) -> bool:
+        """Run ``reply``'s calls in order, each answered by a tool message; False if stopped.
+
+        Every call gets an answer, also when the turn is stopped (the rest are answered as
+        not run) or the program ends, so the history stays one a server accepts.
+        """
+        calls = reply.tool_calls
+        for index, call in enumerate(calls):
+            try:
+                await self._run_call(reply, index, call, toolbox)
+            except asyncio.CancelledError:
+                for later in range(index, len(calls)):
+                    self._answer(reply, later, calls[later], "cancelled", not_run_text("cancelled"))
+                self.keeper.save_now(self._session)
+                if not self._stopping:
+                    raise  # the program is ending
+                current = asyncio.current_task()
+                if current is not None:
+                    current.uncancel()
+                return False
+        return True
+
+    async def _run_call(self, reply: Message, index: int, call: ToolCall, toolbox: ToolBox) -> None:
+        spec = toolbox.find(call.name)
+        if spec is None:
+            offered = ", ".join(s.wire_name or s.name for s in toolbox.tools()) or "none"
+            text = f"Error: there is no tool named {call.name!r}. Tools available: {offered}."
+            self._answer(reply, index, call, "error", text)
+            return
+        try:
+            arguments = call.parsed_arguments()
+        except ValueError as problem:
+            text = f"Error: {problem}. Call {spec.wire_name or spec.name} again with valid JSON."
+            self._answer(reply, index, call, "error", text, spec)
+            return
+        if not toolbox.is_allowed(spec):
+            self._emit(ToolCallUpdated(reply, index, call, "waiting", spec.label))
+            decision: Approval = "deny"
+            if self._approve is not None:
+                decision = await self._approve(ApprovalRequest(spec, call, arguments))
+            if decision == "deny":
+                self._answer(reply, index, call, "denied", not_run_text("denied"), spec)
+                return
+            if decision == "always":
+                toolbox.allow_always(spec)
+        started = time.monotonic()
+        self._emit(ToolCallUpdated(reply, index, call, "running", spec.label, started))
+        timeout = self.tool_settings.timeout
+        try:
+            try:
+                async with asyncio.timeout(timeout):
+                    result = await toolbox.call(spec, arguments)
+            except TimeoutError:
+                text = not_run_text("timeout", f"{timeout:g} s")
+                self._answer(reply, index, call, "timeout", text, spec, started)
+                return
+            except ToolError as failure:
+                self._answer(reply, index, call, "error", f"Error: {failure}", spec, started)
+                return
+        except asyncio.CancelledError:
+            self._answer(reply, index, call, "cancelled", not_run_text("cancelled"), spec, started)
+            raise
+        outcome: ToolOutcome = "error" if result.is_error else "ok"
+        self._answer(reply, index, call, outcome, result.text, spec, started)
+
+    def _answer(
+        self,
+        reply: Message,
+        index: int,
+        call: ToolCall,
+        outcome: ToolOutcome,
+        text: str,
+        spec: ToolSpec | None = None,
+        started: float | None = None,
+    ) -> None:
+        """Add the tool message that answers ``call`` (once), save, and announce it."""
+        session = self._session
+        if any(m.role == "tool" and m.tool_call_id == call.id for m in session.messages):
+            return  # answered already (cancelled while its answer was being added)
+        label = spec.label if spec is not None else call.name
+        duration = round((time.monotonic() - started) * 1000) if started is not None else None
+        message = Message(
+            "tool",
+            text,
+            tool_call_id=call.id,
+            tool_name=label,
+            tool_outcome=outcome,
+            duration_ms=duration,
+        )
+        session.messages.append(message)
+        session.touch()
+        self.keeper.save_now(session)
+        state: ToolState = _STATES[outcome]
+        self._emit(ToolCallUpdated(reply, index, call, state, label, started, message))
+        self._emit(MessageAdded(message, len(session.messages) - 1))
 
     # --- the conversation ---------------------------------------------------------------------
 
@@ -488,8 +679,8 @@ class ConversationController:
         return self.keeper.save_now(self._session)
 
     async def open(self, session: Session) -> None:
-        """Show another conversation here (stopping a reply that streams; this one is saved)."""
-        if self._reply is not None:
+        """Show another conversation here (stopping a turn that runs; this one is saved)."""
+        if self.generating:
             self.stop()
             await self.wait()
         self.keeper.save_now(self._session)

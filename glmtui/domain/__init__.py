@@ -246,8 +246,8 @@ class Session:
         model said. Every tool call is answered: a call whose result is missing (the program
         ended while it ran) is sent with a "not completed" result, and a result whose call is
         not in the history is left out, so the server never refuses the history.
-        ``reasoning``: resend the reasoning of messages that call tools (see
-        :meth:`Message.to_wire`).
+        ``reasoning``: resend the reasoning of the messages that call tools in the tool loop
+        under way (those after the last prompt; see :meth:`Message.to_wire`).
         """
         out: list[dict[str, Any]] = []
         if self.system_prompt.strip():
@@ -260,7 +260,8 @@ class Session:
                 out.append({"role": "tool", "tool_call_id": call_id, "content": text})
             open_calls.clear()
 
-        for message in self.messages:
+        last_prompt = max((i for i, m in enumerate(self.messages) if m.role == "user"), default=-1)
+        for position, message in enumerate(self.messages):
             if message.role == "tool":
                 if message.tool_call_id in open_calls:
                     open_calls.remove(message.tool_call_id)
@@ -274,7 +275,7 @@ class Session:
                 and message.status != "complete"
             ):
                 continue
-            out.append(message.to_wire(reasoning=reasoning))
+            out.append(message.to_wire(reasoning=reasoning and position > last_prompt))
             open_calls.extend(call.id for call in message.tool_calls)
         close_calls()
         return out
