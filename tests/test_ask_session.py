@@ -167,7 +167,7 @@ def test_a_read_only_session_is_refused(
     session = Session(id="future01", title="From the future", messages=[Message("user", "x")])
     folder = store().folder
     folder.mkdir(parents=True, exist_ok=True)
-    data = encode_session(session, "toml").replace(b"schema_version = 2", b"schema_version = 9")
+    data = encode_session(session, "toml").replace(b"schema_version = 3", b"schema_version = 9")
     (folder / "20300101-000000-future.toml").write_bytes(data)
     code, out, err = run(capsys, "ask", "--base-url", server.base_url, "--session", "future01", "x")
     assert (code, out) == (2, "")

@@ -17,7 +17,7 @@ import pytest
 from glmtui import paths
 from glmtui.cli import main
 from glmtui.domain import Message, Session, Usage
-from glmtui.store import SessionStore, encode_session
+from glmtui.store import SCHEMA_VERSION, SessionStore, encode_session
 from tests.conftest import FAKE_KEY
 from tests.server import HANG, HELLO_TEXT, JsonReply, LoopbackServer, StreamReply, chunk, sse
 
@@ -208,8 +208,9 @@ def test_a_newer_schema_is_shown_read_only(capsys: pytest.CaptureFixture[str]) -
     folder = paths.sessions_dir()
     folder.mkdir(parents=True)
     data = encode_session(Session(id="future1", title="From the future"), "json")
+    now, future = f'"schema_version": {SCHEMA_VERSION}', f'"schema_version": {SCHEMA_VERSION + 1}'
     (folder / "20300101-000000-future.json").write_bytes(
-        data.replace(b'"schema_version": 2', b'"schema_version": 3')
+        data.replace(now.encode(), future.encode())
     )
     code, out, _ = run(capsys, "sessions", "list")
     assert "From the future (read-only)" in out

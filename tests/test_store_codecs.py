@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from glmtui.domain import Message, Parameters, Session, Usage
+from glmtui.domain.tools import TOOL_OUTCOMES, ToolCall
 from glmtui.store import (
     SCHEMA_VERSION,
     SessionFileError,
@@ -95,6 +96,9 @@ parameters = st.builds(
     seed=st.none() | st.integers(min_value=-(2**63), max_value=2**63 - 1),
     reasoning=st.none() | st.booleans(),
 )
+tool_calls = st.builds(ToolCall, id=text, name=text, arguments=text)
+"""Calls as a model may write them: any id and name, arguments that need not be JSON."""
+
 messages = st.builds(
     Message,
     role=st.sampled_from(ROLES),
@@ -107,6 +111,11 @@ messages = st.builds(
     model=st.none() | text,
     usage=st.none() | usages,
     error=st.none() | text,
+    tool_calls=st.lists(tool_calls, max_size=3).map(tuple),
+    tool_call_id=st.none() | text,
+    tool_name=st.none() | text,
+    tool_outcome=st.none() | st.sampled_from(TOOL_OUTCOMES),
+    duration_ms=st.none() | counts,
 )
 sessions = st.builds(
     Session,
@@ -143,7 +152,17 @@ def test_any_text_in_every_field_round_trips(fmt: SessionFormat, value: str) -> 
     session = Session(
         title=value,
         system_prompt=value,
-        messages=[Message("assistant", value, reasoning=value, error=value, model=value)],
+        messages=[
+            Message(
+                "assistant",
+                value,
+                reasoning=value,
+                error=value,
+                model=value,
+                tool_calls=(ToolCall(value, value, value), ToolCall("b", "c", value)),
+            ),
+            Message("tool", value, tool_call_id=value, tool_name=value, tool_outcome="ok"),
+        ],
     )
     assert decode_session(encode_session(session, fmt), fmt=fmt) == session
 
@@ -215,7 +234,9 @@ def sample() -> Session:
 
 def test_toml_layout_is_readable_and_diffable() -> None:
     text = encode_session(sample(), "toml").decode()
-    assert text.startswith('schema_version = 2\nid = "abc123"\ntitle = "Rust lifetimes question"\n')
+    assert text.startswith(
+        f'schema_version = {SCHEMA_VERSION}\nid = "abc123"\ntitle = "Rust lifetimes question"\n'
+    )
     assert "created_at = 2026-11-25T20:31:03Z\n" in text
     assert "[parameters]\ntemperature = 0.7\nmax_tokens = 1024\n" in text
     # One line in the file per line of text; code and backslashes as typed.
@@ -332,10 +353,17 @@ def test_the_server_a_session_talked_to_is_kept(fmt: str) -> None:
     assert decode_session(data, fmt=fmt).base_url == "http://127.0.0.1:8000/v1"  # type: ignore[arg-type]
     old = encode_session(sample(), fmt)  # type: ignore[arg-type]
     assert b"base_url" not in old  # nothing recorded: nothing written
-    if fmt == "toml":
-        old = old.replace(b"schema_version = 2", b"schema_version = 1")
-    else:
-        old = old.replace(b'"schema_version": 2', b'"schema_version": 1')
+    old = with_version(old, fmt, 1)  # type: ignore[arg-type]
     loaded = decode_session(old, fmt=fmt)  # type: ignore[arg-type]
     assert (loaded.base_url, loaded.read_only) == ("", False)
-    assert b"schema_version = 2" in encode_session(loaded, "toml")
+    assert f"schema_version = {SCHEMA_VERSION}\n".encode() in encode_session(loaded, "toml")
+
+
+def with_version(data: bytes, fmt: SessionFormat, version: int) -> bytes:
+    """A file written now, relabelled as written under another ``schema_version``."""
+    if fmt == "toml":
+        now, then = f"schema_version = {SCHEMA_VERSION}\n", f"schema_version = {version}\n"
+    else:
+        now, then = f'"schema_version": {SCHEMA_VERSION},', f'"schema_version": {version},'
+    assert now.encode() in data
+    return data.replace(now.encode(), then.encode(), 1)

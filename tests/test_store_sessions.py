@@ -316,7 +316,7 @@ def test_other_files_in_the_folder_are_ignored(store: SessionStore) -> None:
 def test_a_newer_schema_opens_read_only(store: SessionStore) -> None:
     store.folder.mkdir(parents=True)
     data = encode_session(conversation("From the future"), "toml").replace(
-        b"schema_version = 2", b"schema_version = 7"
+        b"schema_version = 3", b"schema_version = 7"
     )
     path = store.folder / "20300101-000000-future.toml"
     path.write_bytes(data + b"\nnew_thing = true\n")

@@ -1,8 +1,9 @@
 """The next request as something to paste elsewhere: cURL, Python (httpx) or raw JSON.
 
 Built from the very :class:`~glmtui.api.request.ChatRequest` the client would send, so what is
-shown is what is sent. The key is never written: the snippets read it from an environment
-variable (``$OXEN_API_KEY`` or the provider's own variable).
+shown is what is sent (tool calls and their results included). The key is never written: the
+snippets read it from an environment variable (``$OXEN_API_KEY`` or the provider's own
+variable).
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ def fail(text):
 """Decodes a stream in the exported Python script (standard library only)."""
 
 _STREAM_CALL = """\
+calls = {}  # tool calls by index: [name, arguments], which arrive in pieces
 with httpx.stream("POST", URL, json=body, headers=headers, timeout=120) as response:
     if response.is_error:
         fail(f"{response.status_code} {response.reason_phrase}: {response.read().decode()}")
@@ -87,14 +89,25 @@ with httpx.stream("POST", URL, json=body, headers=headers, timeout=120) as respo
             if thinking:
                 print(thinking, end="", file=sys.stderr, flush=True)
             print(delta.get("content") or "", end="", flush=True)
+            for call in delta.get("tool_calls") or []:
+                function = call.get("function") or {}
+                name_and_arguments = calls.setdefault(call.get("index", len(calls)), ["", ""])
+                name_and_arguments[0] += function.get("name") or ""
+                name_and_arguments[1] += function.get("arguments") or ""
 print()
+for name, arguments in calls.values():
+    print(f"tool call: {name}({arguments})", file=sys.stderr)
 """
 
 _WHOLE_CALL = """\
 response = httpx.post(URL, json=body, headers=headers, timeout=120)
 if response.is_error:
     fail(f"{response.status_code} {response.reason_phrase}: {response.text}")
-print(response.json()["choices"][0]["message"]["content"])
+message = response.json()["choices"][0]["message"]
+print(message.get("content") or "")
+for call in message.get("tool_calls") or []:
+    function = call.get("function") or {}
+    print(f"tool call: {function.get('name')}({function.get('arguments') or ''})", file=sys.stderr)
 """
 
 
@@ -106,7 +119,11 @@ def as_python(request: ChatRequest, base_url: str, key_variable: str | None) -> 
     may end in CRLF, comments are skipped, ``data:`` may lack its space, ``[DONE]`` ends the
     stream, and an ``error`` (an ``event: error`` or an ``error`` object) ends the script
     with the provider's message on stderr and exit status 1. Reasoning goes to stderr, the
-    answer to stdout. ``URL`` is the script's first assignment, so it is easy to change.
+    answer to stdout, and the tool calls the model asks for, once complete (their arguments
+    stream in pieces, parallel calls interleaved), to stderr as ``tool call: name(arguments)``;
+    the request itself holds the history's calls and results exactly as the app sends them
+    (:meth:`~glmtui.domain.Session.wire_messages`). ``URL`` is the script's first assignment,
+    so it is easy to change.
     """
     url = f"{base_url.rstrip('/')}/chat/completions"
     body = pprint.pformat(request.body(), indent=1, width=88, sort_dicts=False)

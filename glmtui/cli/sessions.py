@@ -38,8 +38,9 @@ def run(args: argparse.Namespace) -> int:
                 return _sessions_list(store, args)
             if action == "search":
                 return _sessions_search(store, args)
-            if action == "show":
-                print(printable(store.export(store.load(args.ref), "md")), end="")
+            if action == "show":  # tool calls shortened; `export` gives them in full
+                text = store.export(store.load(args.ref), "md", brief=True)
+                print(printable(text), end="")
                 return EXIT_OK
             return _sessions_export(store, args)
         except (SessionNotFound, AmbiguousSession) as exc:

@@ -56,6 +56,8 @@ class ToolCall:
             return {}
         try:
             value = json.loads(text)
+        except RecursionError:
+            raise ValueError("the arguments are nested too deeply") from None
         except json.JSONDecodeError as error:
             raise ValueError(
                 f"the arguments are not valid JSON ({error.msg}, at {error.pos})"
@@ -68,7 +70,7 @@ class ToolCall:
         """The arguments indented for reading (verbatim when they are not JSON)."""
         try:
             return json.dumps(json.loads(self.arguments), indent=2, ensure_ascii=False)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past Python's limit
             return self.arguments
 
 

@@ -1,5 +1,10 @@
-"""TOML and JSON encoders/decoders for the one session schema (``schema_version`` 2; files of
-schema 1 load too).
+"""TOML and JSON encoders/decoders for the one session schema (``schema_version`` 3; files of
+schemas 1 and 2 load too).
+
+Schema history: 2 added the session's ``base_url``; 3 added tool calls (an assistant message's
+``tool_calls``, each ``id``, ``name`` and ``arguments``; a tool message's ``tool_call_id``,
+``tool_name``, ``tool_outcome`` and ``duration_ms``). An older file simply lacks the newer
+fields; it is read as it is and written in the current schema only when it is saved.
 
 Both formats hold the same fields in the same order; which one a new session is written in is the
 ``session_format`` setting, and both are always readable (by extension, else by sniffing).
@@ -32,13 +37,15 @@ from pathlib import Path
 from typing import Any, Final, Literal, cast, get_args
 
 from glmtui.domain import Message, MessageStatus, Parameters, Role, Session, Usage, new_id
+from glmtui.domain.tools import TOOL_OUTCOMES, ToolCall, ToolOutcome
 from glmtui.store.errors import SessionFileError
 
 SessionFormat = Literal["toml", "json"]
 """The two on-disk formats of a session."""
 
-SCHEMA_VERSION: Final = 2
-"""The schema this glmtui writes. Files with a higher version open read-only."""
+SCHEMA_VERSION: Final = 3
+"""The schema this glmtui writes. Files with a higher version open read-only (an older glmtui
+opens a schema 3 file read-only too, so it never saves the tool calls away)."""
 
 FORMATS: Final[tuple[SessionFormat, ...]] = ("toml", "json")
 """Every format, default first."""
@@ -97,8 +104,17 @@ def _usage_to_dict(usage: Usage) -> dict[str, Any]:
     return usage.to_dict()
 
 
+def _tool_call_to_dict(call: ToolCall) -> dict[str, Any]:
+    return {"id": call.id, "name": call.name, "arguments": call.arguments}
+
+
 def _message_to_dict(message: Message) -> dict[str, Any]:
-    """Metadata first, then the reasoning and the text, so a diff's context lines stay short."""
+    """Metadata first, then the reasoning and the text, so a diff's context lines stay short.
+
+    A reply's tool calls come last, after the text they follow (in TOML each is a
+    ``[[messages.tool_calls]]`` table, which must come after the message's own keys). Fields
+    that are None are left out: TOML has no null, and a missing key reads back as None.
+    """
     out: dict[str, Any] = {"role": message.role, "id": message.id}
     out["created_at"] = message.created_at
     if message.status is not None:
@@ -111,9 +127,19 @@ def _message_to_dict(message: Message) -> dict[str, Any]:
         out["error"] = message.error
     if message.usage is not None:
         out["usage"] = _usage_to_dict(message.usage)
+    if message.tool_call_id is not None:
+        out["tool_call_id"] = message.tool_call_id
+    if message.tool_name is not None:
+        out["tool_name"] = message.tool_name
+    if message.tool_outcome is not None:
+        out["tool_outcome"] = message.tool_outcome
+    if message.duration_ms is not None:
+        out["duration_ms"] = message.duration_ms
     if message.reasoning:
         out["reasoning"] = message.reasoning
     out["content"] = message.content
+    if message.tool_calls:
+        out["tool_calls"] = [_tool_call_to_dict(call) for call in message.tool_calls]
     return out
 
 
@@ -161,6 +187,10 @@ _NOT_LITERAL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 """Characters a multi-line literal string cannot hold (controls other than tab and newline)."""
 LONG_LINE: Final = 100
 """Single-line text longer than this is still written in the multi-line form (faster to read)."""
+_NEEDS_ESCAPES = re.compile(r'["\\]')
+"""Characters a basic string must escape but a literal string holds as they are."""
+_NOT_ONE_LINE_LITERAL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f']")
+"""Characters a one-line literal string cannot hold (controls other than tab, and ``'``)."""
 _MULTILINE_ESCAPE = re.compile(r'[\x00-\x08\x0b-\x1f\x7f\\]|"{3,}|"+\Z')
 _BASIC_ESCAPE = re.compile(r'[\x00-\x08\x0a-\x1f\x7f\\"]')
 _COMPACT = {"\b": r"\b", "\n": r"\n", "\f": r"\f", "\r": r"\r", "\\": r"\\", '"': r"\""}
@@ -189,11 +219,17 @@ def toml_string(text: str, *, multiline: bool = True) -> str:
     character by character in Python. Text a literal string cannot hold (control characters,
     ``\\r``, three apostrophes in a row) is written as a basic string with escapes. The newline
     after the opening delimiter is dropped by TOML parsers, so the text starts on the next line.
+
+    One-line text with quotes or backslashes (tool arguments are JSON: ``{"city": "Paris"}``) is
+    a one-line literal string (``'…'``) when it holds no apostrophe, so it too reads as typed
+    rather than as a thicket of ``\\"``.
     """
     if multiline and ("\n" in text or len(text) > LONG_LINE):
         if "'''" not in text and not text.endswith("'") and not _NOT_LITERAL.search(text):
             return "'''\n" + text + "'''"
         return '"""\n' + _MULTILINE_ESCAPE.sub(_escape_multiline, text) + '"""'
+    if _NEEDS_ESCAPES.search(text) and not _NOT_ONE_LINE_LITERAL.search(text):
+        return "'" + text + "'"
     return '"' + _BASIC_ESCAPE.sub(lambda m: _escape_char(m.group()), text) + '"'
 
 
@@ -226,9 +262,31 @@ def _toml_value(value: Any, *, multiline: bool) -> str:
     raise TypeError(f"cannot write {type(value).__name__} to TOML")
 
 
-def _toml_table(lines: list[str], table: Mapping[str, Any]) -> None:
+def _is_table_array(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, Mapping) for v in value)
+
+
+def _toml_table(lines: list[str], table: Mapping[str, Any], path: str = "") -> None:
+    """The keys of one table, then its lists of tables as ``[[path.key]]`` sections.
+
+    Inside an array item (``path`` set), a list of tables (a reply's tool calls) becomes a
+    section of its own per item rather than one long inline line, so each call's arguments get
+    the multi-line form when long; other tables (``usage``) stay inline.
+    """
+    arrays: dict[str, list[Mapping[str, Any]]] = {}
     for key, value in table.items():
-        lines.append(f"{_toml_key(key)} = {_toml_value(value, multiline=True)}")
+        if path and _is_table_array(value):
+            arrays[key] = value
+        else:
+            lines.append(f"{_toml_key(key)} = {_toml_value(value, multiline=True)}")
+    for key, items in arrays.items():
+        _toml_array(lines, f"{path}.{_toml_key(key)}", items)
+
+
+def _toml_array(lines: list[str], path: str, items: list[Mapping[str, Any]]) -> None:
+    for item in items:
+        lines.extend(["", f"[[{path}]]"])
+        _toml_table(lines, item, path)
 
 
 def _dump_toml(doc: Mapping[str, Any]) -> str:
@@ -239,7 +297,7 @@ def _dump_toml(doc: Mapping[str, Any]) -> str:
     for key, value in doc.items():
         if isinstance(value, Mapping):
             tables[key] = value
-        elif isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+        elif _is_table_array(value):
             arrays[key] = value
         else:
             scalars[key] = value
@@ -248,9 +306,7 @@ def _dump_toml(doc: Mapping[str, Any]) -> str:
         lines.extend(["", f"[{_toml_key(key)}]"])
         _toml_table(lines, table)
     for key, items in arrays.items():
-        for item in items:
-            lines.extend(["", f"[[{_toml_key(key)}]]"])
-            _toml_table(lines, item)
+        _toml_array(lines, _toml_key(key), items)
     return "\n".join(lines) + "\n"
 
 
@@ -493,6 +549,48 @@ def _read_parameters(reader: _Reader | None) -> Parameters:
     return Parameters(**values)
 
 
+def _read_tool_calls(reader: _Reader, number: int) -> tuple[ToolCall, ...]:
+    """A reply's ``tool_calls``: a list of tables, each with text ``id`` and ``name`` and the
+    ``arguments`` as text (verbatim, valid JSON or not; missing means none)."""
+    if not reader.has("tool_calls"):
+        return ()
+    items = reader.table["tool_calls"]
+    if not isinstance(items, list):
+        raise reader.fail("tool_calls", f"is not a list of tool calls (got {_kind(items)})")
+    calls: list[ToolCall] = []
+    for index, item in enumerate(items, start=1):
+        where = f"message {number}, tool call {index}: "
+        if not isinstance(item, Mapping):
+            raise SessionFileError(reader.path, f"{where}not a table (got {_kind(item)})")
+        call = _Reader(item, where, reader.path)
+        calls.append(
+            ToolCall(
+                id=call.string("id"),
+                name=call.string("name"),
+                arguments=call.string("arguments", "") if call.has("arguments") else "",
+            )
+        )
+    return tuple(calls)
+
+
+def _read_tool_outcome(reader: _Reader) -> ToolOutcome | None:
+    outcome = reader.optional_string("tool_outcome")
+    if outcome is not None and outcome not in TOOL_OUTCOMES:
+        raise reader.fail(
+            "tool_outcome", f"must be one of {', '.join(TOOL_OUTCOMES)} (got {_kind(outcome)})"
+        )
+    return outcome  # (narrowed by the check above)
+
+
+def _read_duration(reader: _Reader) -> int | None:
+    if not reader.has("duration_ms"):
+        return None
+    duration = reader.integer("duration_ms")
+    if duration < 0:
+        raise reader.fail("duration_ms", f"is negative (got {duration})")
+    return duration
+
+
 def _read_message(item: Any, number: int, path: Path | None, default_time: datetime) -> Message:
     where = f"message {number}: "
     if not isinstance(item, Mapping):
@@ -518,6 +616,11 @@ def _read_message(item: Any, number: int, path: Path | None, default_time: datet
         model=reader.optional_string("model"),
         usage=_read_usage(usage_reader) if usage_reader is not None else None,
         error=reader.optional_string("error"),
+        tool_calls=_read_tool_calls(reader, number),
+        tool_call_id=reader.optional_string("tool_call_id"),
+        tool_name=reader.optional_string("tool_name"),
+        tool_outcome=_read_tool_outcome(reader),
+        duration_ms=_read_duration(reader),
     )
 
 

@@ -10,7 +10,9 @@ Storage is SQLite (stdlib), three tables:
 - ``files``: one small row per file, everything the browser shows (a listing reads only this
   table: no session file is parsed while the index is warm);
 - ``texts``: each session's title and message texts, one row per session (reasoning and system
-  prompts are not searched), against which matches are checked and snippets cut;
+  prompts are not searched; a tool's result is its message's text, and a reply's tool calls,
+  as ``name(arguments)`` lines, are part of the reply's, see :func:`message_text`), against
+  which matches are checked and snippets cut;
 - ``grams``: an FTS5 trigram index over the title and each message (one row per message),
   *contentless* and with ``detail=none``, so it only records which messages contain which
   three-character sequences (about half the text's size). A search walks the sessions newest
@@ -28,7 +30,8 @@ words. A damaged or foreign index file is deleted and rebuilt; if the cache fold
 written, the index lives in memory for the process.
 
 Search semantics: the query is split on whitespace and every term must occur in the title or the
-message text, as a substring, ignoring case (Unicode-aware: ``ÄBC`` finds ``äbc``).
+message text (tool results and calls included), as a substring, ignoring case (Unicode-aware:
+``ÄBC`` finds ``äbc``).
 
 Two files can hold the same session id (a copied file, a sync tool's conflict copy, a backup).
 Rows are keyed on the file name, so both are listed; each summary names the other files with
@@ -54,6 +57,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, cast
 
+from glmtui.domain import Message, Session
 from glmtui.fileio import PRIVATE_FILE, PRIVATE_FOLDER, make_folder
 from glmtui.store.codecs import SessionFormat, storable_text
 from glmtui.store.errors import StoreError
@@ -62,8 +66,12 @@ from glmtui.store.records import FileStamp, RefreshReport, SearchHit, SessionSum
 INDEX_FILE: Final = "sessions-index.sqlite3"
 """The index's file name inside the cache folder."""
 
-LAYOUT_VERSION: Final = 3
-"""Stored as ``PRAGMA user_version``; an index with another layout is deleted and rebuilt."""
+LAYOUT_VERSION: Final = 4
+"""Stored as ``PRAGMA user_version``; an index with another layout is deleted and rebuilt.
+
+Also bumped when what is indexed changes, so every file is read again: 4 added the tool calls'
+names and arguments to their message's text (an index of layout 3 would miss them in files it
+read before)."""
 
 
 PART_BITS: Final = 16
@@ -158,6 +166,24 @@ def scan_folder(folder: Path) -> dict[str, FileStamp]:
             except OSError:
                 continue  # vanished meanwhile, or a dangling link: not a session
     return found
+
+
+def message_text(message: Message) -> str:
+    """What a search looks in for one message: its text, then each tool call it makes as a
+    ``name(arguments)`` line (arguments as the model wrote them).
+
+    A tool message's text is the result the model was sent, so results are found like any
+    reply. One part per message keeps a hit's ``message_index`` pointing at the message.
+    """
+    if not message.tool_calls:
+        return message.content
+    calls = [f"{call.name}({call.arguments})" for call in message.tool_calls]
+    return "\n".join([message.content, *calls] if message.content else calls)
+
+
+def session_parts(session: Session) -> list[str]:
+    """A session's searchable parts: its title, then each message's :func:`message_text`."""
+    return [session.title, *(message_text(m) for m in session.messages)]
 
 
 def trigrams(term: str) -> list[str]:

@@ -7,9 +7,11 @@ the moment it writes, so every path that saves (the TUI, ``glmtui ask --save``, 
 imports, exports) is covered by one rule instead of each caller remembering to do it.
 
 The walk is generic over the session's dataclasses, lists and mappings, so a field added later
-is covered without touching this module. A reply cut off mid-way (a checkpoint while streaming,
-Ctrl-C) can end with the first part of the key: that trailing part is masked too, so no save
-holds a recognisable piece of it.
+is covered without touching this module: tool calls (their ids, names and arguments) and tool
+results (whatever a tool returned, which can be a key it read) are masked like the text. A reply
+cut off mid-way (a checkpoint while streaming, Ctrl-C) can end with the first part of the key,
+in its text, its reasoning or the arguments of a call it was writing: that trailing part is
+masked too, so no save holds a recognisable piece of it.
 """
 
 from __future__ import annotations
@@ -83,7 +85,15 @@ def _redact(value: Any, secrets: tuple[str, ...], *, tail: bool) -> Any:
         return mask_text(value, secrets, tail=tail)
     if isinstance(value, Message):
         unfinished = value.status in _UNFINISHED
-        return _redact_dataclass(value, secrets, tails=("content", "reasoning"), on=unfinished)
+        message = _redact_dataclass(value, secrets, tails=("content", "reasoning"), on=unfinished)
+        if unfinished and message.tool_calls:  # arguments stream too, and can stop mid-key
+            calls = tuple(
+                _redact_dataclass(call, secrets, tails=("arguments",), on=True)
+                for call in message.tool_calls
+            )
+            if any(a is not b for a, b in zip(calls, message.tool_calls, strict=True)):
+                message = replace(message, tool_calls=calls)
+        return message
     if is_dataclass(value) and not isinstance(value, type):
         return _redact_dataclass(value, secrets)
     if isinstance(value, list):

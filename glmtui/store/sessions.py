@@ -79,6 +79,7 @@ from glmtui.store.index import (
     Progress,
     SessionIndex,
     is_session_file_name,
+    session_parts,
 )
 from glmtui.store.records import (
     DeletedSession,
@@ -477,8 +478,9 @@ class SessionStore:
         """Sessions whose title or message text contain every word of ``text``, newest first.
 
         Case-insensitive substring search (``lifetim`` finds "Lifetimes"; Unicode-aware), fast
-        enough to run on every keystroke (tens of milliseconds over 10,000 sessions). Reasoning
-        and system prompts are not searched. Each hit carries a one-line snippet around the
+        enough to run on every keystroke (tens of milliseconds over 10,000 sessions). Tool
+        results and the names and arguments of tool calls are searched like message text;
+        reasoning and system prompts are not. Each hit carries a one-line snippet around the
         first match. The folder is re-scanned at most every :data:`FRESH_FOR` seconds, and
         always after this store wrote something.
         """
@@ -640,10 +642,14 @@ class SessionStore:
 
     # --- export and import -----------------------------------------------------------------
 
-    def export(self, ref: Session | str | Path, fmt: ExportFormat = "md") -> str:
+    def export(
+        self, ref: Session | str | Path, fmt: ExportFormat = "md", *, brief: bool = False
+    ) -> str:
         """A session as Markdown (front matter, one heading per message) or as JSON/TOML text.
 
-        The store's secrets are masked, as in its files.
+        The store's secrets are masked, as in its files. ``brief``: Markdown with each tool
+        call on one line and only the first lines of its result, for reading in a terminal
+        (see :func:`~glmtui.store.export.session_to_markdown`).
 
         Raises:
             ValueError: unknown ``fmt``.
@@ -651,7 +657,7 @@ class SessionStore:
             StoreError: ``ref`` names no readable session.
         """
         session = ref if isinstance(ref, Session) else self._read(ref)[0]
-        text = export_session(redact_session(session, self._secrets), fmt)
+        text = export_session(redact_session(session, self._secrets), fmt, brief=brief)
         return mask_text(text, self._secrets)
 
     def import_file(self, source: Path) -> Session:
@@ -817,8 +823,7 @@ class SessionStore:
                 return None
             reason = f"could not be read ({type(exc).__name__}: {exc})".splitlines()[0]
             return self._unreadable(path, stamp_now, fmt, reason)
-        parts = [session.title, *(m.content for m in session.messages)]
-        return stamp, summarize(session, path, fmt), parts
+        return stamp, summarize(session, path, fmt), session_parts(session)
 
     @staticmethod
     def _unreadable(
