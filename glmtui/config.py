@@ -19,12 +19,15 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import SplitResult, urlparse, urlsplit
 
 from glmtui import paths
 from glmtui.api.request import THINKING_STYLES
 from glmtui.domain import Parameters
+
+if TYPE_CHECKING:
+    from glmtui.tools.settings import McpConfig
 
 DEFAULT_BASE_URL = "https://hub.oxen.ai/api/ai"
 DEFAULT_MODEL = "zai-org-glm-5"
@@ -297,6 +300,8 @@ class Settings:
     data_dir: Path = field(default_factory=paths.data_dir)
     warnings: tuple[str, ...] = ()
     """Problems worth saying once that do not stop glmtui (a key in a file others can read)."""
+    mcp: McpConfig = field(default_factory=lambda: _no_mcp())
+    """The ``[mcp]`` table: MCP servers to start and the tool loop's limits."""
 
     @property
     def key_required(self) -> bool:
@@ -596,10 +601,11 @@ def load_settings(
     raw = read_config_file(path)
     where = str(path)
 
-    special = ("parameters", "providers")
+    special = ("parameters", "providers", "mcp")
     top = _check_table(raw, SETTINGS, where, extra=special)
     parameters = parse_parameters(raw.get("parameters", {}), where)
     providers = _parse_providers(raw.get("providers", {}), where)
+    mcp = _parse_mcp(raw["mcp"], where) if "mcp" in raw else _no_mcp()
 
     values: dict[str, Any] = {s.key: s.default for s in SETTINGS}
     values.update(top)
@@ -663,7 +669,23 @@ def load_settings(
         config_path=path,
         data_dir=data_dir or paths.data_dir(),
         warnings=tuple(w for w in (exposed_key_warning(path, raw),) if w),
+        mcp=mcp,
     )
+
+
+def _parse_mcp(table: Any, where: str) -> McpConfig:
+    """The ``[mcp]`` table; its parser (:mod:`glmtui.tools.config`) is imported only for a file
+    that has one, so a config without MCP servers costs nothing at startup."""
+    from glmtui.tools.config import parse_mcp
+
+    return parse_mcp(table, where)
+
+
+def _no_mcp() -> McpConfig:
+    """No MCP servers: the config of a file without an ``[mcp]`` table."""
+    from glmtui.tools.settings import McpConfig
+
+    return McpConfig()
 
 
 def resolve_api_key(

@@ -611,6 +611,8 @@ class RecordedRequest:
     body: bytes
     target: str = ""
     conn: int = 0
+    received: float = 0.0
+    """``time.monotonic()`` when the whole request had arrived (for latency benchmarks)."""
 
     def json(self) -> Any:
         """The body parsed as JSON."""
@@ -1284,6 +1286,7 @@ class LoopbackServer:
             body=body,
             target=target,
             conn=conn.number,
+            received=time.monotonic(),
         )
         return request, keep_alive
 

@@ -57,6 +57,9 @@ class Tools:
         self.allowed.add(spec.name)
         self.remembered.append(spec.label)
 
+    def timeout_for(self, spec: ToolSpec) -> float | None:
+        return None
+
     async def call(self, spec: ToolSpec, arguments: dict[str, Any]) -> ToolResult:
         self.ran.append((spec.name, arguments))
         if spec.name == "fail":

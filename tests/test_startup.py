@@ -198,6 +198,13 @@ ON_FIRST_USE = (
     "glmtui.ui.screens.model_info",
     "glmtui.ui.screens.catalogue",
     "glmtui.ui.screens.first_run",
+    "glmtui.ui.screens.approval",  # tool calls: the dialog, when a call waits for the user
+    "glmtui.ui.screens.tools",
+    "glmtui.tools.host",  # MCP servers start after the first frame
+    "glmtui.tools.config",  # the [mcp] table's parser, only for a config that has one
+    "mcp",
+    "mcp_types",
+    "pydantic",
     "importlib.resources",  # not ours; what the benchmark once imported for itself
 )
 """Modules ``glmtui --demo`` imports only once they are used, not for its first frame."""

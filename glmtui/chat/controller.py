@@ -513,7 +513,7 @@ class ConversationController:
                 toolbox.allow_always(spec)
         started = time.monotonic()
         self._emit(ToolCallUpdated(reply, index, call, "running", spec.label, started))
-        timeout = self.tool_settings.timeout
+        timeout = toolbox.timeout_for(spec) or self.tool_settings.timeout
         try:
             try:
                 async with asyncio.timeout(timeout):

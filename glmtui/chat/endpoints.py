@@ -18,11 +18,13 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
-from glmtui.config import Settings
+from glmtui.config import ProviderProfile, Settings
 
 if TYPE_CHECKING:
     from glmtui.api.client import ChatClient
     from glmtui.api.pacing import ReadPacing
+    from glmtui.api.request import ProviderOptions
+    from glmtui.domain import Session
 
 DEMO_PROVIDER = "demo"
 """The provider a conversation with the offline demo is saved under (the TUI and ``glmtui ask
@@ -109,6 +111,25 @@ def route_session(settings: Settings, provider: str, base_url: str) -> Route:
             return Route(name, url)
     name = provider if profile_url(settings, provider) is not None else settings.provider.name
     return Route(name, profile_url(settings, name) or settings.base_url, recorded=recorded)
+
+
+def session_profile(settings: Settings, session: Session) -> ProviderProfile | None:
+    """The profile the session's requests go through (None: the demo, or no such profile)."""
+    route = route_session(settings, session.provider, session.base_url)
+    providers = settings.providers
+    return providers.get(route.provider) or providers.get(session.provider)
+
+
+def provider_options(settings: Settings, session: Session) -> ProviderOptions:
+    """What the session's provider wants in a request beyond the thinking switch."""
+    from glmtui.api.request import ProviderOptions
+
+    profile = session_profile(settings, session)
+    if profile is None:
+        return ProviderOptions()
+    return ProviderOptions(
+        resend_reasoning=profile.resend_reasoning, tool_stream=profile.tool_stream
+    )
 
 
 def client_settings(

@@ -1,10 +1,11 @@
 """Command-line entry point: the TUI by default, plus scriptable subcommands.
 
-``glmtui`` starts the app; ``glmtui ask``, ``glmtui models``, ``glmtui sessions`` and
-``glmtui config`` work without it and never import Textual, so they start fast and behave in
-pipes. One module per command group (:mod:`~glmtui.cli.ask`, :mod:`~glmtui.cli.models`,
-:mod:`~glmtui.cli.sessions`, :mod:`~glmtui.cli.config`, :mod:`~glmtui.cli.tui`), each imported
-only when its command runs; the grammar is :mod:`~glmtui.cli.parser`.
+``glmtui`` starts the app; ``glmtui ask``, ``glmtui models``, ``glmtui sessions``,
+``glmtui config`` and ``glmtui mcp`` work without it and never import Textual, so they start
+fast and behave in pipes. One module per command group (:mod:`~glmtui.cli.ask`,
+:mod:`~glmtui.cli.models`, :mod:`~glmtui.cli.sessions`, :mod:`~glmtui.cli.config`,
+:mod:`~glmtui.cli.mcp`, :mod:`~glmtui.cli.tui`), each imported only when its command runs;
+the grammar is :mod:`~glmtui.cli.parser`.
 
 Exit status: 0 success, 1 API, network or file error, 2 bad usage, configuration or an unknown
 session, 130 Ctrl-C, 141 the output was closed early (``glmtui … | head``), as ``cat``.
@@ -67,6 +68,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 from glmtui.cli import config
 
                 return config.run(args)
+            if args.command == "mcp":
+                from glmtui.cli import mcp
+
+                return mcp.run(args)
             from glmtui.cli import tui
 
             return tui.run(args)

@@ -31,11 +31,12 @@ from glmtui.domain.text import printable
 
 if TYPE_CHECKING:
     from glmtui.api.errors import ApiError
-    from glmtui.chat.controller import ConversationController
-    from glmtui.chat.events import ChatEvent
+    from glmtui.chat.controller import Approver, ConversationController
+    from glmtui.chat.events import ChatEvent, ToolCallUpdated
     from glmtui.config import Settings
-    from glmtui.domain import Parameters, Session
+    from glmtui.domain import Message, Parameters, Session
     from glmtui.store import SessionStore
+    from glmtui.tools.host import McpHost
 
 
 def run(args: argparse.Namespace) -> int:
@@ -127,10 +128,9 @@ def _client_settings(settings: Settings, session: Session) -> Settings:
 
 
 def _thinking_style(settings: Settings, session: Session) -> str:
-    from glmtui.chat.endpoints import route_session
+    from glmtui.chat.endpoints import session_profile
 
-    route = route_session(settings, session.provider, session.base_url)
-    profile = settings.providers.get(route.provider)
+    profile = session_profile(settings, session)
     return profile.thinking if profile is not None else settings.thinking_style
 
 
@@ -272,6 +272,12 @@ class Printer:
     reasoning_open: bool = False
     """Reasoning was written to stderr last (a blank line separates it from the answer)."""
     waiting: asyncio.Task[None] | None = None
+    text_tail: str = ""
+    """The last answer text written to stdout."""
+    paragraph_due: bool = False
+    """A step of a tool loop began after text was written: its text starts a new paragraph."""
+    tool_results: list[Message] = field(default_factory=list)
+    """The tool messages of this turn, for ``--json``."""
 
     def __post_init__(self) -> None:
         # On a terminal, escape sequences in the model's text are shown, not obeyed (a reply
@@ -290,8 +296,12 @@ class Printer:
                     self.err.write("\n\n")
                     self.err.flush()
                     self.reasoning_open = False
+                if self.paragraph_due:
+                    self.out.write("\n" if self.text_tail.endswith("\n") else "\n\n")
+                    self.paragraph_due = False
                 self.out.write(self.shown_out(event.text))
                 self.out.flush()
+                self.text_tail = event.text
         elif isinstance(event, events.ReasoningAdded):
             self._stop_waiting()
             if self.show_reasoning and not self.json:
@@ -299,6 +309,7 @@ class Printer:
                 self.err.flush()
                 self.reasoning_open = True
         elif isinstance(event, events.TurnStarted):
+            self.paragraph_due = bool(self.text_tail)
             if event.request.stream is False and self.err.isatty():
                 self.waiting = asyncio.get_running_loop().create_task(self._waiting_note())
         elif isinstance(event, events.RetryingTurn):
@@ -312,8 +323,33 @@ class Printer:
             self.error = event.error
         elif isinstance(event, events.TurnFinished | events.TurnStopped):
             self._stop_waiting()
+        elif isinstance(event, events.ToolCallUpdated):
+            self._tool(event)
+        elif isinstance(event, events.ToolLimitReached):
+            say(
+                f"glmtui: the model was still calling tools after {event.limit} steps; "
+                "stopped there (raise [mcp] max_steps in the config to allow more)."
+            )
         elif isinstance(event, events.SaveFailed):
             self.save_errors.append(event.message)
+
+    def _tool(self, event: ToolCallUpdated) -> None:
+        """One line on stderr for each call that ended: what ran, and what did not."""
+        result = event.result
+        if result is None:
+            return
+        self.tool_results.append(result)
+        name = self.shown_err(event.label)
+        if result.tool_outcome == "ok":
+            say(f"glmtui: tool {name} ran ({result.duration_ms or 0:,} ms)")
+        elif result.tool_outcome == "denied":
+            say(
+                f"glmtui: tool {name} was denied: not allowed by the config; pass "
+                f"--allow-tool {self.shown_err(event.label)} (or --allow-tools) to let it run"
+            )
+        else:
+            first = result.content.strip().splitlines()[0] if result.content.strip() else ""
+            say(f"glmtui: tool {name} {result.tool_outcome}: {self.shown_err(first[:200])}")
 
     async def _waiting_note(self) -> None:
         """A non-streamed reply arrives whole, after minutes maybe: say what is awaited, with
@@ -347,18 +383,24 @@ async def _ask(
     system: str,
 ) -> int:
     from glmtui.chat.controller import ConversationController
-    from glmtui.chat.endpoints import make_client
+    from glmtui.chat.endpoints import make_client, provider_options
 
     out, err = sys.stdout, sys.stderr
     printer = Printer(out, err, show_reasoning=args.show_reasoning, json=args.json)
     thinking = _thinking_style(settings, session)
+    options = provider_options(settings, session)
+    host = None if args.no_tools else await _start_tools(settings)
     async with make_client(settings) as client:
         chat = ConversationController(
             session,
             client=lambda _: client,
             thinking_style=lambda _: thinking,
+            options=lambda _: options,
             store=(lambda: store) if store is not None else None,
             on_event=printer,
+            tools=lambda _: host,
+            approve=_approver(args),
+            tool_settings=settings.mcp.loop if host is not None else None,
         )
         chat.configure(
             parameters=parameters,
@@ -371,7 +413,41 @@ async def _ask(
             printer._stop_waiting()
             if store is not None:
                 store.close()
+            if host is not None:
+                await host.close()
     return _report(chat, reply, printer, store is not None, args, out, err)
+
+
+async def _start_tools(settings: Settings) -> McpHost | None:
+    """The configured MCP servers, started (None when none is enabled); each that fails to
+    start is said on stderr with the end of its own error output, and the question goes on
+    without it."""
+    config = settings.mcp
+    if not any(server.enabled for server in config.servers):
+        return None
+    from glmtui.tools.host import McpHost
+
+    host = McpHost(config, config_path=settings.config_path)
+    await host.start()
+    for status in host.servers():
+        if status.state == "failed":
+            say(f"glmtui: MCP server {status.name!r} did not start: {status.error}")
+    return host
+
+
+def _approver(args: argparse.Namespace) -> Approver:
+    """Calls the config does not allow run only when the command line says so."""
+    from glmtui.tools import Approval, ApprovalRequest
+
+    named = set(args.allow_tool)
+
+    async def approve(request: ApprovalRequest) -> Approval:
+        spec = request.spec
+        if args.allow_tools or named & {spec.name, spec.label, spec.wire_name}:
+            return "once"
+        return "deny"
+
+    return approve
 
 
 def _report(
@@ -399,6 +475,16 @@ def _report(
             "usage": reply.usage.to_dict() if reply.usage else None,
             "error": None,
         }
+        if printer.tool_results:
+            payload["tools"] = [
+                {
+                    "tool": result.tool_name,
+                    "outcome": result.tool_outcome,
+                    "duration_ms": result.duration_ms,
+                    "result": result.content,
+                }
+                for result in printer.tool_results
+            ]
         if error is not None:
             payload["error"] = {"kind": error.kind, "message": error.describe()}
             payload["status"] = "error"

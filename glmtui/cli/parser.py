@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="glmtui",
         usage="glmtui [options] [--session ID | --sessions | --model-info ID]\n"
-        "       glmtui COMMAND [options] ...   (ask, models, sessions, config)",
+        "       glmtui COMMAND [options] ...   (ask, models, sessions, config, mcp)",
         description=(
             "A terminal chat client for GLM-5 on Oxen.ai and any OpenAI-compatible server. "
             "With no command, starts the full-screen app."
@@ -121,6 +121,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--show-reasoning", action="store_true", help="print the model's reasoning to stderr"
     )
     ask.add_argument(
+        "--allow-tools",
+        action="store_true",
+        help="let the model run every tool of the configured MCP servers without asking",
+    )
+    ask.add_argument(
+        "--allow-tool",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="let the model run this tool (TOOL or SERVER.TOOL; repeatable); calls the config "
+        "does not allow are otherwise denied",
+    )
+    ask.add_argument("--no-tools", action="store_true", help="offer no tools (start no MCP server)")
+    ask.add_argument(
         "--json",
         action="store_true",
         help="print one JSON object: content, reasoning, usage, finish_reason, model, error",
@@ -174,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     global_options(show, suppress=True)
 
     _sessions_parser(commands)
+    _mcp_parser(commands)
 
     config = commands.add_parser(
         "config", help="where the config lives and what it holds", description="Configuration."
@@ -240,3 +255,46 @@ def _sessions_parser(commands: Subcommands) -> None:
     )
     export.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: stdout)")
     global_options(export, suppress=True)
+
+
+def _mcp_parser(commands: Subcommands) -> None:
+    """``glmtui mcp list|import``: the MCP servers of the config, from the shell."""
+    mcp = commands.add_parser(
+        "mcp",
+        prog="glmtui mcp",  # not derived from the usage lines: "Run 'glmtui mcp --help'"
+        usage="glmtui mcp [list] [--json] [options]\n"
+        "       glmtui mcp import FILE [--replace] [options]",
+        help="list the configured MCP servers and their tools, or import servers",
+        description=(
+            "MCP servers give the model tools ([mcp.servers.NAME] in the config). With no "
+            "action, lists them: each enabled server is started, its tools shown (or why it "
+            "failed, with the end of its stderr), then stopped. Exits 1 when a server failed."
+        ),
+    )
+    mcp.add_argument("--json", action="store_true", help="print JSON instead of text")
+    global_options(mcp, suppress=True)
+    actions = mcp.add_subparsers(dest="mcp_command", metavar="ACTION")
+
+    listing = actions.add_parser(
+        "list", prog="glmtui mcp list", help="start each server, show its tools, stop it"
+    )
+    listing.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="print a JSON array"
+    )
+    global_options(listing, suppress=True)
+
+    imports = actions.add_parser(
+        "import",
+        prog="glmtui mcp import",
+        help="add the servers of an mcpServers JSON file to the config",
+        description=(
+            "Add the servers of a JSON file in the shape Claude Desktop, Cursor and VS Code "
+            'use ({"mcpServers": {NAME: {"command": ..., "args": [...], "env": {...}} or '
+            '{"url": ..., "headers": {...}}}}) to the config file.'
+        ),
+    )
+    imports.add_argument("file", metavar="FILE", help="the JSON file")
+    imports.add_argument(
+        "--replace", action="store_true", help="overwrite servers of the same name"
+    )
+    global_options(imports, suppress=True)

@@ -66,6 +66,10 @@ class ToolBox(Protocol):
         """Remember that ``spec`` may run without asking (saved to the config)."""
         ...
 
+    def timeout_for(self, spec: ToolSpec) -> float | None:
+        """Seconds a call of ``spec`` may run (None: the loop's ``timeout``)."""
+        ...
+
     async def call(self, spec: ToolSpec, arguments: dict[str, Any]) -> ToolResult:
         """Run one call and return its result (an error result when the tool reports one).
 

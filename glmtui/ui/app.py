@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import Iterable
+import signal
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -31,6 +33,7 @@ from glmtui.ui.compat import use_whole_pastes
 from glmtui.ui.screens.chat import ChatContext, ChatScreen
 from glmtui.ui.theme_picker import ThemeCommands, ThemePicked
 from glmtui.ui.themes import fallback_theme, load_themes, theme_variable_defaults
+from glmtui.ui.tool_host import HostFactory, ToolRuntime, mcp_host_factory
 from glmtui.ui.widgets.conversation import FRAME_INTERVAL, SLOWEST_FRAME, TOKENS_PER_FRAME
 
 if TYPE_CHECKING:
@@ -74,6 +77,7 @@ class GlmApp(App[int]):
         store: SessionStore | None = None,
         open_browser: bool = False,
         model_info: str | None = None,
+        tool_host: HostFactory | None = None,
     ) -> None:
         """
         Args:
@@ -83,6 +87,8 @@ class GlmApp(App[int]):
             store: Where sessions are saved (default: the data dir's store).
             open_browser: Open the session browser first (``--sessions``).
             model_info: Open this model's details first (``--model-info ID``).
+            tool_host: Makes the MCP host (default: one for the config's ``[mcp]`` servers,
+                if any); tests pass a fake.
         """
         super().__init__()
         use_whole_pastes()  # pastes holding escape sequences arrive whole (glmtui.ui.compat)
@@ -101,6 +107,11 @@ class GlmApp(App[int]):
         """Clients of other endpoints than the configured one, by (kind, name or URL)."""
         self._theme_notes = self._choose_theme(settings.theme, self._register_themes())
         """What went wrong choosing the theme, told once the app is up."""
+        self.tools = ToolRuntime(self, tool_host or mcp_host_factory(settings))
+        """The MCP servers: started after the first frame, stopped when the app ends."""
+        self._sigterm: signal.Handlers | Callable[..., object] | int | None = None
+        """SIGTERM's handler before this app took it (it is put back as the app ends); None
+        while the app does not handle SIGTERM."""
 
     @property
     def client(self) -> ChatClient:
@@ -189,6 +200,23 @@ class GlmApp(App[int]):
         # in a batch is thrown away; a terminal showed nothing of the chat screen until
         # something redrew all of it (~0.3 s later on the reference machine).
         self.call_later(self._open_first_screen)
+        self._handle_sigterm()
+
+    def _handle_sigterm(self) -> None:
+        """Exit cleanly on SIGTERM (``kill``, a closing terminal multiplexer, a service
+        manager): MCP servers killed at once, the terminal restored, the streaming reply kept
+        as interrupted. Without a handler the process died where it stood, the terminal left
+        in raw mode. Only where the loop can take signals (the main thread, not Windows)."""
+        before = signal.getsignal(signal.SIGTERM)
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self._terminated)
+        except (NotImplementedError, RuntimeError, ValueError):
+            return
+        self._sigterm = before if before is not None else signal.SIG_DFL
+
+    def _terminated(self) -> None:
+        self.tools.kill_now()
+        self.exit(return_code=128 + signal.SIGTERM)
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         """Text fields on every screen blink as the ``cursor_blink`` setting says.
@@ -215,6 +243,7 @@ class GlmApp(App[int]):
             self._open_chat()
         # The CLI paused garbage collection for the start (see glmtui.startup_gc).
         self.screen.call_after_refresh(startup_gc.resume)
+        self.screen.call_after_refresh(self.tools.start)  # MCP servers: after the 1st frame
 
     def _register_themes(self) -> str:
         """Register the bundled and the user's theme files; returns their problems, if any."""
@@ -310,7 +339,9 @@ class GlmApp(App[int]):
 
     def _open_chat(self) -> None:
         session, self._initial_session = self._initial_session, None
-        context = ChatContext(self.settings, self.client_for, make_store=lambda: self.store)
+        context = ChatContext(
+            self.settings, self.client_for, make_store=lambda: self.store, tools=self.tools
+        )
         screen = ChatScreen(context, session)
         self.push_screen(screen)
         if self._open_browser:
@@ -394,6 +425,11 @@ class GlmApp(App[int]):
             yield from screen.palette_commands()
 
     async def on_unmount(self) -> None:
+        if self._sigterm is not None:
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGTERM)
+            signal.signal(signal.SIGTERM, self._sigterm)
+            self._sigterm = None
+        await self.tools.close()  # after the screens: a stopped turn has saved its calls
         if self._client is not None:
             await self._client.aclose()
         for client in self._other_clients.values():

@@ -8,8 +8,9 @@ removed, none paying 5 points of CPU or 20 ms of startup: lines handed out again
 ``_set_dirty`` (0.8 points), the styles cache re-implemented for the conversation's lines
 (0.6), the first resume's restyle skipped (~7 ms of startup) and the theme watcher repeated
 with ``_refresh_truecolor_filter`` (~15 ms). The one that skipped a screen layout as the
-conversation grows (``_scroll_update``) is now done with public API (the conversation widget). What stays has a test marked ``textual_internals`` that fails loudly when a
-Textual release changes what it relies on (``python -m pytest -m textual_internals`` lists
+conversation grows (``_scroll_update``) is now done with public API (the conversation
+widget). What stays has a test marked ``textual_internals`` that fails loudly when a Textual
+release changes what it relies on (``python -m pytest -m textual_internals`` lists
 them). When upgrading Textual, start here.
 """
 

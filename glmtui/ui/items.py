@@ -10,18 +10,25 @@ its open Markdown block (see :mod:`glmtui.domain.markdown`). Items hold no widge
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from rich.cells import cell_len
 from textual.content import Content
-from textual.strip import Strip
 
 from glmtui.chat.formatting import count
 from glmtui.domain import Message
 from glmtui.domain.markdown import BlockSplitter
 from glmtui.domain.stats import TurnStats
 from glmtui.domain.text import visible_controls
+from glmtui.domain.tools import ToolCall
+from glmtui.ui.lines import (
+    KEEP_CHUNKS,
+    LAZY_FROM,
+    PLAIN_CHUNK,
+    LazyLines,
+    Lines,
+    OneLine,
+    PlainLayout,
+)
 from glmtui.ui.markdown_render import (
     PIECED_FROM,
     OpenBlock,
@@ -35,6 +42,20 @@ from glmtui.ui.markdown_render import (
     render_plain,
     render_raw,
 )
+from glmtui.ui.tool_block import BlockState, ToolBlock
+
+__all__ = [  # the lines' machinery lives in glmtui.ui.lines; named here too, where it began
+    "KEEP_CHUNKS",
+    "LAZY_FROM",
+    "PLAIN_CHUNK",
+    "Hotspot",
+    "Item",
+    "LazyLines",
+    "Lines",
+    "PlainLayout",
+    "ReplyItem",
+    "UserItem",
+]
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 FENCE_CHUNK = 32
@@ -56,14 +77,6 @@ FOLD_LINES = 60
 FOLD_SHOW = 12
 """Lines of a folded prompt that are shown."""
 FOLD_NOTE = "▲ click or press o to fold"
-LAZY_FROM = 64_000
-"""Plain text (a prompt, finished reasoning) longer than this is laid out a budget of time per
-frame and drawn a chunk at a time, only where it is on screen (see :class:`PlainLayout`)."""
-PLAIN_CHUNK = 16_000
-"""Characters of plain text per chunk (cut after a line break where there is one)."""
-KEEP_CHUNKS = 12
-"""Chunks of a large plain text kept drawn at a time (a few screens); older ones are dropped
-and drawn again if scrolled back to."""
 COUNT_WORDS_UP_TO = 1_000_000
 """Reasoning longer than this is titled by its characters: counting its words would take
 seconds (~3 s for 50 MB here), and the title shows even while the reasoning is folded."""
@@ -97,202 +110,6 @@ def _words(text: str) -> str:
     return f"{count:,} word{'s' if count != 1 else ''}"
 
 
-class Lines:
-    """Rendered lines of one part of an item at one width.
-
-    The object's identity is what the view compares to decide which lines to repaint, so an
-    unchanged part must be returned as the *same* object.
-    """
-
-    __slots__ = ("content", "strips", "width")
-
-    def __init__(self, content: list[Content], width: int) -> None:
-        self.content = content
-        self.width = width
-        self.strips: dict[object, list[Strip]] = {}
-        """Converted strips, keyed by the style they were drawn with (filled in by the view)."""
-
-    @property
-    def height(self) -> int:
-        """How many lines there are (without drawing any that are not drawn yet)."""
-        return len(self.content)
-
-
-class LazyLines(Lines):
-    """Lines of one chunk of a large plain text, known by their number until they are drawn.
-
-    Why: a 50 MB prompt is ~700,000 lines. Drawing them all when it was unfolded held the
-    screen for half a minute and took gigabytes; a chunk is drawn (:attr:`content`) only when
-    the view shows one of its lines, and dropped again once it has not been shown for a while
-    (:class:`PlainLayout` keeps the last :data:`KEEP_CHUNKS`).
-    """
-
-    __slots__ = ("_height", "_layout", "_lines", "blank_before", "end", "start")
-
-    def __init__(
-        self, span: tuple[int, int], blank_before: bool, height: int, layout: PlainLayout
-    ) -> None:
-        self.start, self.end = span
-        """Where the chunk's text is in the layout's text (without its closing line break)."""
-        self.blank_before = blank_before
-        """The chunk before ended in a blank line (for ``collapse_blank``)."""
-        self.width = layout.key
-        self.strips = {}
-        self._height = height
-        self._layout = layout
-        self._lines: list[Content] | None = None
-
-    @property
-    def height(self) -> int:
-        return self._height
-
-    @property
-    def content(self) -> list[Content]:  # type: ignore[override]
-        """The chunk's lines, drawn now if they are not."""
-        if self._lines is None:
-            self._lines = self._layout.draw(self)
-        self._layout.shown(self)
-        return self._lines
-
-    def drop(self) -> None:
-        """Forget the drawn lines and their strips (drawn again when shown again)."""
-        self._lines = None
-        self.strips.clear()
-
-
-def _line_count(line: str, width: int) -> int:
-    """How many lines ``Content(line).wrap(width)`` gives, without wrapping a line that fits."""
-    if not line or (len(line) <= width and line.isascii() and "\t" not in line):
-        return 1
-    if "\t" not in line and cell_len(line) <= width:
-        return 1
-    return len(Content(line).wrap(width))
-
-
-class PlainLayout:
-    """A large plain text at one width, split into chunks, laid out a budget at a time.
-
-    Laying out counts each chunk's wrapped lines (a line that fits is counted, not wrapped),
-    so the view knows the text's height and scrollbar at once; the lines themselves are drawn
-    per chunk as they are shown (:class:`LazyLines`). The lines equal :func:`render_plain`'s
-    for the whole text, except that a line longer than :data:`PLAIN_CHUNK` characters is
-    broken (after a space, where there is one) once per chunk. ``collapse_blank`` keeps one
-    blank line of each run of them, and none at the ends (reasoning: one between paragraphs).
-    """
-
-    def __init__(
-        self,
-        text: str,
-        width: int,
-        *,
-        style: str = "",
-        prefix: Content | None = None,
-        collapse_blank: bool = False,
-    ) -> None:
-        self.text = text.strip("\n") if collapse_blank else text.rstrip("\n")
-        self.key = width
-        """The width this layout is for (the item's, prefix included)."""
-        self.width = max(8, width - (prefix.cell_length if prefix is not None else 0))
-        self.style = style
-        self.prefix = prefix
-        self.collapse_blank = collapse_blank
-        self.parts: list[LazyLines] = []
-        self.done = 0
-        """Characters of :attr:`text` laid out so far."""
-        self._blank = False
-        """The last line laid out was blank (``collapse_blank``)."""
-        self._drawn: dict[int, LazyLines] = {}
-        """Chunks with drawn lines, the one shown longest ago first."""
-
-    @property
-    def complete(self) -> bool:
-        """True once every chunk is laid out."""
-        return self.done >= len(self.text)
-
-    @property
-    def left(self) -> int:
-        """Characters still to lay out."""
-        return len(self.text) - self.done
-
-    def advance(self, budget: float | None) -> None:
-        """Lay out chunks for ``budget`` seconds (at least one; all of them for None)."""
-        deadline = None if budget is None else time.perf_counter() + budget
-        text = self.text
-        size = len(text)
-        while self.done < size:
-            start = self.done
-            end = text.find("\n", start + PLAIN_CHUNK // 2, start + PLAIN_CHUNK)
-            if end < 0:
-                end = text.rfind("\n", start, start + PLAIN_CHUNK)
-            if end >= 0:
-                self.done = end + 1  # the line break closes the chunk (a CRLF's CR too)
-                if end > start and text[end - 1] == "\r":
-                    end -= 1
-            else:  # the end, or one endless line: break it after a space
-                end = min(size, start + PLAIN_CHUNK)
-                if end < size and (space := text.rfind(" ", start + PLAIN_CHUNK // 2, end)) > 0:
-                    end = space + 1
-                self.done = end
-            blank_before = self._blank
-            lines, self._blank = self._lines_of(text[start:end], blank_before)
-            height = sum(_line_count(line, self.width) for line in lines)
-            if height:
-                self.parts.append(LazyLines((start, end), blank_before, height, self))
-            if deadline is not None and time.perf_counter() > deadline:
-                return
-
-    def _lines_of(self, source: str, blank_before: bool) -> tuple[list[str], bool]:
-        """The chunk's lines (controls drawn as symbols; blank runs collapsed when asked), and
-        whether the last of them is blank."""
-        lines = visible_controls(source).split("\n")
-        if not self.collapse_blank:
-            return lines, False
-        out: list[str] = []
-        blank = blank_before
-        for line in lines:
-            if line.strip():
-                out.append(line)
-                blank = False
-            elif not blank:
-                out.append("")
-                blank = True
-        return out, blank
-
-    def draw(self, part: LazyLines) -> list[Content]:
-        """A chunk's lines (for :class:`LazyLines`)."""
-        style, width = self.style, self.width
-        lines, _ = self._lines_of(self.text[part.start : part.end], part.blank_before)
-        out: list[Content] = []
-        for line in lines:
-            content = Content.styled(line, style) if style else Content(line)
-            out.extend(content.wrap(width) if line else [Content("")])
-        prefix = self.prefix
-        return out if prefix is None else [prefix + line for line in out]
-
-    def shown(self, part: LazyLines) -> None:
-        """``part`` is on screen: keep it drawn, and drop the chunk shown longest ago."""
-        drawn = self._drawn
-        drawn.pop(id(part), None)
-        drawn[id(part)] = part
-        while len(drawn) > KEEP_CHUNKS:
-            drawn.pop(next(iter(drawn))).drop()
-
-
-class _OneLine:
-    """One-line parts keyed by text, so an unchanged line keeps its identity."""
-
-    def __init__(self) -> None:
-        self._parts: dict[str, Lines] = {}
-
-    def get(self, key: str, width: int, make: Callable[[], list[Content]]) -> Lines:
-        part = self._parts.get(key)
-        if part is None or part.width != width:
-            if len(self._parts) > 64:
-                self._parts.clear()
-            part = self._parts[key] = Lines(make(), width)
-        return part
-
-
 @dataclass(slots=True)
 class _OpenFence:
     """What has been drawn of the code fence that is streaming (see
@@ -322,7 +139,9 @@ class Hotspot:
 
     line: int
     action: str
-    """``toggle_reasoning``, ``toggle_fold`` or ``retry``."""
+    """``toggle_reasoning``, ``toggle_fold``, ``toggle_tool`` or ``retry``."""
+    target: int = 0
+    """Which tool block ``toggle_tool`` folds or unfolds (its index in the reply)."""
 
 
 class Item:
@@ -432,11 +251,13 @@ class UserItem(Item):
 
 
 class ReplyItem(Item):
-    """A reply from the model: reasoning (foldable), the Markdown answer, and its status.
+    """A reply from the model: reasoning (foldable), the Markdown answer, the tool calls it
+    made (see :mod:`glmtui.ui.tool_block`), and its status.
 
     While streaming, text is appended to pending buffers and taken in at most once per frame
     by :meth:`flush`; finished blocks are rendered once, the open block on every frame, and an
-    open code fence line by line.
+    open code fence line by line. The ``role: "tool"`` messages that answer its calls have no
+    item of their own: each is drawn as the result in its call's block.
     """
 
     kind = "assistant"
@@ -448,7 +269,21 @@ class ReplyItem(Item):
         show_reasoning: bool = True,
         streaming: bool = False,
         model_label: str = "",
+        tool_results: dict[str, Message] | None = None,
+        pending: BlockState = "cancelled",
     ) -> None:
+        """
+        Args:
+            message: The reply.
+            show_reasoning: Draw the reasoning section (folded or not).
+            streaming: The reply is streaming (its text arrives through :meth:`append_content`
+                and :meth:`append_reasoning`).
+            model_label: The model's name for the header.
+            tool_results: The tool messages of the conversation by ``tool_call_id``: those
+                answering this reply's calls are drawn in their blocks.
+            pending: How a call without an answer is shown: ``cancelled`` (it never will be:
+                the model is told it was not completed) or ``queued`` (its turn is running).
+        """
         super().__init__(message)
         self.show_reasoning = show_reasoning
         self._streaming = streaming
@@ -474,7 +309,20 @@ class ReplyItem(Item):
         self._pending_content: list[str] = []
         self._pending_reasoning: list[str] = []
         self._answer_started = bool(message.content)
-        self._one_line = _OneLine()
+        self.tools: list[ToolBlock] = []
+        """The reply's tool calls, in order."""
+        self._tools_behind = False
+        results = tool_results or {}
+        for call in message.tool_calls:
+            block = ToolBlock(call, call.name)
+            answer = results.get(call.id)
+            if answer is not None:
+                block.label = answer.tool_name or call.name
+                block.answer(answer)
+            else:
+                block.state = pending
+            self.tools.append(block)
+        self._one_line = OneLine()
         self._blocks: dict[int, list[Lines]] = {}
         self._reasoning_blocks: dict[int, list[Lines]] = {}
         self._assembled_cache: tuple[list[Lines], int, list[Lines]] | None = None
@@ -516,8 +364,83 @@ class ReplyItem(Item):
 
     @property
     def answer_started(self) -> bool:
-        """True once the first answer text arrived (the reasoning then folds away)."""
-        return self._answer_started
+        """True once the first answer text or tool call arrived (the reasoning then folds
+        away)."""
+        return self._answer_started or bool(self.tools)
+
+    # --- tool calls --------------------------------------------------------------------------
+
+    def update_tool(
+        self,
+        index: int,
+        call: ToolCall,
+        state: BlockState,
+        label: str,
+        started: float | None = None,
+        result: Message | None = None,
+    ) -> None:
+        """A call of this reply moved on (see :class:`~glmtui.chat.events.ToolCallUpdated`).
+
+        The block is found by the call's id, else by ``index`` (new blocks are added as the
+        model's calls arrive); drawn at the next :meth:`parts`.
+        """
+        if self._streaming and not self.answer_started:
+            self.reasoning_open = False  # the first call is the answer so far: reasoning folds
+        block = self._tool_block(call.id)
+        if block is None:
+            while len(self.tools) <= index:
+                self.tools.append(ToolBlock(ToolCall("", "")))
+            block = self.tools[index]
+        block.update(call, state, label, started, result)
+        self.retry_note = ""
+
+    def answer_tool(self, message: Message) -> bool:
+        """Draw ``message`` (a tool message) as the result of the call it answers, if that
+        call is one of this reply's; True when it is."""
+        block = self._tool_block(message.tool_call_id or "")
+        if block is None:
+            return False
+        if block.result is not message:
+            if message.tool_name and not block.label:
+                block.label = message.tool_name
+            block.answer(message)
+        return True
+
+    def forget_tool_answer(self, message: Message) -> bool:
+        """The tool message ``message`` was removed: its call shows no result any more."""
+        block = self._tool_block(message.tool_call_id or "")
+        if block is None or block.result is not message:
+            return False
+        block.answer(None)
+        return True
+
+    def _tool_block(self, call_id: str) -> ToolBlock | None:
+        if not call_id:
+            return None
+        for block in self.tools:
+            if block.call.id == call_id:
+                return block
+        return None
+
+    @property
+    def tools_running(self) -> bool:
+        """True while one of the reply's calls runs (its time is redrawn as it goes)."""
+        return any(block.running for block in self.tools)
+
+    @property
+    def tool_results_foldable(self) -> bool:
+        """True when a call's result is long enough to be folded."""
+        return any(block.foldable for block in self.tools)
+
+    @property
+    def tool_results_expanded(self) -> bool:
+        """True when some foldable result is shown whole."""
+        return any(block.foldable and block.expanded for block in self.tools)
+
+    def expand_tool_results(self, expand: bool) -> None:
+        """Show every foldable result whole, or fold them all."""
+        for block in self.tools:
+            block.expanded = expand and block.foldable
 
     def append_reasoning(self, text: str) -> None:
         """More of the model's reasoning (drawn at the next frame)."""
@@ -573,7 +496,26 @@ class ReplyItem(Item):
         self._open_cache = self._open_reasoning_cache = self._fence_cache = None
         self._raw_cache = None
         self.rendered_length = len(self.content_text)
+        self._settle_tools()
         self.refresh_meta()
+
+    def _settle_tools(self) -> None:
+        """At the end of the stream: each block gets its call as the reply keeps it (complete
+        arguments), and a call whose arguments were still arriving waits to run (``queued``)
+        or, if the reply did not complete, never will (``cancelled``)."""
+        message = self.message
+        for index, call in enumerate(message.tool_calls):
+            block = self._tool_block(call.id)
+            if block is None and index < len(self.tools) and not self.tools[index].call.id:
+                block = self.tools[index]
+            if block is None:
+                block = ToolBlock(call, call.name)
+                self.tools.append(block)
+            block.call = call
+        complete = message.status == "complete"
+        for block in self.tools:
+            if block.state == "arguments":
+                block.state = "queued" if complete and block.call.name else "cancelled"
 
     @property
     def reasoning_text(self) -> str:
@@ -616,7 +558,7 @@ class ReplyItem(Item):
                 for part in self._reasoning_parts_at(width):
                     parts.append(part)
                     y += part.height
-        if self._streaming and not self._answer_started:
+        if self._streaming and not self.answer_started:
             spinner = self._spinner_text()
             parts.append(
                 self._one_line.get(
@@ -638,12 +580,23 @@ class ReplyItem(Item):
         for part in answer:
             parts.append(part)
             y += part.height
+        self._tools_behind = False
+        for index, block in enumerate(self.tools):
+            if y > 1 or index:
+                parts.append(self._blank(width))
+                y += 1
+            block_parts = block.parts(width, self.render_budget)
+            self.hotspots.extend(Hotspot(y + line, "toggle_tool", index) for line in block.hotspots)
+            self._tools_behind = self._tools_behind or block.behind
+            for part in block_parts:
+                parts.append(part)
+                y += part.height
         status = self._status_lines(width)
         if status:
             parts.append(Lines([Content(""), *status], width))
             if self._retry_available():
                 self.hotspots.append(Hotspot(y + len(status), "retry"))
-        if self._reasoning_behind:
+        if self._reasoning_behind or self._tools_behind:
             self.behind = True
         return parts
 
@@ -916,6 +869,8 @@ class ReplyItem(Item):
         elif message.status == "interrupted":
             reason = error or "Stopped before the model finished."
             text = Content.styled(f"⏹ Interrupted: {reason} The partial reply is kept.", WARNING)
+        elif message.finish_reason == "tool_calls" and self.tools:
+            return []  # the calls say it: they are drawn above
         elif message.finish_reason and message.finish_reason != "stop":
             plain = FINISH_REASONS.get(message.finish_reason, "")
             note = f"Stopped early: {message.finish_reason}" + (f" ({plain})" if plain else "")

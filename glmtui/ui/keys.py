@@ -35,6 +35,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("F2", "The next request as cURL / Python / JSON (c copies)"),
             ("F3", "The current model's details (u on another model uses it)"),
             ("F4", "The model catalogue: search, inspect, use"),
+            ("F5", "Tools: the MCP servers, their state and tools; switch tools on or off"),
             ("Ctrl+O", "Session browser"),
             ("F1", "This help"),
             ("Ctrl+P", "Command palette: every action by name"),
@@ -50,6 +51,11 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("e", "Edit the selected prompt and resend from there"),
             ("r", "Regenerate the last reply"),
             ("t", "Fold or unfold the reply's reasoning (or click its ▶ line)"),
+            (
+                "o (on a reply)",
+                "Show the reply's tool results whole, or fold them again (or click a call's ⚙"
+                " line or its ⋯ line)",
+            ),
             (
                 "o",
                 "Show a long prompt whole, or fold it again (prompts over 60 lines or 6,000"
@@ -81,6 +87,15 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("c", "Catalogue: chat models only, on or off"),
             ("Enter", "Catalogue: open the highlighted model's details"),
             ("Esc", "Back (in the catalogue, first clears the search)"),
+        ),
+    ),
+    (
+        "Tool call approval",
+        (
+            ("a", "Allow this call once"),
+            ("A (Shift+A)", "Always allow this tool (saved to the config's allow list)"),
+            ("d, Esc", "Deny this call (the model is told)"),
+            ("Tab, Enter", "Move to a button; Enter presses it (Enter alone approves nothing)"),
         ),
     ),
     (

@@ -288,6 +288,12 @@ def render_code_text(text: str, width: int) -> Lines:
     return _code_body(Content(visible_controls(text)), width)
 
 
+def highlight_code(code: str, language: str) -> Content:
+    """``code`` highlighted with the theme's code styles, not wrapped, no background (a tool's
+    JSON result or arguments). Pygments is imported on first use."""
+    return _highlight(visible_controls(code), language)
+
+
 def render_plain(text: str, width: int, style: str = "") -> Lines:
     """Plain text (the model's reasoning): wrapped, blank lines kept, never parsed as markup."""
     out: Lines = []

@@ -9,6 +9,7 @@ conversation controller's events to the widgets.
 - :mod:`.models`: the model's card, suggestions, details, the catalogue, switching model.
 - :mod:`.messages`: actions on one message (delete, edit and resend, fork, code blocks).
 - :mod:`.dialogs`: where a session may send, a file changed elsewhere, sessions and titles.
+- :mod:`.tools`: tool calls (approval, each call's progress in its reply), the Tools screen.
 - :mod:`.commands`: the command palette's entries.
 - :mod:`.status`: what the status bar shows.
 """

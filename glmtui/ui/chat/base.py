@@ -11,7 +11,13 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from glmtui.chat.controller import ConversationController
-from glmtui.chat.endpoints import DEMO_PROVIDER, Route, route_session
+from glmtui.chat.endpoints import (
+    DEMO_PROVIDER,
+    Route,
+    provider_options,
+    route_session,
+    session_profile,
+)
 from glmtui.config import Settings
 from glmtui.domain import Message, ModelCard, Session
 from glmtui.ui.items import Item, ReplyItem, UserItem
@@ -23,8 +29,10 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from glmtui.api.client import ChatClient
+    from glmtui.api.request import ProviderOptions
     from glmtui.chat.catalog import ModelCatalog
     from glmtui.store import SessionStore
+    from glmtui.ui.tool_host import ToolRuntime
 
 
 @dataclass
@@ -39,6 +47,8 @@ class ChatContext:
     model_card: ModelCard | None = None
     make_store: Callable[[], SessionStore] | None = None
     """Gives the session store (None: nothing is saved); called on first use."""
+    tools: ToolRuntime | None = None
+    """The app's MCP servers (None: no tools this run)."""
 
     def client_for(self, provider: str, base_url: str | None = None) -> ChatClient:
         """The client of any provider profile (a session may use another than the default),
@@ -120,11 +130,13 @@ class ChatScreenBase(Screen[None]):
 
     def thinking_style(self, session: Session | None = None) -> str:
         """The thinking switch of the profile the session's requests go through."""
-        session = session or self.session
-        providers = self.context.settings.providers
-        route = route_session(self.context.settings, session.provider, session.base_url)
-        profile = providers.get(route.provider) or providers.get(session.provider)
+        profile = session_profile(self.context.settings, session or self.session)
         return profile.thinking if profile is not None else "none"
+
+    def provider_options(self, session: Session | None = None) -> ProviderOptions:
+        """What else the session's provider wants in a request (reasoning resent in tool
+        loops, ``tool_stream``)."""
+        return provider_options(self.context.settings, session or self.session)
 
     def request_settings(self) -> RequestSettings:
         """What the sidebar edits, as the session holds it now."""
@@ -151,12 +163,41 @@ class ChatScreenBase(Screen[None]):
         """A notification of glmtui's own words (never parsed as markup)."""
         self.notify(text, severity=severity, timeout=timeout, markup=False)
 
-    def item_for(self, message: Message) -> Item:
-        """The conversation's item for ``message``."""
+    def items_for(self, messages: list[Message]) -> list[Item]:
+        """The conversation's items for ``messages``: one per prompt and reply; a tool
+        message is drawn in the block of the call it answers, not as an item of its own."""
+        results = {m.tool_call_id: m for m in messages if m.role == "tool" and m.tool_call_id}
+        live = self.controller.live_reply if self.generating else None
+        last_calls = next((m for m in reversed(messages) if m.tool_calls), None)
+        items: list[Item] = []
+        for message in messages:
+            if message.role == "tool":
+                continue
+            # While a turn runs, the calls of its last reply that have no answer yet are
+            # waiting their turn; in any other reply they never will be answered.
+            queued = self.generating and message is last_calls and live is None
+            items.append(self.item_for(message, results, queued=queued))
+        return items
+
+    def item_for(
+        self,
+        message: Message,
+        results: dict[str, Message] | None = None,
+        *,
+        queued: bool = False,
+    ) -> Item:
+        """The conversation's item for ``message`` (``results``: the conversation's tool
+        messages by call id, to draw a reply's calls with their answers)."""
         if message.role == "user":
             return UserItem(message)
         label = self.model_label()
-        return ReplyItem(message, show_reasoning=self.show_reasoning, model_label=label)
+        return ReplyItem(
+            message,
+            show_reasoning=self.show_reasoning,
+            model_label=label,
+            tool_results=results,
+            pending="queued" if queued else "cancelled",
+        )
 
     def placeholder(self) -> str:
         """The composer's placeholder: it names the model."""

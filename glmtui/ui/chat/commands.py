@@ -44,6 +44,11 @@ def palette_commands(screen: ChatScreen) -> Iterable[SystemCommand]:
         screen.action_models,
     )
     yield SystemCommand(
+        "tools: servers and tools",
+        "The MCP servers, their state and tools; switch tools on or off (F5)",
+        screen.action_tools,
+    )
+    yield SystemCommand(
         "request: preview",
         "The next request as cURL, Python and JSON (F2)",
         screen.action_preview_request,
@@ -100,3 +105,9 @@ def palette_commands(screen: ChatScreen) -> Iterable[SystemCommand]:
                 "Fold or unfold this reply's reasoning (t)",
                 conversation.action_toggle_reasoning,
             )
+            if item.tool_results_foldable:
+                yield SystemCommand(
+                    "message: fold or unfold tool results",
+                    "Show this reply's tool results whole, or fold them again (o)",
+                    conversation.action_toggle_fold,
+                )

@@ -1,15 +1,22 @@
 """Drawing a streaming reply: the controller's events for one reply, into its item.
 
-The text is appended to the :class:`~glmtui.ui.items.ReplyItem` and the view is told the item
-changed; the view draws at its next frame, so a burst of deltas costs one frame, not one per
-token. Shared by the chat and by compare's two panes.
+The text (and the tool calls, as their arguments arrive) is appended to the
+:class:`~glmtui.ui.items.ReplyItem` and the view is told the item changed; the view draws at
+its next frame, so a burst of deltas costs one frame, not one per token. Shared by the chat
+and by compare's two panes.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from glmtui.chat.events import ChatEvent, ContentAdded, ReasoningAdded, RetryingTurn
+from glmtui.chat.events import (
+    ChatEvent,
+    ContentAdded,
+    ReasoningAdded,
+    RetryingTurn,
+    ToolCallUpdated,
+)
 
 if TYPE_CHECKING:
     from glmtui.ui.items import ReplyItem
@@ -41,6 +48,14 @@ class ReplyPainter:
             self.item.append_reasoning(event.text)
         elif isinstance(event, RetryingTurn):
             self.item.retry_note = f"{event.reason} Retrying in {event.delay:.0f} s…"
+        elif (
+            isinstance(event, ToolCallUpdated)
+            and event.state == "arguments"
+            and event.reply is self.item.message
+        ):  # a call's arguments as they stream; how it runs is the screen's to draw
+            self.item.update_tool(
+                event.index, event.call, event.state, event.label, event.started, event.result
+            )
         else:
             return False
         self.view.changed(self.item)

@@ -33,6 +33,7 @@ from glmtui.ui.chat.models import ModelsPart
 from glmtui.ui.chat.painter import ReplyPainter
 from glmtui.ui.chat.parameters import SIDEBAR_MIN_WIDTH, ParametersPart
 from glmtui.ui.chat.status import status_info
+from glmtui.ui.chat.tools import ToolsPart
 from glmtui.ui.items import ReplyItem, UserItem
 from glmtui.ui.widgets.composer import Composer
 from glmtui.ui.widgets.conversation import ConversationView
@@ -55,7 +56,7 @@ WAITING_NOTE = "Streaming is off: waiting for the complete reply…"
 """Under the spinner of a reply asked for without streaming, until it arrives whole."""
 
 
-class ChatScreen(ParametersPart, ModelsPart, MessagesPart, DialogsPart):
+class ChatScreen(ParametersPart, ModelsPart, MessagesPart, DialogsPart, ToolsPart):
     """A conversation with the model.
 
     | Key | Action |
@@ -70,6 +71,10 @@ class ChatScreen(ParametersPart, ModelsPart, MessagesPart, DialogsPart):
     | Ctrl+End | Jump to the newest text and follow it |
     | Ctrl+T | Show or hide reasoning in every reply |
     | F1 | Keys and help |
+    | F2 | The next request as cURL, Python and JSON |
+    | F3 | The model's details |
+    | F4 | The model catalogue |
+    | F5 | Tools: the MCP servers and their tools |
     | Ctrl+P | Command palette |
     """
 
@@ -90,6 +95,7 @@ class ChatScreen(ParametersPart, ModelsPart, MessagesPart, DialogsPart):
         Binding("f2", "preview_request", "Request", show=False, id="chat.request_preview"),
         Binding("f3", "model_info", "Model", show=False, id="chat.model_info"),
         Binding("f4", "models", "Models", show=False, id="chat.models"),
+        Binding("f5", "tools", "Tools", show=False, id="chat.tools"),
     ]
 
     def __init__(self, context: ChatContext, session: Session | None = None) -> None:
@@ -117,8 +123,12 @@ class ChatScreen(ParametersPart, ModelsPart, MessagesPart, DialogsPart):
             session,
             client=self.session_client,
             thinking_style=self.thinking_style,
+            options=self.provider_options,
             store=lambda: context.store,
             on_event=self._drawn,
+            tools=self.toolbox,
+            approve=self.approve,
+            tool_settings=settings.mcp.loop,
         )
 
     @property
@@ -155,7 +165,7 @@ class ChatScreen(ParametersPart, ModelsPart, MessagesPart, DialogsPart):
         self.place_sidebar()
         self.update_titles()
         self.query_one("#edit-banner").display = False
-        self.conversation.load([self.item_for(m) for m in self.session.messages])
+        self.conversation.load(self.items_for(self.session.messages))
         self.composer.focus()
         self.refresh_status()
         self.warn_if_unconfigured()
@@ -298,6 +308,8 @@ class ChatScreen(ParametersPart, ModelsPart, MessagesPart, DialogsPart):
         painter = self._painter
         if painter is not None and painter(event):
             return  # a piece of the streaming reply: drawn at the view's next frame
+        if self.draw_tool_event(event):
+            return
         if isinstance(event, events.TurnStarted):
             self._turn_started(event.reply, event.stats, waiting=event.request.stream is False)
         elif isinstance(event, events.TurnFinished | events.TurnFailed | events.TurnStopped):
@@ -306,12 +318,13 @@ class ChatScreen(ParametersPart, ModelsPart, MessagesPart, DialogsPart):
             if event.message.role == "user" and event.index == len(self.session.messages) - 1:
                 self.conversation.append(UserItem(event.message))
             else:
-                self.conversation.load([self.item_for(m) for m in self.session.messages])
+                self.conversation.load(self.items_for(self.session.messages))
             self.update_titles()  # the first prompt names the session
             self.refresh_status()
         elif isinstance(event, events.MessagesRemoved):
             for message in event.messages:
                 self.conversation.remove_message(message)
+            self.forget_tool_answers(event.messages)
             self.refresh_status()
         elif isinstance(event, events.SessionChanged):
             self.update_titles()
@@ -373,7 +386,7 @@ class ChatScreen(ParametersPart, ModelsPart, MessagesPart, DialogsPart):
     def _session_replaced(self, session: Session) -> None:
         """Another conversation is open: draw it whole."""
         self._painter = None
-        self.conversation.load([self.item_for(m) for m in session.messages])
+        self.conversation.load(self.items_for(session.messages))
         self.sidebar.load(self.request_settings())
         self.fetch_model_card()
         self.end_edit(restore_draft=False)

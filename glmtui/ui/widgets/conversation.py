@@ -35,6 +35,7 @@ from textual.timer import Timer
 from glmtui.domain import Message
 from glmtui.domain.markdown import code_blocks
 from glmtui.ui.items import LAZY_FROM, Item, LazyLines, Lines, ReplyItem, UserItem
+from glmtui.ui.tool_block import TICK
 
 FRAME_INTERVAL = 1 / 30
 """Most frequent redraw of streaming text: tokens are coalesced per frame, never dropped."""
@@ -132,6 +133,7 @@ class ConversationView(ScrollView, can_focus=True):
     | e | Edit the selected prompt and resend from there |
     | r | Regenerate the last reply |
     | t | Fold or unfold the reply's reasoning |
+    | o | Show a long prompt, or a reply's tool results, whole; or fold them again |
     | d, Delete | Delete the selected message |
     | f | Fork: continue in a copy that ends at the selected message |
     | PageUp / PageDown | Scroll a page |
@@ -223,6 +225,9 @@ class ConversationView(ScrollView, can_focus=True):
         """When streaming replies' header numbers were last recomputed (in a frame or a tick)."""
         self._ticker: Timer | None = None
         self._ticker_fast = False
+        self._live_tools: dict[int, ReplyItem] = {}
+        """Replies with a tool call running, by id: their elapsed times are redrawn."""
+        self._tool_ticker: Timer | None = None
         self._initial_load = False
         """True until the first layout: then only the newest screens of messages render."""
 
@@ -324,6 +329,43 @@ class ConversationView(ScrollView, can_focus=True):
         if not any(i.streaming for i in self.items):
             self._stop_ticker()
         self.redraw(item)
+
+    def tools_changed(self, item: ReplyItem) -> None:
+        """A tool call of ``item`` moved on: draw it (at the next frame while the reply
+        streams), and redraw its elapsed time every :data:`~glmtui.ui.tool_block.TICK`
+        while a call runs; no timer runs while none does."""
+        if item.streaming:
+            self.changed(item)
+        else:
+            self.redraw(item)
+        if item.tools_running:
+            self._live_tools[id(item)] = item
+            if self._tool_ticker is None:
+                self._tool_ticker = self.set_interval(TICK, self._tick_tools, name="tool-tick")
+        else:
+            self._live_tools.pop(id(item), None)
+            if not self._live_tools:
+                self._stop_tool_ticker()
+
+    @property
+    def tools_ticking(self) -> bool:
+        """True while the elapsed time of a running tool call is being redrawn."""
+        return self._tool_ticker is not None
+
+    def _tick_tools(self) -> None:
+        for key, item in list(self._live_tools.items()):
+            if item.tools_running and item in self.items:
+                if not item.streaming:  # a streaming reply is drawn in its own frames
+                    self.redraw(item)
+            else:
+                del self._live_tools[key]
+        if not self._live_tools:
+            self._stop_tool_ticker()
+
+    def _stop_tool_ticker(self) -> None:
+        if self._tool_ticker is not None:
+            self._tool_ticker.stop()
+            self._tool_ticker = None
 
     def set_show_reasoning(self, show: bool) -> None:
         """Show or hide the reasoning section of every reply."""
@@ -787,6 +829,8 @@ class ConversationView(ScrollView, can_focus=True):
                     self.action_toggle_reasoning()
                 elif hotspot.action == "toggle_fold":
                     self.action_toggle_fold()
+                elif hotspot.action == "toggle_tool":
+                    self.toggle_tool_result(index, hotspot.target)
                 else:
                     self.post_message(
                         self.ActionRequested(self, self.items[index].message, "retry")
@@ -836,6 +880,8 @@ class ConversationView(ScrollView, can_focus=True):
         if action == "toggle_reasoning":
             return isinstance(item, ReplyItem) and bool(item.reasoning_text)
         if action == "toggle_fold":  # one "o" binding shows at a time: Expand or Fold
+            if isinstance(item, ReplyItem) and item.tool_results_foldable:
+                return item.tool_results_expanded != parameters[0]
             return isinstance(item, UserItem) and item.foldable and item.expanded != parameters[0]
         return True
 
@@ -911,8 +957,17 @@ class ConversationView(ScrollView, can_focus=True):
             self.scroll_to(y=max(0, row[0] - 1), animate=False, immediate=True)
 
     def action_toggle_fold(self, expand: bool | None = None) -> None:
-        """Show a long prompt whole, or fold it again (None: whichever it is not)."""
+        """Show a long prompt (or a reply's tool results) whole, or fold it again (None:
+        whichever it is not)."""
         item = self.selected_item
+        if isinstance(item, ReplyItem) and item.tool_results_foldable and self.selected is not None:
+            show = not item.tool_results_expanded if expand is None else expand
+            item.expand_tool_results(show)
+            self.redraw(item)
+            self.refresh_bindings()
+            first = next((spot for spot in item.hotspots if spot.action == "toggle_tool"), None)
+            self._show_line(self.selected, first.line if first is not None else 0)
+            return
         if isinstance(item, UserItem) and item.foldable and self.selected is not None:
             item.expanded = not item.expanded if expand is None else expand
             self.redraw(item)
@@ -920,6 +975,32 @@ class ConversationView(ScrollView, can_focus=True):
             row = self.row_of(self.selected)
             if row is not None:  # read on from the prompt's first line
                 self.scroll_to(y=max(0, row[0] - 1), animate=False, immediate=True)
+
+    def toggle_tool_result(self, index: int, block: int) -> None:
+        """Fold or unfold one tool call's result (clicked), keeping its header in view."""
+        item = self.items[index] if 0 <= index < len(self.items) else None
+        if not isinstance(item, ReplyItem) or not 0 <= block < len(item.tools):
+            return
+        tool = item.tools[block]
+        if not tool.foldable:
+            return
+        tool.expanded = not tool.expanded
+        self.redraw(item)
+        self.refresh_bindings()
+        header = next(
+            (s.line for s in item.hotspots if s.action == "toggle_tool" and s.target == block), 0
+        )
+        self._show_line(index, header)
+
+    def _show_line(self, index: int, line: int) -> None:
+        """Scroll so that line ``line`` of item ``index`` is in view (near the top when it
+        was not): an unfolded result is read from its start, not followed to its end."""
+        row = self.row_of(index)
+        if row is None:
+            return
+        y = row[0] + line
+        if not self.scroll_y <= y < self.scroll_y + self.size.height - 1:
+            self.scroll_to(y=max(0, y - 1), animate=False, immediate=True)
 
     def visible_items(self) -> Iterable[Item]:
         """Items rendered at the moment (the rest are loaded when scrolled to)."""
