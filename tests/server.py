@@ -954,14 +954,21 @@ class LoopbackServer:
         default_tokens: int | None = None,
         default_rate: float = 0.0,
         verbose: bool = False,
+        tool_calls: Sequence[tuple[str, str]] = (),
+        tool_style: str = "fragments",
     ) -> None:
         """``default_tokens``/``default_rate`` apply when a chat request has no
         ``x_tokens``/``x_rate`` (None = the short hello reply); ``verbose`` logs requests to
-        stderr."""
+        stderr. With ``tool_calls`` (``(name, arguments JSON)``), a default reply to a request
+        that offers tools and ends with the user's prompt calls them (in ``tool_style``, see
+        :func:`tool_call_stream`), and one that ends with tool results quotes them."""
         self._requested_port = port
         self.default_tokens = default_tokens
         self.default_rate = default_rate
         self.verbose = verbose
+        self.tool_calls = list(tool_calls)
+        self.tool_style = tool_style
+        self._call_numbers = itertools.count(1)
         self._port: int | None = None
         self._cond = threading.Condition()
         self._requests: list[RecordedRequest] = []
@@ -1396,6 +1403,9 @@ class LoopbackServer:
             error = oxen_error("Bad request", f"invalid request body: {exc}", type="bad_request")
             return await self._send_simple(conn, JsonReply(400, error))
         model = str(body.get("model") or DEFAULT_MODEL)
+        scripted = self._scripted_tool_turn(body)
+        if scripted is not None:
+            return await self._respond(conn, request, scripted)
         tokens = HELLO_TOKENS if n_tokens is None else _build_tokens(n_tokens, doc)
         if not body.get("stream"):
             completion = {
@@ -1462,6 +1472,29 @@ class LoopbackServer:
             timeline.append((time.monotonic(), sent_chars[-1]))
         return True
 
+    def _scripted_tool_turn(self, body: dict[str, Any]) -> StreamReply | None:
+        """With ``tool_calls`` set: the calls, for a prompt when tools are offered; a quote
+        of the results, after them. None: the usual default reply."""
+        messages = body.get("messages") or [{}]
+        if not self.tool_calls or not body.get("tools") or not body.get("stream"):
+            return None
+        last = messages[-1] if isinstance(messages[-1], dict) else {}
+        if last.get("role") == "user":
+            turn = next(self._call_numbers)
+            calls = [
+                (f"call_{turn}_{n}", name, arguments)
+                for n, (name, arguments) in enumerate(self.tool_calls)
+            ]
+            return tool_call_stream(
+                calls, style=self.tool_style, reasoning_tokens=["I will ", "use the tools."]
+            )
+        if last.get("role") == "tool":
+            results = [m for m in messages if isinstance(m, dict) and m.get("role") == "tool"]
+            quoted = [str(m.get("content", ""))[:300] for m in results[-len(self.tool_calls) :]]
+            text = "The tools said:\n\n" + "\n\n".join(f"> {q}" for q in quoted)
+            return stream_of(tokenize(text))
+        return None
+
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the server in the foreground (for manual testing, e.g. in tmux) until Ctrl-C."""
@@ -1484,9 +1517,29 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="content chunks per second when the request has no x_rate (0 = as fast as possible)",
     )
     parser.add_argument("--quiet", action="store_true", help="do not log requests to stderr")
+    parser.add_argument(
+        "--tool-call",
+        action="append",
+        default=[],
+        metavar="NAME=JSON",
+        help="answer a prompt that comes with tools by calling NAME with these arguments "
+        "(repeat for parallel calls); answer the results by quoting them",
+    )
+    parser.add_argument(
+        "--tool-style",
+        choices=("fragments", "whole"),
+        default="fragments",
+        help="tool-call deltas as vLLM/OpenAI send them (fragments) or as z.ai does (whole)",
+    )
     args = parser.parse_args(argv)
+    calls = [tuple(spec.split("=", 1)) if "=" in spec else (spec, "{}") for spec in args.tool_call]
     server = LoopbackServer(
-        args.port, default_tokens=args.tokens, default_rate=args.rate, verbose=not args.quiet
+        args.port,
+        default_tokens=args.tokens,
+        default_rate=args.rate,
+        verbose=not args.quiet,
+        tool_calls=calls,  # type: ignore[arg-type]
+        tool_style=args.tool_style,
     )
     server.start()
     print(

@@ -495,7 +495,7 @@ def _report(
         out.write("\n")
     out.flush()
     if saved is not None and not args.json:
-        what = "into" if len(session.messages) > 2 else "as"
+        what = "into" if getattr(args, "session", None) is not None else "as"
         say(f"glmtui: saved {what} session {session.id[:8]} ({saved})")
     for message in printer.save_errors:
         say(f"glmtui: error: {message}")

@@ -11,6 +11,10 @@
   (what any second request costs: save, build, send).
 * **startup with MCP servers**: first frame of ``glmtui --demo`` with two servers configured
   against the same config without them (servers start after the first frame). Target ≤ 1.05x.
+* **a 1 MB tool result in the app**: the longest the event loop went unanswered (a 5 ms
+  ticker's worst lateness) while a tool turn whose result is a megabyte of text arrives, is
+  drawn and is unfolded with ``o``, against the same for a turn whose tool answers one line.
+  A stall is what the user would feel as keys not taken: target ≤ 100 ms.
 
 Run: ``python -m tests.benchmarks.bench_tools [--runs 30] [--startup-runs 9]``. Prints a
 Markdown table of medians [min–max] and ratios.
@@ -45,6 +49,7 @@ from tests.server import LoopbackServer, stream_of, tool_call_stream
 
 TARGET_OVERHEAD_MS = 30.0
 TARGET_STARTUP_RATIO = 1.05
+TARGET_STALL_MS = 100.0
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -184,6 +189,55 @@ def _startup(runs: int, folder: Path) -> tuple[list[float], list[float]]:
     return mcp_s, plain_s
 
 
+async def _worst_lateness(tool: str) -> float:
+    """ms: the longest a 5 ms ticker was late while a turn calling ``tool`` (``big``: 1 MB
+    result; ``echo``: one line) runs, is drawn, and its results are unfolded and folded."""
+    from tests.server import tool_call_stream as calls
+    from tests.test_tools_ui import app_with_host, host_ready
+    from tests.ui_helpers import send, settle
+
+    worst = 0.0
+    with LoopbackServer() as server:
+        server.enqueue(calls([(f"call_{tool}", tool, '{"text": "hi"}')]))
+        server.enqueue(stream_of(["Done."]))
+        app, hosts = app_with_host(server)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await host_ready(pilot, hosts)
+            hosts[0].allowed.add("echo")
+
+            async def ticker() -> None:
+                nonlocal worst
+                loop = asyncio.get_running_loop()
+                while True:
+                    before = loop.time()
+                    await asyncio.sleep(0.005)
+                    worst = max(worst, (loop.time() - before - 0.005) * 1000)
+
+            ticking = asyncio.create_task(ticker())
+            await send(pilot, "Go")
+            await settle(pilot)
+            screen: Any = app.screen
+            view = screen.conversation
+            item = next(i for i in view.replies if i.tools)
+            view.focus()
+            view.select(view.items.index(item))
+            await pilot.press("o")
+            await settle(pilot)
+            await pilot.press("o")
+            await settle(pilot)
+            ticking.cancel()
+    return worst
+
+
+def _stalls(runs: int) -> tuple[list[float], list[float]]:
+    big: list[float] = []
+    small: list[float] = []
+    for _ in range(runs):
+        big.append(asyncio.run(_worst_lateness("big")))
+        small.append(asyncio.run(_worst_lateness("echo")))
+    return big, small
+
+
 def _cell(values: list[float], digits: int) -> str:
     low, mid, high = min(values), statistics.median(values), max(values)
     return f"{mid:.{digits}f} [{low:.{digits}f}–{high:.{digits}f}]"
@@ -193,6 +247,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=30, help="tool turns per measurement")
     parser.add_argument("--startup-runs", type=int, default=9, help="startups per config")
+    parser.add_argument("--ui-runs", type=int, default=5, help="app runs per stall figure")
     args = parser.parse_args(argv)
     rows: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -208,6 +263,7 @@ def main(argv: list[str] | None = None) -> None:
 
         real_ms, real_plain_ms = asyncio.run(with_real_server())
         mcp_s, no_mcp_s = _startup(args.startup_runs, folder)
+        big_ms, small_ms = _stalls(args.ui_runs)
     for title, values, baseline in (
         ("tool-loop overhead, in-process tool, ms", tool_ms, plain_ms),
         ("tool-loop overhead, stdio MCP server, ms", real_ms, real_plain_ms),
@@ -224,6 +280,12 @@ def main(argv: list[str] | None = None) -> None:
         f"| first frame with 2 MCP servers, s | {_cell(mcp_s, 3)} | {_cell(no_mcp_s, 3)} "
         f"| {ratio:.2f} | ≤ {TARGET_STARTUP_RATIO}x {ok} |"
     )
+    ratio = statistics.median(big_ms) / statistics.median(small_ms)
+    ok = "✓" if statistics.median(big_ms) <= TARGET_STALL_MS else "✗"
+    rows.append(
+        f"| longest stall, 1 MB tool result drawn and unfolded, ms | {_cell(big_ms, 0)} "
+        f"| {_cell(small_ms, 0)} | {ratio:.2f} | ≤ {TARGET_STALL_MS:.0f} ms {ok} |"
+    )
     print(
         f"glmtui tools benchmark · {time.strftime('%Y-%m-%d %H:%M')} · {os.cpu_count()} CPUs · "
         f"Python {platform.python_version()} · {args.runs} tool turns, "
@@ -234,7 +296,8 @@ def main(argv: list[str] | None = None) -> None:
     print("\n".join(rows))
     print(
         "\nbaseline: overhead rows — the same span between two plain turns (end of a reply "
-        "to the next request); startup — the same config without [mcp.servers]."
+        "to the next request); startup — the same config without [mcp.servers]; stall — "
+        "the same turn with a one-line result."
     )
 
 
