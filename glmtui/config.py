@@ -25,6 +25,7 @@ from urllib.parse import SplitResult, urlparse, urlsplit
 from glmtui import paths
 from glmtui.api.request import THINKING_STYLES
 from glmtui.domain import Parameters
+from glmtui.domain.params import NO_LIMITS, ParameterLimits, parse_limits
 
 if TYPE_CHECKING:
     from glmtui.tools.settings import McpConfig
@@ -82,6 +83,8 @@ class Setting:
             return "an http:// or https:// URL"
         if self.kind == "bool":
             return "true or false"
+        if self.kind == "limits":
+            return "a table: NAME = [min, max], max_stop = N, unsupported = [NAME, …]"
         if self.kind in ("int", "float"):
             noun = "a whole number" if self.kind == "int" else "a number"
             if self.minimum is not None and self.maximum is not None:
@@ -173,6 +176,18 @@ PARAMETER_SETTINGS: tuple[Setting, ...] = (
     Setting("presence_penalty", "float", None, "Presence penalty.", minimum=-2, maximum=2),
     Setting("seed", "int", None, "Sampling seed."),
     Setting("reasoning", "bool", None, "Thinking on/off (for profiles with a thinking switch)."),
+    Setting(
+        "reasoning_effort",
+        "str",
+        None,
+        'Thinking effort level (e.g. "high", "max"), sent only to a model that takes levels.',
+    ),
+    Setting(
+        "json_mode",
+        "bool",
+        None,
+        'Ask for one JSON object as the reply (response_format {"type": "json_object"}).',
+    ),
     Setting("stream", "bool", None, "Stream replies as they are written (default true)."),
 )
 """Keys of the ``[parameters]`` table (plus ``stop``, a list of strings). Unset = not sent."""
@@ -216,8 +231,133 @@ PROVIDER_SETTINGS: tuple[Setting, ...] = (
         None,
         "Ask for tool-call arguments to be streamed (z.ai's tool_stream) when tools are offered.",
     ),
+    Setting(
+        "limits",
+        "limits",
+        None,
+        "What the server takes, where it takes less than OpenAI's API: ranges, the most stop "
+        "sequences, parameters it does not take (zai has them built in); replaces the built-in "
+        "limits.",
+    ),
+    Setting(
+        "json_mode",
+        "bool",
+        None,
+        'Whether the server takes response_format {"type": "json_object"} (default true).',
+    ),
 )
 """Keys of a ``[providers.NAME]`` table."""
+
+ZAI_LIMITS = ParameterLimits(
+    ranges={"temperature": (0.0, 1.0), "top_p": (0.01, 1.0)},
+    max_stop=1,
+    unsupported=frozenset({"frequency_penalty", "presence_penalty", "seed"}),
+    provider="zai",
+)
+"""z.ai's chat-completions reference: temperature 0–1, top_p 0.01–1, "only one stop word is
+supported", and no frequency_penalty, presence_penalty or seed among its parameters."""
+
+KB = 1024
+"""Bytes in the KB the ``[attachments]`` limits are given in."""
+
+ATTACHMENT_SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "max_file_kb",
+        "int",
+        512,
+        "Largest text file that can be attached, in KB (a folder leaves larger ones out and "
+        "says so).",
+        minimum=1,
+    ),
+    Setting(
+        "max_binary_kb",
+        "int",
+        20480,
+        "Largest image or PDF that can be attached, in KB; also the most that one message's "
+        "images and PDFs may hold together.",
+        minimum=1,
+    ),
+    Setting(
+        "max_message_kb",
+        "int",
+        2048,
+        "Most text one message may attach, all its text files together, in KB (GLM-5's "
+        "context holds about 800 KB of text).",
+        minimum=1,
+    ),
+    Setting(
+        "max_folder_files",
+        "int",
+        200,
+        "Most text files an attached folder may hold (after .gitignore and hidden folders).",
+        minimum=1,
+    ),
+)
+"""Keys of the ``[attachments]`` table: what a prompt may carry. A file or folder over a limit
+is refused with a message naming the key, never silently cut."""
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentLimits:
+    """The ``[attachments]`` table in bytes, as :mod:`glmtui.chat.attachments` enforces it.
+
+    Defined here (not beside the readers) because the settings hold it, and the config layer
+    sits below the services that read files.
+    """
+
+    max_file_bytes: int = 512 * KB
+    """Largest text file."""
+    max_binary_bytes: int = 20480 * KB
+    """Largest image or PDF, and the most one message's images and PDFs hold together."""
+    max_message_bytes: int = 2048 * KB
+    """Most text (UTF-8 bytes) of one message's text attachments together."""
+    max_folder_files: int = 200
+    """Most text files one attached folder may hold."""
+
+
+COMPACTION_SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "keep",
+        "int",
+        2,
+        "Exchanges (a prompt and what answered it) a compaction keeps whole after the summary; "
+        "/compact N keeps N once.",
+        minimum=0,
+        maximum=1000,
+    ),
+    Setting(
+        "auto_at",
+        "float",
+        0.0,
+        "Compact first when a send's request would fill more than this share of the model's "
+        "context window (e.g. 0.8); 0 = never.",
+        minimum=0,
+        maximum=1,
+    ),
+    Setting(
+        "instruction",
+        "str",
+        "",
+        "What the model is asked to do with the messages it summarises (empty: glmtui's own).",
+    ),
+)
+"""Keys of the ``[compaction]`` table (see :mod:`glmtui.chat.compaction`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CompactionSettings:
+    """The ``[compaction]`` table: how much a compaction keeps, and when it runs by itself.
+
+    Defined here, not beside the compaction code, because the settings hold it and the config
+    layer sits below the services.
+    """
+
+    keep: int = 2
+    """Exchanges kept whole after the summary (the newest ones)."""
+    auto_at: float = 0.0
+    """Share of the context window above which a send compacts first; 0: never."""
+    instruction: str = ""
+    """The summarisation instruction ("": :data:`glmtui.chat.compaction.INSTRUCTION`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +377,16 @@ class ProviderProfile:
     """Resend each tool-calling step's reasoning inside a tool loop (z.ai interleaved thinking)."""
     tool_stream: bool = False
     """Send ``tool_stream: true`` when tools are offered (z.ai streams arguments only then)."""
+    limits: ParameterLimits = NO_LIMITS
+    """What the server takes, where it takes less than OpenAI's API (built in for z.ai, or the
+    profile's ``limits`` table); the sidebar, ``ask`` and the request builder keep to it."""
+    json_mode: bool | None = None
+    """Whether the server takes JSON mode (None: yes, as the built-in profiles' servers do)."""
+
+    @property
+    def takes_json_mode(self) -> bool:
+        """True unless the profile says the server does not take ``response_format``."""
+        return self.json_mode is not False
 
     def key_required(self, base_url: str) -> bool:
         """Whether requests to ``base_url`` need a key (hosted APIs do; a local vLLM not)."""
@@ -269,6 +419,7 @@ BUILTIN_PROVIDERS: dict[str, ProviderProfile] = {
         thinking="thinking_type",
         resend_reasoning=True,
         tool_stream=True,
+        limits=ZAI_LIMITS,
     ),
 }
 """Profiles that exist without any config; a ``[providers.NAME]`` table overrides their keys."""
@@ -302,6 +453,10 @@ class Settings:
     """Problems worth saying once that do not stop glmtui (a key in a file others can read)."""
     mcp: McpConfig = field(default_factory=lambda: _no_mcp())
     """The ``[mcp]`` table: MCP servers to start and the tool loop's limits."""
+    attachments: AttachmentLimits = field(default_factory=AttachmentLimits)
+    """The ``[attachments]`` table: how large attached files may be."""
+    compaction: CompactionSettings = field(default_factory=CompactionSettings)
+    """The ``[compaction]`` table: what a compaction keeps, and when it runs by itself."""
 
     @property
     def key_required(self) -> bool:
@@ -361,6 +516,11 @@ def check_value(setting: Setting, value: Any, where: str) -> Any:
         if setting.maximum is not None and value > setting.maximum:
             raise fail()
         return float(value) if kind == "float" else value
+    if kind == "limits":
+        try:
+            return parse_limits(value)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: '{setting.key}': {exc}.") from None
     if not isinstance(value, str):
         raise fail()
     if kind == "choice" and value not in setting.choices:
@@ -496,6 +656,8 @@ def _parse_providers(table: Any, where: str) -> dict[str, ProviderProfile]:
         if not isinstance(body, Mapping):
             raise ConfigError(f"{where}: [providers.{shown}] must be a table.")
         values = _check_table(body, PROVIDER_SETTINGS, f"{where} [providers.{shown}]")
+        if "limits" in values:  # the reasons it gives name the profile
+            values["limits"] = replace(values["limits"], provider=name)
         base = profiles.get(name)
         if base is None:
             if "base_url" not in values:
@@ -601,11 +763,13 @@ def load_settings(
     raw = read_config_file(path)
     where = str(path)
 
-    special = ("parameters", "providers", "mcp")
+    special = ("parameters", "providers", "mcp", "attachments", "compaction")
     top = _check_table(raw, SETTINGS, where, extra=special)
     parameters = parse_parameters(raw.get("parameters", {}), where)
     providers = _parse_providers(raw.get("providers", {}), where)
     mcp = _parse_mcp(raw["mcp"], where) if "mcp" in raw else _no_mcp()
+    attachments = parse_attachments(raw.get("attachments", {}), where)
+    compaction = _parse_compaction(raw.get("compaction", {}), where)
 
     values: dict[str, Any] = {s.key: s.default for s in SETTINGS}
     values.update(top)
@@ -670,6 +834,30 @@ def load_settings(
         data_dir=data_dir or paths.data_dir(),
         warnings=tuple(w for w in (exposed_key_warning(path, raw),) if w),
         mcp=mcp,
+        attachments=attachments,
+        compaction=compaction,
+    )
+
+
+def _parse_compaction(table: Any, where: str) -> CompactionSettings:
+    """Validate a ``[compaction]`` table into :class:`CompactionSettings`."""
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"{where}: 'compaction' must be a table, e.g. [compaction].")
+    return CompactionSettings(**_check_table(table, COMPACTION_SETTINGS, f"{where} [compaction]"))
+
+
+def parse_attachments(table: Any, where: str) -> AttachmentLimits:
+    """Validate an ``[attachments]`` table (sizes in KB) into :class:`AttachmentLimits`."""
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"{where}: 'attachments' must be a table, e.g. [attachments].")
+    values = _check_table(table, ATTACHMENT_SETTINGS, f"{where} [attachments]")
+    defaults = {s.key: s.default for s in ATTACHMENT_SETTINGS}
+    chosen = {**defaults, **values}
+    return AttachmentLimits(
+        max_file_bytes=chosen["max_file_kb"] * KB,
+        max_binary_bytes=chosen["max_binary_kb"] * KB,
+        max_message_bytes=chosen["max_message_kb"] * KB,
+        max_folder_files=chosen["max_folder_files"],
     )
 
 
@@ -797,4 +985,6 @@ def config_reference() -> str:
         "| `parameters.stop` | unset | a string or a list of strings |  | Stop sequences. |"
     )
     lines += [row("providers.NAME.", s) for s in PROVIDER_SETTINGS]
+    lines += [row("attachments.", s) for s in ATTACHMENT_SETTINGS]
+    lines += [row("compaction.", s) for s in COMPACTION_SETTINGS]
     return "\n".join(lines)

@@ -11,7 +11,7 @@ import pytest
 from glmtui.cli import main
 from glmtui.config import load_settings
 from glmtui.domain import Message, Parameters, Session
-from glmtui.store import SessionStore, encode_session
+from glmtui.store import SCHEMA_VERSION, SessionStore, encode_session
 from tests.conftest import FAKE_KEY
 from tests.server import LoopbackServer, stream_of
 
@@ -167,7 +167,9 @@ def test_a_read_only_session_is_refused(
     session = Session(id="future01", title="From the future", messages=[Message("user", "x")])
     folder = store().folder
     folder.mkdir(parents=True, exist_ok=True)
-    data = encode_session(session, "toml").replace(b"schema_version = 3", b"schema_version = 9")
+    data = encode_session(session, "toml").replace(
+        f"schema_version = {SCHEMA_VERSION}".encode(), b"schema_version = 9"
+    )
     (folder / "20300101-000000-future.toml").write_bytes(data)
     code, out, err = run(capsys, "ask", "--base-url", server.base_url, "--session", "future01", "x")
     assert (code, out) == (2, "")

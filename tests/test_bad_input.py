@@ -37,7 +37,16 @@ from glmtui.store import SessionStore, StoreError, encode_session
 from glmtui.store.codecs import format_datetime, session_to_document
 from glmtui.ui.app import GlmApp
 from tests.server import LoopbackServer, stream_of
-from tests.ui_helpers import chat, chat_opened, make_app, send, settle, until, visible_text
+from tests.ui_helpers import (
+    chat,
+    chat_opened,
+    make_app,
+    send,
+    send_anyway,
+    settle,
+    until,
+    visible_text,
+)
 
 FORBIDDEN = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 """Characters that must never reach a terminal raw: C0 controls (ESC, BEL, CR, NUL …) except
@@ -653,6 +662,7 @@ async def test_a_one_megabyte_paste_is_sent_and_saved_whole(server: LoopbackServ
 
         async def send_it() -> None:
             await pilot.press("enter")
+            await send_anyway(pilot, screen, 0)  # a megabyte is more than the model's window
             await settle(pilot)
 
         async def keys() -> None:

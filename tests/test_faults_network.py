@@ -61,7 +61,7 @@ from tests.server import (
     sse,
     stream_of,
 )
-from tests.ui_helpers import chat, send, settle, until, visible_text
+from tests.ui_helpers import chat, send, send_anyway, settle, until, visible_text
 
 SIZE = (120, 40)
 PROMPT = "Tell me about faults"
@@ -594,7 +594,9 @@ async def test_tui_fault(
     app.client.base_url = server.base_url
     before = len(server.chat_requests)
     server.enqueue(stream_of([RECOVERED]))
+    messages_before = len(screen.session.messages)
     await send(pilot, "And now?")
+    await send_anyway(pilot, screen, messages_before)  # after a 2 MB reply the window is full
     await settle(pilot)
     assert len(server.chat_requests) == before + 1
     assert [m.content for m in screen.session.messages] == [

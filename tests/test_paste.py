@@ -19,7 +19,7 @@ from glmtui.domain.text import control_marks, pasted_text, restore_controls, vis
 from glmtui.ui.compat import PASTE_END, PASTE_START, PasteParser
 from glmtui.ui.widgets.composer import Composer
 from tests.server import LoopbackServer, stream_of
-from tests.ui_helpers import chat, make_app, settle, until, visible_text
+from tests.ui_helpers import chat, make_app, send_anyway, settle, until, visible_text
 
 ESC = "\x1b"
 COLOURED = f"{ESC}[31merror{ESC}[0m: disk {ESC}[1mfull{ESC}[22m"
@@ -59,7 +59,9 @@ async def paste_and_send(server: LoopbackServer, text: str) -> tuple[str, str, s
         await until(pilot, lambda: chat(app).is_mounted)
         composer = await paste(pilot, text)
         shown = composer.document.text
+        screen = chat(app)
         await pilot.press("enter")
+        await send_anyway(pilot, screen, 0)  # a paste larger than the model's window
         await settle(pilot)
         saved = chat(app).session.messages[0].content
         assert not _raw_controls(visible_text(app))

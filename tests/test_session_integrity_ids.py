@@ -18,6 +18,7 @@ import pytest
 from glmtui import paths
 from glmtui.domain import Message, Session
 from glmtui.store import (
+    SCHEMA_VERSION,
     AmbiguousSession,
     SessionStore,
     StoreError,
@@ -274,7 +275,7 @@ def test_opening_a_unique_session_changes_nothing(store: SessionStore) -> None:
 def test_a_read_only_copy_keeps_its_id_and_says_why(store: SessionStore) -> None:
     session = original()
     first = store.save(session)
-    newer = first.read_text().replace("schema_version = 3", "schema_version = 99")
+    newer = first.read_text().replace(f"schema_version = {SCHEMA_VERSION}", "schema_version = 99")
     second = first.with_name("copy-from-a-newer-glmtui.toml")
     second.write_text(newer)
     opened = store.open_session(second)

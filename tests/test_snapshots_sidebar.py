@@ -37,8 +37,9 @@ async def _fill(pilot: Pilot[int], selector: str, text: str, *, commit: bool = T
 def test_sidebar_with_a_bad_value(snap_compare, server: LoopbackServer) -> None:
     """At 120x40 you should see the sidebar docked at the right: Provider "oxen", Model
     zai-org-glm-5, a System prompt box, Temperature 0.3 with its hint, Top p "7" marked red with
-    "✗ must be 0–1 — not sent", then Max tokens, penalties, Seed, Stop, Stream (on), Reasoning,
-    and the Reset / Request… / Compare… buttons at the bottom."""
+    "✗ must be 0–1 — not sent", then Max tokens, penalties, Seed, Stop, Stream (on), JSON mode
+    (off), and the Reset / Request… / Compare… buttons at the bottom (no reasoning control: the
+    oxen profile has no switch, and GLM-5 no effort levels)."""
 
     async def run_before(pilot: Pilot[int]) -> None:
         await _fill(pilot, "#sidebar #temperature", "0.3")
@@ -117,3 +118,39 @@ def test_compare_side_by_side(
         await settled(pilot)
 
     assert snap_compare(make_app(server), terminal_size=(120, 40), run_before=run_before)
+
+
+def test_sidebar_with_zai_limits_and_effort_levels(snap_compare, server: LoopbackServer) -> None:
+    """At 120x48 you should see the sidebar of a zai chat with GLM-5.2: Temperature "0–1 for
+    zai", Top p "0.01–1 for zai", the penalties and Seed greyed out, Frequency penalty's saved
+    0.4 marked red "✗ not taken by zai — not sent", the other two "not taken by zai", "at most
+    1 sequence for zai" under Stop, Stream on, JSON mode on, and Reasoning showing "effort max"
+    with "sent as thinking_type · levels high, max (default max) · glmtui's GLM table" under
+    it."""
+    from glmtui.config import BUILTIN_PROVIDERS
+    from glmtui.domain import Parameters, Session
+
+    zai = replace(BUILTIN_PROVIDERS["zai"], base_url=server.base_url, model="glm-5.2")
+    session = Session(
+        model="glm-5.2",
+        provider="zai",
+        base_url=server.base_url,
+        created_at=FIXED_TIME,
+        updated_at=FIXED_TIME,
+        parameters=Parameters(
+            frequency_penalty=0.4, reasoning=True, reasoning_effort="max", json_mode=True
+        ),
+    )
+    app = make_app(
+        server,
+        provider=zai,
+        providers={**BUILTIN_PROVIDERS, "zai": zai},
+        model="glm-5.2",
+        session=session,
+    )
+
+    async def run_before(pilot: Pilot[int]) -> None:
+        await sidebar_ready(pilot)
+        await settled(pilot)
+
+    assert snap_compare(app, terminal_size=(120, 48), run_before=run_before)

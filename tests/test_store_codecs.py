@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from glmtui.domain import Message, Parameters, Session, Usage
+from glmtui.domain.attachments import Attachment
 from glmtui.domain.tools import TOOL_OUTCOMES, ToolCall
 from glmtui.store import (
     SCHEMA_VERSION,
@@ -98,6 +99,21 @@ parameters = st.builds(
 )
 tool_calls = st.builds(ToolCall, id=text, name=text, arguments=text)
 """Calls as a model may write them: any id and name, arguments that need not be JSON."""
+hashes = st.binary(min_size=32, max_size=32).map(bytes.hex)
+text_attachments = st.builds(
+    Attachment, name=text, kind=st.just("text"), mime=text, size=counts, text=text
+)
+binary_attachments = st.builds(
+    Attachment,
+    name=text,
+    kind=st.sampled_from(["image", "pdf"]),
+    mime=text,
+    size=counts,
+    sha256=hashes,
+)
+attachments = st.one_of(text_attachments, binary_attachments)
+"""Files as the readers make them: text ones with their text, binary ones by content hash
+(any name, any MIME type a hand edit could leave)."""
 
 messages = st.builds(
     Message,
@@ -116,6 +132,9 @@ messages = st.builds(
     tool_name=st.none() | text,
     tool_outcome=st.none() | st.sampled_from(TOOL_OUTCOMES),
     duration_ms=st.none() | counts,
+    attachments=st.lists(attachments, max_size=3).map(tuple),
+    compacted=st.booleans(),
+    summary_of=st.lists(text, max_size=3).map(tuple),
 )
 sessions = st.builds(
     Session,
@@ -162,6 +181,16 @@ def test_any_text_in_every_field_round_trips(fmt: SessionFormat, value: str) -> 
                 tool_calls=(ToolCall(value, value, value), ToolCall("b", "c", value)),
             ),
             Message("tool", value, tool_call_id=value, tool_name=value, tool_outcome="ok"),
+            Message(
+                "user",
+                value,
+                attachments=(
+                    Attachment(value, "text", value, 1, value),
+                    Attachment(value, "pdf", value, 2, sha256="ab" * 32),
+                ),
+                compacted=True,
+                summary_of=(value, value),
+            ),
         ],
     )
     assert decode_session(encode_session(session, fmt), fmt=fmt) == session

@@ -21,6 +21,7 @@ import pytest
 from glmtui import paths
 from glmtui.domain import Message, Parameters, Session, Usage
 from glmtui.store import (
+    SCHEMA_VERSION,
     ExportFormat,
     SessionConflict,
     SessionFileError,
@@ -316,7 +317,7 @@ def test_other_files_in_the_folder_are_ignored(store: SessionStore) -> None:
 def test_a_newer_schema_opens_read_only(store: SessionStore) -> None:
     store.folder.mkdir(parents=True)
     data = encode_session(conversation("From the future"), "toml").replace(
-        b"schema_version = 3", b"schema_version = 7"
+        f"schema_version = {SCHEMA_VERSION}".encode(), b"schema_version = 7"
     )
     path = store.folder / "20300101-000000-future.toml"
     path.write_bytes(data + b"\nnew_thing = true\n")

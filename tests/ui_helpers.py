@@ -22,6 +22,7 @@ from glmtui.domain import Message, Session, Usage
 from glmtui.ui.app import GlmApp
 from glmtui.ui.items import ReplyItem
 from glmtui.ui.screens.chat import ChatScreen
+from glmtui.ui.screens.prompt import ChoiceScreen
 from glmtui.ui.widgets.sidebar import ParameterSidebar
 from tests.conftest import FAKE_KEY
 from tests.server import LoopbackServer
@@ -143,6 +144,20 @@ async def send(pilot: Pilot[int], text: str) -> None:
     composer.focus()
     composer.text = text  # type: ignore[attr-defined]
     await pilot.press("enter")
+
+
+async def send_anyway(pilot: Pilot[int], screen: ChatScreen, messages_before: int) -> None:
+    """After Enter: a request larger than the model's window is sent only once the user says
+    "Send anyway"; say it when asked, and return once the prompt has joined the session."""
+    await until(
+        pilot,
+        lambda: (
+            isinstance(pilot.app.screen, ChoiceScreen)
+            or len(screen.session.messages) > messages_before
+        ),
+    )
+    if isinstance(pilot.app.screen, ChoiceScreen):
+        await pilot.press("s")
 
 
 async def settle(pilot: Pilot[int]) -> None:

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from glmtui.domain import ModelCard, Pricing
+from glmtui.domain.thinking import ON_OFF, ThinkingSupport, glm_thinking
 
 GLM5_ID = "zai-org-glm-5"
 
@@ -100,6 +101,17 @@ BUILTIN_GLM5: dict[str, Any] = {
 
 It carries no prices on purpose: a price that was right when glmtui was released may be wrong
 today, and "unknown" is better than a wrong number next to a running cost."""
+
+CACHED_PRICE_FIELDS: tuple[str, ...] = (
+    "cached_input_cost_per_token",  # Oxen.ai's *_cost_per_token naming, should it publish one
+    "input_cache_read",  # OpenRouter (a string, USD per token)
+    "cache_read_input_token_cost",  # LiteLLM's model map
+)
+"""Where a model object's ``pricing`` may give the price of a cached prompt token, in the
+order read. Oxen.ai documents none (its pricing object has ``method``,
+``input_cost_per_token``, ``output_cost_per_token``, ``cost_per_second``, ``cost_per_image``
+…), so its cached tokens are priced at the input rate and the cost is shown as an upper bound.
+"""
 
 CHAT_MODEL_TYPES = frozenset({"text_generation", "chat", "chat_completion", "llm", "text"})
 """``model_type`` values of models that answer ``/chat/completions``."""
@@ -695,6 +707,99 @@ def is_chat_model(card: ModelCard) -> bool:
     return True
 
 
+# --- what the model takes: thinking, JSON mode --------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ModelTraits:
+    """What a model takes beyond sampling parameters, as far as anyone says."""
+
+    thinking: ThinkingSupport = ON_OFF
+    """Its thinking control: on/off, effort levels, always on (see
+    :mod:`glmtui.domain.thinking`)."""
+    json_mode: bool | None = None
+    """Whether it takes ``response_format: {"type": "json_object"}``; None when its object
+    does not say (the provider profile's ``json_mode`` decides)."""
+    json_reason: str = ""
+    """Why JSON mode is refused, when the model object says so."""
+
+
+NO_EFFORT = frozenset({"none", "off", "disabled"})
+"""``reasoning_effort`` values that turn thinking off rather than set a level."""
+
+
+def model_traits(card: ModelCard | None, model_id: str) -> ModelTraits:
+    """What ``model_id`` takes: its thinking control and JSON mode.
+
+    Read from the model's request schema when it publishes them (a ``reasoning_effort``
+    enum, a ``thinking.type`` enum, a ``response_format`` enum) and from OpenRouter's
+    ``supported_parameters``; else glmtui's table of the GLM family
+    (:data:`glmtui.domain.thinking.GLM_THINKING`) by id; else plain on/off.
+    """
+    base = glm_thinking(model_id) or ON_OFF
+    if card is None or card.id != model_id:
+        return ModelTraits(thinking=base)
+    properties = _mapping(card.request_schema.get("properties"))
+    thinking = _published_thinking(properties, base)
+    json_mode, reason = _published_json_mode(properties, card.raw.get("supported_parameters"))
+    return ModelTraits(thinking=thinking, json_mode=json_mode, json_reason=reason)
+
+
+def _enum(spec: Any) -> list[str] | None:
+    """The string values of a schema's ``enum`` (looking into ``anyOf``/``oneOf``), or None."""
+    spec = _mapping(spec)
+    values = spec.get("enum")
+    if isinstance(values, list):
+        return [v for v in values if isinstance(v, str)]
+    for key in ("anyOf", "oneOf"):
+        options = spec.get(key)
+        if isinstance(options, list):
+            found = [v for option in options for v in (_enum(option) or [])]
+            if found:
+                return found
+    return None
+
+
+def _published_thinking(properties: Mapping[str, Any], base: ThinkingSupport) -> ThinkingSupport:
+    """``base`` corrected by what the request schema says: the ``reasoning_effort`` levels
+    (and whether ``none`` is among them), a ``thinking.type`` that takes only ``enabled``."""
+    levels, can_disable, default = base.levels, base.can_disable, base.default_level
+    said = False
+    effort = _enum(properties.get("reasoning_effort"))
+    if effort:
+        said = True
+        levels = tuple(dict.fromkeys(v for v in effort if v.lower() not in NO_EFFORT))
+        if any(v.lower() in NO_EFFORT for v in effort):
+            can_disable = True
+        value = _mapping(properties.get("reasoning_effort")).get("default")
+        default = value if isinstance(value, str) and value in levels else None
+    kinds = _enum(_mapping(_mapping(properties.get("thinking")).get("properties")).get("type"))
+    if kinds:
+        said = True
+        can_disable = "disabled" in kinds
+    if not said:
+        return base
+    return ThinkingSupport(levels, can_disable, default, source="model")
+
+
+def _published_json_mode(properties: Mapping[str, Any], supported: Any) -> tuple[bool | None, str]:
+    """Whether the model takes JSON mode, by its request schema's ``response_format`` or
+    OpenRouter's ``supported_parameters``; (None, "") when neither says."""
+    spec = properties.get("response_format")
+    if isinstance(spec, dict):
+        kinds = _enum(spec) or _enum(_mapping(spec.get("properties")).get("type"))
+        if kinds is None:
+            return True, ""
+        if "json_object" in kinds:
+            return True, ""
+        return False, "the model's request schema does not list json_object"
+    if isinstance(supported, list) and all(isinstance(name, str) for name in supported):
+        if "response_format" in supported or "structured_outputs" in supported:
+            return True, ""
+        return False, "the model does not list response_format"
+    return None, ""
+
+
 # --- the card ------------------------------------------------------------------------------------
 
 
@@ -734,6 +839,10 @@ def parse_model(data: dict[str, Any], *, builtin: bool = False) -> ModelCard:
     output_price = _price(pricing.get("output_cost_per_token"))
     if output_price is None:
         output_price = _price(pricing.get("completion"))
+    cached_price = next(
+        (p for p in (_price(pricing.get(k)) for k in CACHED_PRICE_FIELDS) if p is not None), None
+    )
+    method = _text(pricing.get("method")).strip().lower() or "token"
     return ModelCard(
         id=model_id,
         display_name=_text(data.get("display_name")) or _text(data.get("name")),
@@ -745,7 +854,13 @@ def parse_model(data: dict[str, Any], *, builtin: bool = False) -> ModelCard:
         released_at=_released(data.get("released_at")),
         input_modalities=inputs,
         output_modalities=outputs,
-        pricing=Pricing(input_per_token=input_price, output_per_token=output_price),
+        pricing=Pricing(
+            input_per_token=input_price,
+            output_per_token=output_price,
+            cached_input_per_token=cached_price,
+            method=method,
+            per_second=_price(pricing.get("cost_per_second")),
+        ),
         context_length=context,
         context_source=context_source,
         max_output_tokens=max_output,

@@ -18,15 +18,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from glmtui.api.errors import ApiError
 from glmtui.api.request import ChatRequest, ProviderOptions, build_request
+from glmtui.chat import compaction
+from glmtui.chat.compaction import CompactionPlan
 from glmtui.chat.events import (
     ChatEvent,
+    Compacted,
+    CompactionAbandoned,
+    CompactionStarted,
+    CompactionUndone,
     ContentAdded,
     MessageAdded,
     MessagesRemoved,
@@ -47,6 +53,7 @@ from glmtui.chat.events import (
     UsageReported,
 )
 from glmtui.chat.keeper import Conflict, SessionKeeper
+from glmtui.config import CompactionSettings
 from glmtui.domain import Message, Parameters, Session, auto_title
 from glmtui.domain.stats import TurnStats, estimate_conversation_tokens
 from glmtui.domain.tools import ToolCall, ToolOutcome, not_run_text
@@ -56,6 +63,8 @@ if TYPE_CHECKING:
     from glmtui.api.client import ChatClient
     from glmtui.api.events import StreamEvent
     from glmtui.api.toolcalls import ToolCallAssembler
+    from glmtui.chat.attachments import Loaded
+    from glmtui.domain.attachments import Attachment
     from glmtui.domain.tools import ToolSpec
     from glmtui.store import SessionStore
     from glmtui.tools import Approval, ToolBox
@@ -223,6 +232,8 @@ class ConversationController:
         self._reasoning: list[str] = []
         self._looping = False
         """True from a prompt's first request until its tool loop ends."""
+        self._blobs: dict[str, bytes] = {}
+        """Binary attachments sent in this run, by content hash."""
         self._idle = asyncio.Event()
         """Set while no turn runs."""
         self._idle.set()
@@ -259,24 +270,51 @@ class ConversationController:
         """The file the open session was last saved to (None before its first save)."""
         return self.keeper.path_of(self._session.id)
 
-    def request_for(self, draft: str = "") -> ChatRequest:
-        """Exactly what sending ``draft`` now would send (the conversation when it is blank):
-        the request preview and the exported cURL/Python are this."""
+    def request_for(
+        self, draft: str = "", files: Sequence[Loaded] = (), *, preview: bool = True
+    ) -> ChatRequest:
+        """Exactly what sending ``draft`` (with ``files``) now would send (the conversation
+        when it is blank): the request preview and the exported cURL/Python are this. With
+        ``preview``, binary attachments are placeholders naming the file (nothing is read).
+
+        Raises:
+            OSError: (``preview=False``) an attachment's bytes could not be read.
+        """
         session = self._session
         messages = list(session.messages)
-        if draft.strip():
-            messages.append(Message("user", draft))
+        if draft.strip() or files:
+            messages.append(Message("user", draft, attachments=tuple(f.attachment for f in files)))
         upcoming = replace(session, messages=messages)
-        return self._request(upcoming, self._tools(session))
+        for loaded in files:
+            if loaded.data is not None:
+                self._blobs[loaded.attachment.sha256] = loaded.data
+        return self._request(upcoming, self._tools(session), preview=preview)
 
-    def _request(self, history: Session, toolbox: ToolBox | None) -> ChatRequest:
+    def _request(
+        self, history: Session, toolbox: ToolBox | None, *, preview: bool = False
+    ) -> ChatRequest:
         offered = tuple(spec.to_wire() for spec in toolbox.tools()) if toolbox else ()
         return build_request(
             history,
             thinking_style=self._thinking_style(history),
             options=self._options(history),
             tools=offered,
+            blobs=None if preview else self._blob,
         )
+
+    def _blob(self, attachment: Attachment) -> bytes:
+        """A binary attachment's bytes: sent in this run (kept in memory), or from the store.
+
+        Raises:
+            OSError: it is in neither (its file under the data folder is gone).
+        """
+        data = self._blobs.get(attachment.sha256)
+        if data is not None:
+            return data
+        store = self.keeper.store
+        if store is None:
+            raise FileNotFoundError(f"the content of {attachment.name} is not kept in this mode")
+        return store.read_blob(attachment.sha256)
 
     # --- turns ---------------------------------------------------------------------------------
 
@@ -293,8 +331,10 @@ class ConversationController:
                 "session browser (Ctrl+O, c) to continue it."
             )
 
-    async def send(self, text: str) -> Message:
-        """Add ``text`` as the next prompt, save, and stream the reply to it.
+    async def send(self, text: str, files: Sequence[Loaded] = ()) -> Message:
+        """Add ``text`` (with ``files`` attached) as the next prompt, save, and stream the
+        reply to it. Binary attachments are stored by content hash first (the session file
+        names them; see :meth:`glmtui.store.SessionStore.put_blob`).
 
         Returns:
             The reply, however it ended (its ``status`` says how).
@@ -304,22 +344,66 @@ class ConversationController:
         """
         self.check_can_send()
         session = self._session
-        message = Message("user", text)
+        self._check_blobs(files)
+        self._keep_blobs(files)
+        message = Message("user", text, attachments=tuple(f.attachment for f in files))
         session.messages.append(message)
-        if not session.title:
-            session.title = auto_title(text)
+        if not session.title:  # a prompt that is only attachments is titled by their names
+            names = ", ".join(loaded.attachment.name for loaded in files)
+            session.title = auto_title(text if text.strip() else names)
         session.touch()
         self._emit(MessageAdded(message, len(session.messages) - 1))
         self.keeper.save_now(session)  # on disk before the request goes out
         return await self._turn()
 
+    def _check_blobs(self, files: Sequence[Loaded] = ()) -> None:
+        """Refuse to send a conversation whose binary attachments are gone (their files under
+        the data folder were deleted), earlier ones or ``files`` without their bytes: the
+        request could not carry them.
+
+        Raises:
+            TurnRefused: naming the missing attachments and what to do.
+        """
+        store = self.keeper.store
+        attached = [a for m in self._session.messages if not m.compacted for a in m.attachments]
+        attached += [loaded.attachment for loaded in files if loaded.data is None]
+        missing = [
+            attachment.name
+            for attachment in attached
+            if attachment.binary
+            and attachment.sha256 not in self._blobs
+            and (store is None or not store.has_blob(attachment.sha256))
+        ]
+        if missing:
+            raise TurnRefused(
+                f"Cannot send: the content of {', '.join(dict.fromkeys(missing))} (attached "
+                "earlier) is no longer in the data folder. Delete or edit the message it came "
+                "with, or fork the chat from before it."
+            )
+
+    def _keep_blobs(self, files: Sequence[Loaded]) -> None:
+        """Binary attachments' bytes: in memory for this run, and in the store (if saving).
+
+        Raises:
+            StoreError: the store could not write one (the prompt is not sent).
+        """
+        store = self.keeper.store
+        for loaded in files:
+            if loaded.data is None:
+                continue
+            self._blobs[loaded.attachment.sha256] = loaded.data
+            if store is not None:
+                store.put_blob(loaded.data)
+
     async def regenerate(self) -> Message:
         """Drop the last reply and ask again (also: retry after an error).
 
         Raises:
-            TurnRefused: streaming already, read-only, or no prompt to answer.
+            TurnRefused: streaming already, read-only, no prompt to answer, or an attachment
+                it would resend is gone.
         """
         self.check_can_send()
+        self._check_blobs()
         messages = self._session.messages
         if not messages:
             raise TurnRefused("Nothing to regenerate yet.")
@@ -332,17 +416,24 @@ class ConversationController:
 
     retry = regenerate
 
-    async def edit_and_resend(self, message: Message, text: str) -> Message:
-        """Replace the prompt ``message`` and everything after it with ``text``, and send.
+    async def edit_and_resend(
+        self, message: Message, text: str, files: Sequence[Loaded] = ()
+    ) -> Message:
+        """Replace the prompt ``message`` and everything after it with ``text``, and send:
+        with the prompt's own attachments, then ``files``.
 
         Raises:
-            TurnRefused: streaming already, or read-only.
+            TurnRefused: streaming already, read-only, or an attachment is gone.
         """
+        from glmtui.chat.attachments import Loaded
+
         self.check_can_send()
+        kept = [Loaded(attachment) for attachment in message.attachments]
+        self._check_blobs([*kept, *files])
         messages = self._session.messages
         if message in messages:
             self._remove(messages[messages.index(message) :])
-        return await self.send(text)
+        return await self.send(text, [*kept, *files])
 
     def stop(self) -> None:
         """Stop the turn: a streaming reply keeps what arrived, marked ``interrupted``; a tool
@@ -358,6 +449,7 @@ class ConversationController:
         self._looping = True
         self._idle.clear()
         try:
+            await self._auto_compact()  # before a request too large for the context window
             steps = 0
             while True:
                 reply = await self._step(toolbox)
@@ -703,3 +795,246 @@ class ConversationController:
     def discard_copy(self, conflict: Conflict) -> None:
         """Move the copy made when the conflict was found to the trash."""
         self.keeper.discard_copy(conflict)
+
+    # --- compaction ----------------------------------------------------------------------------
+    # Which messages, the request and the summary message: glmtui.chat.compaction. Here: the
+    # turn that streams the summary, and what changes (only once it completed).
+
+    compaction_settings: CompactionSettings = CompactionSettings()
+    """What a compaction keeps, its instruction, and when one starts by itself before a send
+    (a front end sets it from the config; the default never compacts by itself)."""
+    context_limit: Callable[[], int | None] | None = None
+    """Gives the model's context window in tokens (None: unknown); automatic compaction
+    needs it (a front end sets it: it knows the model's card)."""
+
+    def check_can_compact(self) -> None:
+        """Raise :class:`TurnRefused` (its text says why) if no compaction (or undo) may
+        start now: a turn runs, or the session is read-only."""
+        if self._looping and self._reply is None:
+            raise TurnRefused("A tool call is still running. Press Esc to stop it first.")
+        if self.generating:
+            raise TurnRefused("A reply is still streaming. Press Esc to stop it first.")
+        if self._session.read_only:
+            raise TurnRefused(
+                "This session is read-only (saved by a newer glmtui): it cannot be compacted. "
+                "Duplicate it in the session browser (Ctrl+O, c) to continue it."
+            )
+
+    def compaction_plan(self, keep: int | None = None) -> CompactionPlan:
+        """What compacting now would replace, keeping the last ``keep`` exchanges (None: the
+        setting's).
+
+        Raises:
+            TurnRefused: there is nothing to compact.
+        """
+        keep = self.compaction_settings.keep if keep is None else keep
+        try:
+            return compaction.plan_compaction(self._session.messages, keep)
+        except compaction.CompactionRefused as refused:
+            raise TurnRefused(str(refused)) from None
+
+    async def compact(self, keep: int | None = None) -> Message | None:
+        """Summarise the conversation before its last ``keep`` exchanges (None: the setting's)
+        into one message that replaces them in requests.
+
+        The summary streams like a reply (same client, model and parameters; no tools). Only
+        when it completes are the messages marked ``compacted``, the summary inserted after
+        them, the session saved and :class:`~glmtui.chat.events.Compacted` announced; stopped
+        (:meth:`stop`), failed, empty or cut short, nothing changes.
+
+        Returns:
+            The summary message, or None when it did not complete (the event says why).
+
+        Raises:
+            TurnRefused: a turn runs, the session is read-only, there is nothing to compact,
+                or an attachment it would summarise is gone.
+        """
+        self.check_can_compact()
+        plan = self.compaction_plan(keep)
+        self._check_blobs()
+        self._task, self._stopping = asyncio.current_task(), False
+        self._idle.clear()
+        try:
+            return await self._summarise(plan)
+        finally:
+            self._task = None
+            self._idle.set()
+
+    def undo_compaction(self, summary: Message | None = None) -> tuple[Message, ...]:
+        """Undo the latest compaction: its summary is removed and the messages it replaced
+        are in requests again (the request is exactly the one before it). Saved.
+
+        Only the latest compaction (the summary in requests now) can be undone: a later
+        compaction summarised the earlier summary with the rest, so undoing them one at a
+        time, newest first, walks back through them.
+
+        Args:
+            summary: The summary the user chose (None: the latest); any other than the latest
+                is refused.
+
+        Returns:
+            The messages brought back.
+
+        Raises:
+            TurnRefused: a turn runs, the session is read-only, there is no compaction, or
+                ``summary`` is not the latest.
+        """
+        self.check_can_compact()
+        session = self._session
+        latest = compaction.live_summary(session.messages)
+        if latest is None:
+            raise TurnRefused("Nothing to undo: this conversation has no compaction.")
+        if summary is not None and summary is not latest:
+            raise TurnRefused("Only the latest compaction can be undone: undo that one first.")
+        replaced = set(latest.summary_of)
+        restored = tuple(m for m in session.messages if m.id in replaced and m is not latest)
+        for message in restored:
+            message.compacted = False
+        session.messages[:] = [m for m in session.messages if m is not latest]
+        session.touch()
+        self.keeper.save_now(session)
+        self._emit(CompactionUndone(latest, restored))
+        return restored
+
+    async def _auto_compact(self) -> None:
+        """Compact before this turn's request when that request would fill more than
+        ``compaction_settings.auto_at`` of the context window (announced with the reason).
+
+        Called as a turn starts, after its prompt was added, so the estimate holds the prompt
+        and the compaction keeps it (at least one exchange is kept). Stopping the summary
+        (Esc) stops only the compaction: the reply is then asked for with the whole
+        conversation, and Esc again stops that.
+        """
+        share = self.compaction_settings.auto_at
+        limit = self.context_limit() if share > 0 and self.context_limit is not None else None
+        if not limit:
+            return
+        session = self._session
+        estimate = compaction.request_estimate(session)
+        if estimate <= share * limit:
+            return
+        try:
+            plan = compaction.plan_compaction(
+                session.messages, max(1, self.compaction_settings.keep)
+            )
+        except compaction.CompactionRefused:
+            return  # one long exchange: nothing before it to summarise
+        reason = (
+            f"The next request holds about {estimate:,} tokens, {estimate / limit:.0%} of the "
+            f"model's {limit:,}-token context window ([compaction] auto_at = {share:g}): "
+            f"compacting {plan.shown} earlier messages first."
+        )
+        await self._summarise(plan, reason=reason)
+
+    async def _summarise(self, plan: CompactionPlan, *, reason: str = "") -> Message | None:
+        """Stream the summary of ``plan``'s messages and, once it completed, compact them.
+
+        The caller has set the task :meth:`stop` cancels. Stopped by the user, this returns
+        None; cancelled from outside (the program is ending) it raises again; in both cases,
+        and when the request fails, nothing changes.
+        """
+        session = self._session
+        history = compaction.summary_history(session, plan, self.compaction_settings.instruction)
+        reply = Message("assistant", "", status="streaming", model=session.model)
+        stats = TurnStats()
+        try:
+            request = self._request(history, None)
+        except OSError as problem:
+            self._emit(CompactionAbandoned(reply, stats, f"Cannot compact: {problem}."))
+            return None
+        stats.start(estimate_conversation_tokens(history.messages, history.system_prompt))
+        self._reply, self._stats = reply, stats
+        self._content, self._reasoning = [], []
+        self._emit(CompactionStarted(reply, stats, request, plan.messages, reason))
+        try:
+            await stream_reply(
+                self._client(session),
+                request,
+                reply,
+                stats,
+                self._emit,
+                content=self._content,
+                reasoning=self._reasoning,
+            )
+        except ApiError as failure:
+            self._end_summary(reply, stats)
+            why = f"The summary failed, nothing changed: {failure.describe()}"
+            self._abandon(reply, stats, why, error=failure)
+            return None
+        except asyncio.CancelledError:
+            self._end_summary(reply, stats)
+            ending = not self._stopping
+            self._abandon(reply, stats, "Compaction stopped; nothing changed.", stopped=True)
+            if ending:
+                raise  # the program is ending
+            current = asyncio.current_task()
+            if current is not None:
+                current.uncancel()  # stopped by stop(): the compaction ends here
+            self._stopping = False  # a turn that goes on can be stopped (or end) again
+            return None
+        finally:
+            self._end_summary(reply, stats)  # also after any other exception
+        return self._apply(plan, reply, stats, session, auto=bool(reason))
+
+    def _end_summary(self, reply: Message, stats: TurnStats) -> None:
+        """The summary stream ended (however): no reply streams now; its text is kept."""
+        if self._reply is reply:
+            self._reply, self._stats = None, None
+            stats.finish()
+            self._materialize(reply)
+
+    def _apply(
+        self,
+        plan: CompactionPlan,
+        reply: Message,
+        stats: TurnStats,
+        session: Session,
+        *,
+        auto: bool,
+    ) -> Message | None:
+        """The summary completed: mark the messages, insert the summary after them, save."""
+        text = reply.content.strip()
+        why = ""
+        if reply.finish_reason not in (None, "stop"):
+            why = (
+                f"The summary was cut short ({reply.finish_reason}); nothing changed. "
+                "Raise max_tokens, or keep more exchanges (/compact N)."
+            )
+        elif not text:
+            why = "The model wrote an empty summary; nothing changed."
+        elif self._session is not session or not {id(m) for m in plan.messages} <= {
+            id(m) for m in session.messages
+        }:
+            why = "The conversation changed while it was summarised; nothing changed."
+        if why:
+            self._abandon(reply, stats, why)
+            return None
+        messages = session.messages
+        reported = stats.first_token_at is not None or stats.usage is not None
+        usage = stats.final_usage() if reported else None
+        summary = compaction.summary_message(text, plan, model=reply.model, usage=usage)
+        before = compaction.request_estimate(session)
+        for message in plan.messages:
+            message.compacted = True
+        last = plan.messages[-1]
+        index = next(i for i, message in enumerate(messages) if message is last) + 1
+        messages.insert(index, summary)
+        session.touch()
+        self.keeper.save_now(session)
+        after = compaction.request_estimate(session)
+        self._emit(Compacted(summary, plan.messages, index, stats, before, after, auto))
+        return summary
+
+    def _abandon(
+        self,
+        reply: Message,
+        stats: TurnStats,
+        reason: str,
+        *,
+        stopped: bool = False,
+        error: ApiError | None = None,
+    ) -> None:
+        """Say that the summary did not complete (nothing changed)."""
+        reply.status = "interrupted" if stopped else "error"
+        reply.error = reason
+        self._emit(CompactionAbandoned(reply, stats, reason, stopped, error))

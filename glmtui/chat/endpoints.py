@@ -121,14 +121,18 @@ def session_profile(settings: Settings, session: Session) -> ProviderProfile | N
 
 
 def provider_options(settings: Settings, session: Session) -> ProviderOptions:
-    """What the session's provider wants in a request beyond the thinking switch."""
+    """What the session's provider wants in a request beyond the thinking switch, and what it
+    does not take (its limits, JSON mode)."""
     from glmtui.api.request import ProviderOptions
 
     profile = session_profile(settings, session)
     if profile is None:
         return ProviderOptions()
     return ProviderOptions(
-        resend_reasoning=profile.resend_reasoning, tool_stream=profile.tool_stream
+        resend_reasoning=profile.resend_reasoning,
+        tool_stream=profile.tool_stream,
+        limits=profile.limits,
+        json_mode=profile.takes_json_mode,
     )
 
 

@@ -174,6 +174,66 @@ class SaveConflict:
     conflict: Conflict
 
 
+@dataclass(frozen=True, slots=True)
+class CompactionStarted:
+    """The model is asked to summarise ``messages`` (see :mod:`glmtui.chat.compaction`).
+
+    The summary streams into ``reply`` as a reply would (its text arrives as
+    :class:`ContentAdded` and :class:`ReasoningAdded`), but ``reply`` is not part of the
+    conversation: nothing changes unless it completes (:class:`Compacted`; else
+    :class:`CompactionAbandoned`). ``reason`` is set when the compaction started by itself,
+    before a send (``[compaction] auto_at``), and says why.
+    """
+
+    reply: Message
+    stats: TurnStats
+    request: ChatRequest
+    messages: tuple[Message, ...]
+    reason: str = ""
+
+    @property
+    def auto(self) -> bool:
+        """True when the compaction started by itself."""
+        return bool(self.reason)
+
+
+@dataclass(frozen=True, slots=True)
+class Compacted:
+    """``messages`` were marked compacted and ``summary`` (inserted at ``index``) stands in
+    for them in requests; saved. ``before`` and ``after`` estimate the next request's tokens.
+    """
+
+    summary: Message
+    messages: tuple[Message, ...]
+    index: int
+    stats: TurnStats
+    before: int
+    after: int
+    auto: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CompactionAbandoned:
+    """The summary did not complete and nothing changed: ``reason`` says why in a line
+    (``stopped``: by the user or because the program is ending; ``error``: the request
+    failed; neither: the summary came back empty or cut short, or the conversation changed
+    meanwhile)."""
+
+    reply: Message
+    stats: TurnStats
+    reason: str
+    stopped: bool = False
+    error: ApiError | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CompactionUndone:
+    """``summary`` was removed and ``messages`` are in requests again; saved."""
+
+    summary: Message
+    messages: tuple[Message, ...]
+
+
 ChatEvent = (
     MessageAdded
     | MessagesRemoved
@@ -192,5 +252,9 @@ ChatEvent = (
     | Saved
     | SaveFailed
     | SaveConflict
+    | CompactionStarted
+    | Compacted
+    | CompactionAbandoned
+    | CompactionUndone
 )
 """Everything a controller announces."""

@@ -3,14 +3,17 @@
 Built from the very :class:`~glmtui.api.request.ChatRequest` the client would send, so what is
 shown is what is sent (tool calls and their results included). The key is never written: the
 snippets read it from an environment variable (``$OXEN_API_KEY`` or the provider's own
-variable).
+variable). A request built as a preview holds placeholders for images and PDFs; the cURL
+command and the script then say so in a comment at the top, so nobody runs one unaware.
 """
 
 from __future__ import annotations
 
 import json
 import pprint
+import re
 import shlex
+from typing import Any
 
 from glmtui.api.request import ChatRequest
 
@@ -21,6 +24,46 @@ _HEREDOC = "GLMTUI_REQUEST"
 """Delimiter of the cURL body: JSON text can never hold it alone on a line."""
 
 
+_PLACEHOLDER = re.compile(r"^data:[^;,]*;base64,…\((.*)\)$", re.S)
+"""A preview's stand-in for an attachment's data (see
+:func:`glmtui.domain.attachments.user_content`): ``data:image/png;base64,…(12,345 bytes of
+photo.png)``."""
+
+
+def placeholders(request: ChatRequest) -> list[str]:
+    """What each placeholder in the request stands for (``12,345 bytes of photo.png``), in
+    order; empty when the request carries all its data."""
+    found: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, str):
+            match = _PLACEHOLDER.match(value)
+            if match:
+                found.append(match.group(1))
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    for message in request.messages:
+        if isinstance(message.get("content"), list):
+            walk(message["content"])
+    return found
+
+
+def _left_out_note(request: ChatRequest) -> str:
+    """Comment lines (``#``) naming the data a preview left out, or ""."""
+    missing = placeholders(request)
+    if not missing:
+        return ""
+    return (
+        f"# Not runnable as it is: the data of {'; '.join(missing)} is a placeholder "
+        "(send from glmtui to send the files).\n"
+    )
+
+
 def as_json(request: ChatRequest) -> str:
     """The request body, pretty-printed."""
     return json.dumps(request.body(), indent=2, ensure_ascii=False)
@@ -29,7 +72,9 @@ def as_json(request: ChatRequest) -> str:
 def as_curl(request: ChatRequest, base_url: str, key_variable: str | None) -> str:
     """A cURL command sending the request (the body in a quoted here-document: no escaping)."""
     url = f"{base_url.rstrip('/')}/chat/completions"
-    lines = [f"curl -sS{' -N' if request.stream else ''} {shlex.quote(url)} \\"]
+    lines = [
+        f"{_left_out_note(request)}curl -sS{' -N' if request.stream else ''} {shlex.quote(url)} \\"
+    ]
     if key_variable:
         lines.append(f'  -H "Authorization: Bearer ${key_variable}" \\')
     lines.append('  -H "Content-Type: application/json" \\')
@@ -135,7 +180,7 @@ def as_python(request: ChatRequest, base_url: str, key_variable: str | None) -> 
     helpers = _SSE_READER if request.stream else _SSE_READER[_SSE_READER.index("def fail") :]
     call = _STREAM_CALL if request.stream else _WHOLE_CALL
     return (
-        "import json\nimport os\nimport sys\n\nimport httpx\n\n"
+        f"{_left_out_note(request)}import json\nimport os\nimport sys\n\nimport httpx\n\n"
         f"URL = {url!r}\n{headers}\nbody = {body}\n\n\n{helpers}{call}"
     )
 

@@ -132,10 +132,16 @@ def model_fact_rows(card: ModelCard) -> list[tuple[str, str]]:
     if chat or card.max_output_tokens:
         limit = card.max_output_tokens
         rows.append(("Max output", f"{tokens(limit)} tokens" if limit else "not stated"))
-    if chat or card.pricing.input_per_token is not None:
-        rows.append(("Input price", _price_text(card.pricing.input_per_token, card.builtin)))
-    if chat or card.pricing.output_per_token is not None:
-        rows.append(("Output price", _price_text(card.pricing.output_per_token, card.builtin)))
+    pricing = card.pricing
+    if pricing.by_time:
+        rows.append(("Billing", billing_text(card)))
+    per_token = chat and not pricing.by_time
+    if per_token or pricing.input_per_token is not None:
+        rows.append(("Input price", _price_text(pricing.input_per_token, card.builtin)))
+    if pricing.cached_input_per_token is not None:
+        rows.append(("Cached input price", _price_text(pricing.cached_input_per_token)))
+    if per_token or pricing.output_per_token is not None:
+        rows.append(("Output price", _price_text(pricing.output_per_token, card.builtin)))
     rows.extend(_other_prices(card))
     if specs.parameters is not None or specs.parameters_text:
         rows.append(("Parameters", parameter_count(specs.parameters, specs.parameters_text)))
@@ -152,14 +158,29 @@ def model_fact_rows(card: ModelCard) -> list[tuple[str, str]]:
     return rows
 
 
+def billing_text(card: ModelCard) -> str:
+    """How a model not billed by the token is billed, for its details: ``by time ($0.0012 per
+    second); token counts do not give its cost``."""
+    pricing = card.pricing
+    if pricing.by_time:
+        rate = f" (${pricing.per_second:g} per second)" if pricing.per_second is not None else ""
+        return f"by time{rate}; token counts do not give its cost"
+    return f"by {pricing.method.replace('_', ' ')}"
+
+
 def _other_prices(card: ModelCard) -> list[tuple[str, str]]:
     """Prices that are not per token (``cost_per_image: 0.025`` → ``$0.025 per image``)."""
+    from glmtui.api.models import CACHED_PRICE_FIELDS
+
     pricing = card.raw.get("pricing")
     if not isinstance(pricing, dict):
         return []
+    shown = {"input_cost_per_token", "output_cost_per_token", *CACHED_PRICE_FIELDS}
+    if card.pricing.by_time:
+        shown.add("cost_per_second")  # in the Billing row
     rows = []
     for key, value in pricing.items():
-        if key in ("input_cost_per_token", "output_cost_per_token") or "cost" not in key:
+        if key in shown or "cost" not in key:
             continue
         if isinstance(value, bool) or not isinstance(value, int | float):
             continue

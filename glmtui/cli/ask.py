@@ -6,6 +6,10 @@ app, with a subscriber that prints: the answer to stdout exactly as it arrives (
 characters escaped only when stdout is a terminal), reasoning to stderr on request, and one
 line on stderr for anything else worth saying. ``--save`` and ``--session`` save as the app
 does: the prompt before the request goes out, the reply as it streams and when it ends.
+
+``-f FILE`` attaches files with the app's readers (:mod:`glmtui.chat.attachments`): a file
+that cannot be attached, a limit, or a model that does not take an image or a PDF stops the
+command with status 2 and one line, before anything is sent.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ import asyncio
 import io
 import json
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from glmtui.cli.common import (
@@ -31,10 +37,12 @@ from glmtui.domain.text import printable
 
 if TYPE_CHECKING:
     from glmtui.api.errors import ApiError
+    from glmtui.chat.attachments import Loaded
     from glmtui.chat.controller import Approver, ConversationController
     from glmtui.chat.events import ChatEvent, ToolCallUpdated
     from glmtui.config import Settings
     from glmtui.domain import Message, Parameters, Session
+    from glmtui.domain.attachments import Attachment
     from glmtui.store import SessionStore
     from glmtui.tools.host import McpHost
 
@@ -48,11 +56,17 @@ def run(args: argparse.Namespace) -> int:
         session, store = _continued(settings, ref)
     else:
         session = _new_session(settings, args)
-    parameters = _checked(session.parameters.merged(_parameter_overrides(args)), session.model)
+    parameters = _checked(
+        session.parameters.merged(_parameter_overrides(args)), session.model, settings, session
+    )
     system = args.system if args.system is not None else session.system_prompt
-    prompt = _read_prompt(args, sys.stdin)
+    files = _attachments(args, settings, sys.stdin)
+    prompt = _read_prompt(args, sys.stdin, attached=bool(files), stdin_taken="-" in args.files)
+    model = getattr(args, "model", None) or session.model  # --model: this turn and on
+    _check_kinds(settings, session, model, files, ask_provider=not args.print_request)
     if args.print_request:
-        return _print_request(settings, replace(session, parameters=parameters), prompt, args)
+        chosen = replace(session, parameters=parameters)
+        return _print_request(settings, chosen, prompt, args, files)
     if ref is None:
         require_key(settings)
         if args.save:
@@ -61,7 +75,16 @@ def run(args: argparse.Namespace) -> int:
             store = SessionStore.from_settings(settings)
     client_settings = _client_settings(settings, session)
     return asyncio.run(
-        _ask(client_settings, session, store, prompt, args, parameters=parameters, system=system)
+        _ask(
+            client_settings,
+            session,
+            store,
+            prompt,
+            args,
+            parameters=parameters,
+            system=system,
+            files=files,
+        )
     )
 
 
@@ -160,23 +183,45 @@ def _parameter_overrides(args: argparse.Namespace) -> Parameters:
         seed=args.seed,
         stop=tuple(args.stop) if args.stop else None,
         stream=False if args.no_stream else None,
+        json_mode=True if getattr(args, "json_mode", False) else None,
     )
 
 
-def _checked(parameters: Parameters, model: str) -> Parameters:
-    """``parameters`` when the sidebar's rules allow them (the model's request schema when
-    known, else OpenAI's).
+def _checked(
+    parameters: Parameters,
+    model: str,
+    settings: Settings | None = None,
+    session: Session | None = None,
+) -> Parameters:
+    """``parameters`` when the sidebar's rules allow them: the model's request schema when
+    known, else OpenAI's ranges, narrowed by the limits of the provider the session sends to
+    (z.ai: temperature 0–1, one stop sequence, no penalties), and JSON mode only where the
+    provider and model take it.
 
     Raises:
-        UsageError: the first value out of range.
+        UsageError: the first value out of range or not taken (nothing is sent).
     """
-    from glmtui.api.models import builtin_card
-    from glmtui.domain.params import ranges_for, validate
+    from glmtui.api.models import builtin_card, model_traits
+    from glmtui.domain.params import NO_LIMITS, ranges_for, validate
 
-    problems = validate(parameters, ranges_for(builtin_card(model)))
+    profile = None
+    if settings is not None and session is not None:
+        from glmtui.chat.endpoints import session_profile
+
+        profile = session_profile(settings, session)
+    limits = profile.limits if profile is not None else NO_LIMITS
+    card = builtin_card(model)
+    problems = validate(parameters, ranges_for(card, limits), limits)
     if problems:
         first = problems[0]
         raise UsageError(f"--{first.name.replace('_', '-')}: {first.reason}; nothing was sent.")
+    if parameters.json_mode:
+        traits = model_traits(card, model)
+        if profile is not None and not profile.takes_json_mode:
+            why = f"{profile.name} does not take JSON mode (json_mode = false in its profile)"
+            raise UsageError(f"--json-mode: {why}; nothing was sent.")
+        if traits.json_mode is False:
+            raise UsageError(f"--json-mode: {traits.json_reason}; nothing was sent.")
     return parameters
 
 
@@ -212,35 +257,159 @@ def _read_text(stdin: TextIO) -> str:
     return text.removeprefix("\ufeff")
 
 
-def _read_prompt(args: argparse.Namespace, stdin: TextIO) -> str:
+def _read_prompt(
+    args: argparse.Namespace, stdin: TextIO, *, attached: bool = False, stdin_taken: bool = False
+) -> str:
+    """The prompt from the words and stdin (see the module's rules).
+
+    With files attached the prompt may be empty (the model gets the files alone), and stdin is
+    waited for only as with words given (0.2 s), since the files already make a question.
+    ``stdin_taken``: ``-f -`` read stdin as an attachment, so it is not the prompt.
+
+    Raises:
+        UsageError: no prompt and nothing attached, or stdin asked for twice.
+    """
     words = list(args.prompt)
     piped = ""
     if "-" in words:  # explicit: wait for all of stdin
+        if stdin_taken:
+            raise UsageError(
+                "stdin can be the prompt ('-') or an attachment ('-f -'), not both; "
+                "nothing was sent."
+            )
         piped = _read_text(stdin)
         words = [w for w in words if w != "-"]
-    elif not stdin.isatty() and (not words or _stdin_has_input(stdin, 0.2)):
+    elif (
+        not stdin_taken
+        and not stdin.isatty()
+        and (not (words or attached) or _stdin_has_input(stdin, 0.2))
+    ):
         piped = _read_text(stdin)
     parts = [" ".join(words), piped]
     prompt = "\n\n".join(p for p in parts if p.strip())
-    if not prompt.strip():
-        raise UsageError('ask needs a prompt: glmtui ask "your question", or pipe text into it.')
+    if not prompt.strip() and not attached:
+        raise UsageError(
+            'ask needs a prompt: glmtui ask "your question", pipe text into it, or attach a '
+            "file with -f."
+        )
     return prompt
 
 
+# --- attachments ---------------------------------------------------------------------------
+
+
+def _stdin_bytes(stdin: TextIO) -> bytes:
+    raw = getattr(stdin, "buffer", None)
+    if raw is None:  # already text (a StringIO in tests)
+        return stdin.read().encode("utf-8")
+    data: bytes = raw.read()
+    return data
+
+
+def _attachments(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> list[Loaded]:
+    """The ``-f`` files, read and checked against the ``[attachments]`` limits; for a
+    folder, one line on stderr names what it left out.
+
+    Raises:
+        UsageError: a file cannot be attached, or a limit is exceeded (nothing is sent).
+    """
+    if not args.files:
+        return []
+    from glmtui.chat.attachments import AttachmentError, check_message, load_path, load_stdin
+
+    if args.files.count("-") > 1:
+        raise UsageError("-f -: stdin can be attached once; nothing was sent.")
+    limits = settings.attachments
+    files: list[Loaded] = []
+    try:
+        for given in args.files:
+            if given == "-":
+                files.append(load_stdin(_stdin_bytes(stdin), limits))
+                continue
+            loaded = load_path(given, cwd=Path.cwd(), limits=limits)
+            if loaded.note:
+                say(f"glmtui: note: {loaded.note}")
+            files.extend(loaded)
+        check_message(files, limits)
+    except AttachmentError as exc:
+        raise UsageError(f"{exc} Nothing was sent.") from None
+    return files
+
+
+def _check_kinds(
+    settings: Settings,
+    session: Session,
+    model: str,
+    files: Sequence[Loaded],
+    *,
+    ask_provider: bool,
+) -> None:
+    """Refuse images or PDFs (attached now, or earlier in the session) that the model does
+    not take, naming one that does when the catalogue knows one.
+
+    The model's card is glmtui's own (GLM-5), else the provider's (its cached copy when fresh;
+    with ``ask_provider`` False only a cached copy: ``--print-request`` sends nothing). A model
+    whose card says nothing of its inputs is not refused: the server decides.
+
+    Raises:
+        UsageError: the one-line refusal (nothing is sent).
+    """
+    attachments = [f.attachment for f in files] + [
+        a for m in session.messages if not m.compacted for a in m.attachments
+    ]
+    if not any(a.binary for a in attachments):
+        return
+    from glmtui.api.models import builtin_card
+    from glmtui.chat.attachments import check_capabilities
+    from glmtui.chat.catalog import ModelCatalog
+
+    hint = "--model ID picks another; 'glmtui models' lists them"
+    catalog = ModelCatalog.from_settings(_client_settings(settings, session))
+    card = builtin_card(model)
+    if card is None:
+        found = asyncio.run(catalog.card(model)) if ask_provider else catalog.cached_card(model)
+        card = found.card if found is not None else None
+    refusal = check_capabilities(attachments, card, hint=hint)
+    if refusal is None:
+        return
+    if ask_provider:  # worth one request: the refusal can name a model that takes them
+        known = asyncio.run(catalog.catalogue()).cards
+        refusal = check_capabilities(attachments, card, known, hint=hint) or refusal
+    raise UsageError(f"{refusal} Nothing was sent.")
+
+
 def _print_request(
-    settings: Settings, session: Session, prompt: str, args: argparse.Namespace
+    settings: Settings,
+    session: Session,
+    prompt: str,
+    args: argparse.Namespace,
+    files: Sequence[Loaded] = (),
 ) -> int:
-    """``--print-request``: the request as curl, python or json; nothing is sent."""
+    """``--print-request``: the request as curl, python or json; nothing is sent.
+
+    Text attachments are inlined as they would be sent; an image's or a PDF's data is a
+    placeholder naming the file and its size (nothing is stored, and no one wants megabytes
+    of base64 on a terminal)."""
     from glmtui.api.request import build_request
     from glmtui.chat.endpoints import DEMO_URL
     from glmtui.chat.export import render
     from glmtui.domain import Message
 
     system = args.system if args.system is not None else session.system_prompt
+    attached = tuple(f.attachment for f in files)
     upcoming = replace(
-        session, system_prompt=system, messages=[*session.messages, Message("user", prompt)]
+        session,
+        system_prompt=system,
+        messages=[*session.messages, Message("user", prompt, attachments=attached)],
     )
-    request = build_request(upcoming, thinking_style=_thinking_style(settings, session))
+    from glmtui.chat.endpoints import provider_options
+
+    request = build_request(
+        upcoming,
+        thinking_style=_thinking_style(settings, session),
+        options=provider_options(settings, session),
+        blobs=None,
+    )
     chosen = _client_settings(settings, session)
     base_url = DEMO_URL if chosen.demo else chosen.base_url
     sys.stdout.write(render(request, args.print_request, base_url, _key_variable(chosen)))
@@ -381,9 +550,11 @@ async def _ask(
     *,
     parameters: Parameters,
     system: str,
+    files: Sequence[Loaded] = (),
 ) -> int:
-    from glmtui.chat.controller import ConversationController
+    from glmtui.chat.controller import ConversationController, TurnRefused
     from glmtui.chat.endpoints import make_client, provider_options
+    from glmtui.store import StoreError
 
     out, err = sys.stdout, sys.stderr
     printer = Printer(out, err, show_reasoning=args.show_reasoning, json=args.json)
@@ -408,14 +579,19 @@ async def _ask(
             model=getattr(args, "model", None),  # --model: this turn and on (a new one has it)
         )
         try:
-            reply = await chat.send(prompt)
+            reply = await chat.send(prompt, files)
+        except TurnRefused as exc:  # an earlier attachment's content is gone
+            raise UsageError(f"{exc} Nothing was sent.") from None
+        except StoreError as exc:  # an attachment could not be stored before sending
+            say(f"glmtui: error: {exc} Nothing was sent.")
+            return EXIT_API_ERROR
         finally:
             printer._stop_waiting()
             if store is not None:
                 store.close()
             if host is not None:
                 await host.close()
-    return _report(chat, reply, printer, store is not None, args, out, err)
+    return _report(chat, reply, printer, store is not None, args, out, err, files)
 
 
 async def _start_tools(settings: Settings) -> McpHost | None:
@@ -458,6 +634,7 @@ def _report(
     args: argparse.Namespace,
     out: TextIO,
     err: TextIO,
+    files: Sequence[Loaded] = (),
 ) -> int:
     """After the turn: the JSON object, where it was saved, and what went wrong."""
     from glmtui.domain import Message
@@ -485,6 +662,8 @@ def _report(
                 }
                 for result in printer.tool_results
             ]
+        if files:
+            payload["attachments"] = [_attachment_json(f.attachment) for f in files]
         if error is not None:
             payload["error"] = {"kind": error.kind, "message": error.describe()}
             payload["status"] = "error"
@@ -510,3 +689,17 @@ def _report(
     if reply.finish_reason not in (None, "stop", "tool_calls") and not args.json:
         say(f"glmtui: note: the reply ended with finish_reason '{reply.finish_reason}'.")
     return EXIT_OK
+
+
+def _attachment_json(attachment: Attachment) -> dict[str, object]:
+    """An attachment as ``--json`` lists it (the text of a text file is left out: it is the
+    caller's own file)."""
+    out: dict[str, object] = {
+        "name": attachment.name,
+        "kind": attachment.kind,
+        "mime": attachment.mime,
+        "size": attachment.size,
+    }
+    if attachment.sha256:
+        out["sha256"] = attachment.sha256
+    return out

@@ -33,6 +33,8 @@ def run(args: argparse.Namespace) -> int:
         ("model", settings.model),
         ("api key", key_state),
         ("thinking switch", settings.thinking_style),
+        ("parameter limits", settings.provider.limits.describe()),
+        ("json mode", "taken" if settings.provider.takes_json_mode else "not taken"),
         ("session_format", settings.session_format),
         ("theme", settings.theme),
         ("parameters", json.dumps(settings.parameters.to_dict()) or "{}"),

@@ -56,8 +56,8 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
             c.id,
             c.display_name or "",
             context_cell(c),
-            per_million(c.pricing.input_per_token),
-            per_million(c.pricing.output_per_token),
+            "by time" if c.pricing.by_time else per_million(c.pricing.input_per_token),
+            "by time" if c.pricing.by_time else per_million(c.pricing.output_per_token),
         )
         for c in cards
     ]

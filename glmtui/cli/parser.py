@@ -86,13 +86,25 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Ask one question and stream the answer to stdout. The prompt comes from the "
             "arguments, from stdin, or both (arguments first, then stdin). With --session, "
-            "the question continues a saved conversation, as in the app."
+            "the question continues a saved conversation, as in the app. -f attaches files: "
+            "text is sent inline, images and PDFs to a model that takes them."
         ),
     )
     ask.add_argument(
         "prompt",
         nargs="*",
-        help="the prompt; '-' stands for stdin (default: read stdin when it is piped)",
+        help="the prompt; '-' stands for stdin (default: read stdin when it is piped); may be "
+        "left out when a file is attached",
+    )
+    ask.add_argument(
+        "-f",
+        "--file",
+        dest="files",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="attach a file (text, PNG/JPEG/WebP/GIF image, PDF) or a folder's text files "
+        "(as .gitignore leaves them); '-' attaches stdin; repeatable",
     )
     ask.add_argument("--system", metavar="TEXT", help="system prompt")
     ask.add_argument("--temperature", type=float, metavar="T", help="sampling temperature, 0–2")
@@ -109,6 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ask.add_argument(
         "--no-stream", action="store_true", help="wait for the whole answer, then print it"
+    )
+    ask.add_argument(
+        "--json-mode",
+        action="store_true",
+        help='ask for one JSON object as the answer (response_format {"type": "json_object"}); '
+        "refused where the provider or model does not take it",
     )
     ask.add_argument(
         "--print-request",

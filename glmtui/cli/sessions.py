@@ -39,9 +39,7 @@ def run(args: argparse.Namespace) -> int:
             if action == "search":
                 return _sessions_search(store, args)
             if action == "show":  # tool calls shortened; `export` gives them in full
-                text = store.export(store.load(args.ref), "md", brief=True)
-                print(printable(text), end="")
-                return EXIT_OK
+                return _sessions_show(store, args)
             return _sessions_export(store, args)
         except (SessionNotFound, AmbiguousSession) as exc:
             say(f"glmtui: {exc}")  # a reference that names no session, or several
@@ -150,6 +148,21 @@ def _sessions_search(store: SessionStore, args: argparse.Namespace) -> int:
         print(printable(f"{s.id[:8]}  {_local_time(s.updated_at)}  {s.title or 'Untitled'}"))
         if hit.field == "message":
             print(printable(f"    {hit.snippet}"))
+    return EXIT_OK
+
+
+def _sessions_show(store: SessionStore, args: argparse.Namespace) -> int:
+    """The conversation as brief Markdown: tool calls on one line each, attachments named
+    (name, kind, size) without their content; stderr says which attachments' content is no
+    longer in the data folder."""
+    session = store.load(args.ref)
+    print(printable(store.export(session, "md", brief=True)), end="")
+    missing = store.missing_attachments(session)
+    if missing:
+        say(
+            f"glmtui: note: the content of {', '.join(missing)} is no longer in "
+            f"{store.blob_folder}."
+        )
     return EXIT_OK
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from glmtui.domain.attachments import Attachment, BlobReader, user_content
 from glmtui.domain.tools import ToolCall, ToolOutcome, not_run_text
 
 Role = Literal["system", "user", "assistant", "tool"]
@@ -112,6 +113,11 @@ class Usage:
         return replace(usage, **flat, estimated=bool(data.get("estimated")))
 
 
+BUILDER_FIELDS = ("reasoning", "stream", "reasoning_effort", "json_mode")
+"""Fields of :class:`Parameters` that are not body keys of their own name: the request builder
+turns them into what the provider takes (see :meth:`Parameters.to_wire`)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Parameters:
     """Sampling parameters for a request. ``None`` means "provider default": the field is not sent.
@@ -138,25 +144,34 @@ class Parameters:
     """Thinking on/off; sent only in the form the provider profile names."""
     stream: bool | None = None
     """Stream the reply (None: yes). Off waits for the whole reply, for servers that cannot."""
+    reasoning_effort: str | None = None
+    """An effort level for a model that takes one (``high``, ``max`` …; see
+    :mod:`glmtui.domain.thinking`), sent as ``reasoning_effort`` only to a model that lists it.
+    Kept apart from ``reasoning`` (which a level sets to true) so a file with a level still
+    reads as "thinking on" in a glmtui that knows no levels."""
+    json_mode: bool | None = None
+    """Ask for a reply that is one JSON object (``response_format: {"type": "json_object"}``),
+    sent only to a provider and model that take it."""
 
     def to_wire(self) -> dict[str, Any]:
         """The set sampling fields as chat-completions body keys.
 
-        ``reasoning`` and ``stream`` are not sampling fields: the request builder turns them
-        into the provider's thinking switch and the ``stream`` flag.
+        ``reasoning``, ``reasoning_effort``, ``json_mode`` and ``stream`` are not sampling
+        fields: the request builder turns them into the provider's thinking switch, the
+        ``response_format`` and the ``stream`` flag, where the provider and model take them.
         """
         out: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if value is None or f.name in ("reasoning", "stream"):
+            if value is None or f.name in BUILDER_FIELDS:
                 continue
             out[f.name] = list(value) if isinstance(value, tuple) else value
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        """Every set field (``reasoning`` and ``stream`` included), for files and config."""
+        """Every set field (the builder's included), for files and config."""
         out = self.to_wire()
-        for name in ("reasoning", "stream"):
+        for name in BUILDER_FIELDS:
             if getattr(self, name) is not None:
                 out[name] = getattr(self, name)
         return out
@@ -196,12 +211,23 @@ class Message:
     """(tool) How the call ended; the content is what the model was told."""
     duration_ms: int | None = None
     """(tool) How long the tool ran, when it ran."""
+    attachments: tuple[Attachment, ...] = ()
+    """(user) Files sent with the prompt (see :mod:`glmtui.domain.attachments`)."""
+    compacted: bool = False
+    """Replaced in requests by a summary (a message whose ``summary_of`` names this one); kept
+    in the session, shown folded, and back in requests when the compaction is undone."""
+    summary_of: tuple[str, ...] = ()
+    """(a summary) The ids of the messages this one summarises, in order."""
 
-    def to_wire(self, *, reasoning: bool = False) -> dict[str, Any]:
+    def to_wire(
+        self, *, reasoning: bool = False, blobs: BlobReader | None = None
+    ) -> dict[str, Any]:
         """The message as the API expects it: role and content, plus the tool fields.
 
         Reasoning is resent only with ``reasoning`` (providers with interleaved thinking want
         the reasoning of each step of a tool loop back) and only on messages that call tools.
+        Attachments go as :func:`~glmtui.domain.attachments.user_content` makes them (``blobs``
+        reads binary ones; without it their URLs are placeholders, for a preview).
         """
         if self.role == "tool":
             return {
@@ -209,7 +235,10 @@ class Message:
                 "tool_call_id": self.tool_call_id or "",
                 "content": self.content,
             }
-        out: dict[str, Any] = {"role": self.role, "content": self.content}
+        content: Any = self.content
+        if self.attachments:
+            content = user_content(self.content, self.attachments, blobs)
+        out: dict[str, Any] = {"role": self.role, "content": content}
         if self.tool_calls:
             out["tool_calls"] = [call.to_wire() for call in self.tool_calls]
             if reasoning and self.reasoning:
@@ -239,7 +268,9 @@ class Session:
     fields this version does not know are never lost. Not part of the conversation, so equality
     ignores it."""
 
-    def wire_messages(self, *, reasoning: bool = False) -> list[dict[str, Any]]:
+    def wire_messages(
+        self, *, reasoning: bool = False, blobs: BlobReader | None = None
+    ) -> list[dict[str, Any]]:
         """The conversation as the API expects it: system prompt first, then every message.
 
         Failed replies with no text and no tool calls are left out: they hold nothing the
@@ -247,7 +278,12 @@ class Session:
         ended while it ran) is sent with a "not completed" result, and a result whose call is
         not in the history is left out, so the server never refuses the history.
         ``reasoning``: resend the reasoning of the messages that call tools in the tool loop
-        under way (those after the last prompt; see :meth:`Message.to_wire`).
+        under way (those after the last prompt; see :meth:`Message.to_wire`). Compacted
+        messages are left out (their summary stands in for them); ``blobs`` reads binary
+        attachments.
+
+        Raises:
+            OSError: ``blobs`` could not read an attachment.
         """
         out: list[dict[str, Any]] = []
         if self.system_prompt.strip():
@@ -261,7 +297,10 @@ class Session:
             open_calls.clear()
 
         last_prompt = max((i for i, m in enumerate(self.messages) if m.role == "user"), default=-1)
+        summarised = {id_ for m in self.messages for id_ in m.summary_of}  # nested: any
         for position, message in enumerate(self.messages):
+            if message.compacted and message.id in summarised:
+                continue  # its summary stands in for it (without one, it is sent again)
             if message.role == "tool":
                 if message.tool_call_id in open_calls:
                     open_calls.remove(message.tool_call_id)
@@ -275,7 +314,8 @@ class Session:
                 and message.status != "complete"
             ):
                 continue
-            out.append(message.to_wire(reasoning=reasoning and position > last_prompt))
+            resend = reasoning and position > last_prompt
+            out.append(message.to_wire(reasoning=resend, blobs=blobs))
             open_calls.extend(call.id for call in message.tool_calls)
         close_calls()
         return out
@@ -287,19 +327,69 @@ class Session:
 
 @dataclass(frozen=True, slots=True)
 class Pricing:
-    """USD per token for input and output, as the models endpoint reports it."""
+    """How a model is billed, as the models endpoint reports it: USD per token for input,
+    cached input and output, or per second for a model billed by time.
+
+    Oxen.ai's ``pricing.method`` is ``token``, ``time``, ``per_image`` or
+    ``per_video_output_second``; only a model billed by the token can be priced from a reply's
+    token counts. For the others :meth:`cost` is None, and what shows a cost says how the
+    model is billed instead (a token count times a price it does not have would be a wrong
+    number next to the bill).
+    """
 
     input_per_token: float | None = None
     output_per_token: float | None = None
+    cached_input_per_token: float | None = None
+    """USD per prompt token served from the provider's prompt cache, when it publishes that
+    price. Unknown: cached tokens are priced at the input rate, and the cost is an upper bound
+    (:meth:`upper_bound`)."""
+    method: str = "token"
+    """How the model is billed (``token``, ``time``, ``per_image`` …); ``token`` when the
+    provider does not say (OpenRouter's prices are per token and carry no method)."""
+    per_second: float | None = None
+    """USD per second, for a model billed by time."""
+
+    @property
+    def by_token(self) -> bool:
+        """Billed by the token, so a reply's cost follows from its usage."""
+        return self.method in TOKEN_METHODS
+
+    @property
+    def by_time(self) -> bool:
+        """Billed by the second of compute: token counts do not give the cost."""
+        return self.method in TIME_METHODS
 
     def cost(self, usage: Usage) -> float | None:
-        """The cost of one reply, or None when a price is unknown."""
-        if self.input_per_token is None or self.output_per_token is None:
+        """The cost of one reply, or None when it cannot be known from its tokens (a price is
+        unknown, or the model is not billed by the token).
+
+        Cached prompt tokens (``usage.cached_tokens``) are priced at the cached-input rate
+        when there is one, else at the input rate (see :meth:`upper_bound`).
+        """
+        if not self.by_token or self.input_per_token is None or self.output_per_token is None:
             return None
+        cached = min(max(usage.cached_tokens or 0, 0), usage.prompt_tokens)
+        cached_rate = self.cached_input_per_token
+        if cached_rate is None:
+            cached_rate = self.input_per_token
         return (
-            usage.prompt_tokens * self.input_per_token
+            (usage.prompt_tokens - cached) * self.input_per_token
+            + cached * cached_rate
             + usage.completion_tokens * self.output_per_token
         )
+
+    def upper_bound(self, usage: Usage) -> bool:
+        """True when :meth:`cost` is at most the bill, not the bill: the reply had cached
+        prompt tokens, and with no cached-input price they were priced at the full input rate
+        (providers bill them at that rate or less)."""
+        return bool(usage.cached_tokens) and self.cached_input_per_token is None
+
+
+TOKEN_METHODS = frozenset({"token", "tokens", "per_token"})
+"""``pricing.method`` values of models billed by the token (Oxen.ai documents ``token``)."""
+
+TIME_METHODS = frozenset({"time", "per_second", "second", "seconds"})
+"""``pricing.method`` values of models billed by time (Oxen.ai documents ``time``)."""
 
 
 @dataclass(frozen=True, slots=True)

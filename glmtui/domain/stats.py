@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from glmtui.domain import Message, Pricing, Usage
+from glmtui.domain.attachments import Attachment
 
 CHARS_PER_TOKEN = 4.0
 """Rough characters per token for estimates of text that did not stream (a prompt, a
@@ -25,12 +26,44 @@ def estimate_tokens(text: str) -> int:
     return 0 if not text else max(1, round(len(text) / CHARS_PER_TOKEN))
 
 
+IMAGE_TOKENS = 1_500
+"""A rough prompt cost of one image. Vision models tile an image into patches: Qwen-VL about
+1,300 tokens for 1024×1024, OpenAI's high detail 765–1,105, Claude about 1,600 for 1.15
+megapixels. Good enough for "will it fit"; the reply's usage says what it really cost."""
+
+PDF_BYTES_PER_TOKEN = 64
+"""A rough prompt cost of a PDF: one token per 64 bytes of file, at least
+:data:`PDF_MIN_TOKENS` (text PDFs compress about 3:1, and providers send each page's text and
+often its image too; a 100 KB paper comes to ~1,600 tokens, a 2 MB scanned one to ~33,000)."""
+
+PDF_MIN_TOKENS = 500
+"""The least a PDF is estimated at (one page)."""
+
+
+def estimate_attachment_tokens(attachment: Attachment) -> int:
+    """A rough prompt cost of an attachment, for the estimate before sending.
+
+    Text: its inlined form (path and fence included) by the usual text estimate; an image:
+    :data:`IMAGE_TOKENS`; a PDF: by its size (:data:`PDF_BYTES_PER_TOKEN`).
+    """
+    if attachment.kind == "text":
+        return estimate_tokens(attachment.fenced())
+    if attachment.kind == "image":
+        return IMAGE_TOKENS
+    return max(PDF_MIN_TOKENS, attachment.size // PDF_BYTES_PER_TOKEN)
+
+
 def estimate_conversation_tokens(messages: list[Message], system_prompt: str = "") -> int:
-    """Rough prompt size of a conversation (reasoning is not resent, so not counted)."""
+    """Rough prompt size of a conversation as it is sent: compacted messages are not (their
+    summary is), reasoning is not resent, text attachments are inlined, and each image or
+    PDF counts a rough constant or by size."""
     overhead = 4  # per-message role/formatting tokens
     total = estimate_tokens(system_prompt) + (overhead if system_prompt else 0)
     for message in messages:
+        if message.compacted:
+            continue
         total += estimate_tokens(message.content) + overhead
+        total += sum(estimate_attachment_tokens(a) for a in message.attachments)
     return total
 
 

@@ -1,10 +1,14 @@
-"""TOML and JSON encoders/decoders for the one session schema (``schema_version`` 3; files of
-schemas 1 and 2 load too).
+"""TOML and JSON encoders/decoders for the one session schema (``schema_version`` 4; files of
+schemas 1 to 3 load too).
 
 Schema history: 2 added the session's ``base_url``; 3 added tool calls (an assistant message's
 ``tool_calls``, each ``id``, ``name`` and ``arguments``; a tool message's ``tool_call_id``,
-``tool_name``, ``tool_outcome`` and ``duration_ms``). An older file simply lacks the newer
-fields; it is read as it is and written in the current schema only when it is saved.
+``tool_name``, ``tool_outcome`` and ``duration_ms``); 4 added attachments (a message's
+``attachments``, each ``name``, ``kind``, ``mime``, ``size`` and the ``text`` of a text file or
+the ``sha256`` a binary one is stored under in ``<data dir>/attachments/``) and compaction (a
+message's ``compacted = true`` when a summary stands in for it, and a summary's ``summary_of``,
+the ids of the messages it summarises). An older file simply lacks the newer fields; it is
+read as it is and written in the current schema only when it is saved.
 
 Both formats hold the same fields in the same order; which one a new session is written in is the
 ``session_format`` setting, and both are always readable (by extension, else by sniffing).
@@ -37,15 +41,17 @@ from pathlib import Path
 from typing import Any, Final, Literal, cast, get_args
 
 from glmtui.domain import Message, MessageStatus, Parameters, Role, Session, Usage, new_id
+from glmtui.domain.attachments import ATTACHMENT_KINDS, Attachment
 from glmtui.domain.tools import TOOL_OUTCOMES, ToolCall, ToolOutcome
 from glmtui.store.errors import SessionFileError
 
 SessionFormat = Literal["toml", "json"]
 """The two on-disk formats of a session."""
 
-SCHEMA_VERSION: Final = 3
+SCHEMA_VERSION: Final = 4
 """The schema this glmtui writes. Files with a higher version open read-only (an older glmtui
-opens a schema 3 file read-only too, so it never saves the tool calls away)."""
+opens a schema 4 file read-only too, so it never saves the attachments or the compaction
+away)."""
 
 FORMATS: Final[tuple[SessionFormat, ...]] = ("toml", "json")
 """Every format, default first."""
@@ -108,12 +114,29 @@ def _tool_call_to_dict(call: ToolCall) -> dict[str, Any]:
     return {"id": call.id, "name": call.name, "arguments": call.arguments}
 
 
+def _attachment_to_dict(attachment: Attachment) -> dict[str, Any]:
+    """A text file's text comes last (it is long); a binary one names its stored content."""
+    out: dict[str, Any] = {
+        "name": attachment.name,
+        "kind": attachment.kind,
+        "mime": attachment.mime,
+        "size": attachment.size,
+    }
+    if attachment.sha256:
+        out["sha256"] = attachment.sha256
+    if attachment.kind == "text" or attachment.text:
+        out["text"] = attachment.text
+    return out
+
+
 def _message_to_dict(message: Message) -> dict[str, Any]:
     """Metadata first, then the reasoning and the text, so a diff's context lines stay short.
 
-    A reply's tool calls come last, after the text they follow (in TOML each is a
-    ``[[messages.tool_calls]]`` table, which must come after the message's own keys). Fields
-    that are None are left out: TOML has no null, and a missing key reads back as None.
+    A reply's tool calls and a prompt's attachments come last, after the text they follow (in
+    TOML each is a ``[[messages.tool_calls]]`` or ``[[messages.attachments]]`` table, which
+    must come after the message's own keys). Fields that are None are left out (TOML has no
+    null, and a missing key reads back as None), and so are ``compacted`` when false and
+    ``summary_of`` when empty.
     """
     out: dict[str, Any] = {"role": message.role, "id": message.id}
     out["created_at"] = message.created_at
@@ -135,11 +158,17 @@ def _message_to_dict(message: Message) -> dict[str, Any]:
         out["tool_outcome"] = message.tool_outcome
     if message.duration_ms is not None:
         out["duration_ms"] = message.duration_ms
+    if message.compacted:
+        out["compacted"] = True
+    if message.summary_of:
+        out["summary_of"] = list(message.summary_of)
     if message.reasoning:
         out["reasoning"] = message.reasoning
     out["content"] = message.content
     if message.tool_calls:
         out["tool_calls"] = [_tool_call_to_dict(call) for call in message.tool_calls]
+    if message.attachments:
+        out["attachments"] = [_attachment_to_dict(a) for a in message.attachments]
     return out
 
 
@@ -527,6 +556,8 @@ _PARAMETER_READERS: Final[dict[str, Callable[[_Reader, str], Any]]] = {
     "seed": _Reader.integer,
     "reasoning": _Reader.boolean,
     "stream": _Reader.boolean,
+    "reasoning_effort": _Reader.string,
+    "json_mode": _Reader.boolean,
 }
 
 
@@ -571,6 +602,72 @@ def _read_tool_calls(reader: _Reader, number: int) -> tuple[ToolCall, ...]:
             )
         )
     return tuple(calls)
+
+
+SHA256: Final = re.compile(r"[0-9a-f]{64}")
+"""A content hash as the blob store names files (lowercase hex): a file's ``sha256`` must be
+one, so no text from a session file can reach a path."""
+
+_DEFAULT_MIME: Final[dict[str, str]] = {
+    "text": "text/plain",
+    "image": "application/octet-stream",
+    "pdf": "application/pdf",
+}
+"""The MIME type of an attachment whose entry has none (a hand-written file)."""
+
+
+def _read_attachment(item: Any, where: str, path: Path | None) -> Attachment:
+    """One entry of ``attachments``: ``name`` and ``kind`` required, a binary one's ``sha256``
+    a content hash (64 lowercase hex digits; it names a file in the data folder)."""
+    if not isinstance(item, Mapping):
+        raise SessionFileError(path, f"{where}not a table (got {_kind(item)})")
+    reader = _Reader(item, where, path)
+    kind = reader.string("kind")
+    if kind not in ATTACHMENT_KINDS:
+        raise reader.fail(
+            "kind", f"must be one of {', '.join(ATTACHMENT_KINDS)} (got {_kind(kind)})"
+        )
+    text = reader.string("text", "") if reader.has("text") else ""
+    sha256 = reader.string("sha256", "") if reader.has("sha256") else ""
+    if kind != "text" and not sha256:
+        raise SessionFileError(path, f"{where}missing 'sha256' (the content of a {kind})")
+    if sha256 and not SHA256.fullmatch(sha256):
+        raise reader.fail("sha256", "is not a SHA-256 content hash (64 hex digits)")
+    size = reader.integer("size") if reader.has("size") else len(text.encode("utf-8"))
+    if size < 0:
+        raise reader.fail("size", f"is negative (got {size})")
+    return Attachment(
+        name=reader.string("name"),
+        kind=kind,
+        mime=reader.string("mime", "") if reader.has("mime") else _DEFAULT_MIME[kind],
+        size=size,
+        text=text,
+        sha256=sha256,
+    )
+
+
+def _read_attachments(reader: _Reader, number: int) -> tuple[Attachment, ...]:
+    if not reader.has("attachments"):
+        return ()
+    items = reader.table["attachments"]
+    if not isinstance(items, list):
+        raise reader.fail("attachments", f"is not a list of attachments (got {_kind(items)})")
+    return tuple(
+        _read_attachment(item, f"message {number}, attachment {index}: ", reader.path)
+        for index, item in enumerate(items, start=1)
+    )
+
+
+def _read_summary_of(reader: _Reader) -> tuple[str, ...]:
+    if not reader.has("summary_of"):
+        return ()
+    ids = reader.table["summary_of"]
+    if not isinstance(ids, list):
+        raise reader.fail("summary_of", f"is not a list of message ids (got {_kind(ids)})")
+    for value in ids:
+        if not isinstance(value, str):
+            raise reader.fail("summary_of", f"holds {_kind(value)}, not a message id")
+    return tuple(ids)
 
 
 def _read_tool_outcome(reader: _Reader) -> ToolOutcome | None:
@@ -621,6 +718,9 @@ def _read_message(item: Any, number: int, path: Path | None, default_time: datet
         tool_name=reader.optional_string("tool_name"),
         tool_outcome=_read_tool_outcome(reader),
         duration_ms=_read_duration(reader),
+        attachments=_read_attachments(reader, number),
+        compacted=reader.boolean("compacted") if reader.has("compacted") else False,
+        summary_of=_read_summary_of(reader),
     )
 
 

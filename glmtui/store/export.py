@@ -16,6 +16,7 @@ import re
 from typing import Final, Literal
 
 from glmtui.domain import Message, Session
+from glmtui.domain.attachments import Attachment
 from glmtui.domain.tools import ToolCall
 from glmtui.store.codecs import encode_session, format_datetime
 from glmtui.store.records import session_tokens
@@ -96,6 +97,47 @@ def inline_code(text: str) -> str:
     bar = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
     return f"{bar}{pad}{text}{pad}{bar}"
+
+
+def size_text(size: int) -> str:
+    """A file size for people: ``812 bytes``, ``12.4 KB``, ``512 KB``, ``20 MB`` (1 KB =
+    1,024 bytes, as the ``[attachments]`` limits count)."""
+    if size < 1024:
+        return f"{size:,} byte{'' if size == 1 else 's'}"
+    value = float(size)
+    for unit in ("KB", "MB", "GB"):
+        value /= 1024
+        if value < 1024 or unit == "GB":
+            break
+    if value < 100:
+        return f"{value:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{value:,.0f} {unit}"
+
+
+def _attachment_line(attachment: Attachment) -> str:
+    """``- `photo.png` · image (image/png) · 245 KB``."""
+    kind = (
+        attachment.kind if attachment.kind == "text" else f"{attachment.kind} ({attachment.mime})"
+    )
+    return f"- {inline_code(attachment.name)} · {kind} · {size_text(attachment.size)}"
+
+
+def _attachments_block(message: Message, *, brief: bool) -> list[str]:
+    """What a prompt carried: one line per file; in full, each text file's content too (as
+    it was sent), in a fence none of its lines can close. Binary content stays in the data
+    folder (``attachments/``); the line names it."""
+    if not message.attachments:
+        return []
+    lines = ["", "**Attachments**", ""]
+    lines.extend(_attachment_line(a) for a in message.attachments)
+    if not brief:
+        for attachment in message.attachments:
+            if attachment.kind == "text":
+                info = attachment.name.rpartition(".")[2] if "." in attachment.name else ""
+                info = info if info.isalnum() else ""
+                lines.extend(["", f"{inline_code(attachment.name)}:", ""])
+                lines.extend(fenced(attachment.text, info))
+    return lines
 
 
 def _duration(ms: int) -> str:
@@ -222,8 +264,14 @@ def _message_block(
         reasoning = message.reasoning.replace("</details>", "&lt;/details&gt;")
         lines.extend(["<details>", "<summary>Reasoning</summary>", ""])
         lines.extend([reasoning.rstrip("\n"), "", "</details>", ""])
-    if message.content or not message.tool_calls:
+    if message.compacted:
+        lines.extend(["*(compacted: a summary stands in for it in requests)*", ""])
+    if message.summary_of:
+        count = len(message.summary_of)
+        lines.extend([f"*(summary of {count} earlier message{'s' if count != 1 else ''})*", ""])
+    if message.content or not (message.tool_calls or message.attachments):
         lines.append(message.content.rstrip("\n") if message.content else "*(no text)*")
+    lines.extend(_attachments_block(message, brief=brief))
     for number, call in enumerate(message.tool_calls):
         if number or message.content:
             lines.append("")

@@ -66,12 +66,12 @@ from glmtui.store.records import FileStamp, RefreshReport, SearchHit, SessionSum
 INDEX_FILE: Final = "sessions-index.sqlite3"
 """The index's file name inside the cache folder."""
 
-LAYOUT_VERSION: Final = 4
+LAYOUT_VERSION: Final = 5
 """Stored as ``PRAGMA user_version``; an index with another layout is deleted and rebuilt.
 
 Also bumped when what is indexed changes, so every file is read again: 4 added the tool calls'
 names and arguments to their message's text (an index of layout 3 would miss them in files it
-read before)."""
+read before); 5 added attachments' names and the text of text attachments."""
 
 
 PART_BITS: Final = 16
@@ -170,15 +170,18 @@ def scan_folder(folder: Path) -> dict[str, FileStamp]:
 
 def message_text(message: Message) -> str:
     """What a search looks in for one message: its text, then each tool call it makes as a
-    ``name(arguments)`` line (arguments as the model wrote them).
+    ``name(arguments)`` line (arguments as the model wrote them), then each attachment's name
+    and, for a text file, its text (as it was sent).
 
     A tool message's text is the result the model was sent, so results are found like any
     reply. One part per message keeps a hit's ``message_index`` pointing at the message.
     """
-    if not message.tool_calls:
+    if not message.tool_calls and not message.attachments:
         return message.content
     calls = [f"{call.name}({call.arguments})" for call in message.tool_calls]
-    return "\n".join([message.content, *calls] if message.content else calls)
+    files = [f"{a.name}\n{a.text}" if a.text else a.name for a in message.attachments]
+    parts = [message.content, *calls, *files] if message.content else [*calls, *files]
+    return "\n".join(parts)
 
 
 def session_parts(session: Session) -> list[str]:

@@ -118,10 +118,31 @@ class OpenedSession:
     """The id the file had, when it shared it with another file and was given a new one."""
     same_id_as: tuple[str, ...] = ()
     """Names of the other files that held (or, for a read-only session, hold) the same id."""
+    missing_attachments: tuple[str, ...] = ()
+    """Names of binary attachments whose content is no longer in the data folder (the
+    session opens and reads as before; a request that would carry them cannot be sent)."""
 
     @property
     def notice(self) -> str | None:
-        """One line for the user when the id was shared, else None."""
+        """One line for the user when the id was shared or an attachment is missing, else
+        None."""
+        notes = [note for note in (self._shared_notice(), self._missing_notice()) if note]
+        return " ".join(notes) if notes else None
+
+    def _missing_notice(self) -> str | None:
+        if not self.missing_attachments:
+            return None
+        names = ", ".join(self.missing_attachments[:3])
+        if len(self.missing_attachments) > 3:
+            names += f" and {len(self.missing_attachments) - 3} more"
+        title = self.session.title or "Untitled"
+        return (
+            f"“{title}”: the content of {names} (attached earlier) is no longer in the data "
+            "folder; the chat reads as before, but to send on, delete or edit the message it "
+            "came with, or fork the chat from before it."
+        )
+
+    def _shared_notice(self) -> str | None:
         if not self.same_id_as:
             return None
         others = self.same_id_as[0] + (

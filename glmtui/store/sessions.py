@@ -15,6 +15,10 @@ Why it is shaped this way:
   not keep. Moves to and from the trash never overwrite either.
 - Conversations are private: session files and their temp files are created 0600 (a file that
   was wider becomes 0600 when rewritten), the folders the store creates 0700, the index 0600.
+- Binary attachments (images, PDFs) are stored once each, by content hash, in
+  ``<data dir>/attachments/<2 hex digits>/<sha256>.bin`` (atomic writes, 0600 files, 0700
+  folders); the session file names them by hash. A session whose attachment is gone still
+  opens (:attr:`OpenedSession.notice` says which); only sending it on needs the content.
 - No key goes in: the store is given the secrets to mask (``secrets=``, or the settings' API
   key via :meth:`SessionStore.from_settings`), and every write and export masks each occurrence
   (an echoing proxy can send the key back in a reply; see :mod:`glmtui.store.redact`).
@@ -35,6 +39,8 @@ Why it is shaped this way:
 from __future__ import annotations
 
 import contextlib
+import errno
+import hashlib
 import os
 import re
 import stat
@@ -59,6 +65,7 @@ from glmtui.fileio import (
     write_new_file,
 )
 from glmtui.store.codecs import (
+    SHA256,
     SessionFormat,
     decode_session,
     encode_session,
@@ -192,10 +199,26 @@ def _numbered(path: Path) -> Iterator[Path]:
 
 
 def _copy_messages(messages: list[Message]) -> list[Message]:
-    """Copies with fresh ids; a reply still streaming is copied as interrupted."""
+    """Copies with fresh ids; a reply still streaming is copied as interrupted.
+
+    A summary's ``summary_of`` is given the new ids of the messages it names; a compacted
+    message whose summary is not in the copy (a fork from before the summary) is compacted no
+    more, so the copy's requests carry it again.
+    """
+    fresh = [new_id() for _ in messages]
+    renamed: dict[str, str] = {}
+    for message, new in zip(messages, fresh, strict=True):
+        renamed.setdefault(message.id, new)
+    summarised = {old for message in messages for old in message.summary_of}
     return [
-        replace(m, id=new_id(), status="interrupted" if m.status == "streaming" else m.status)
-        for m in messages
+        replace(
+            m,
+            id=new,
+            status="interrupted" if m.status == "streaming" else m.status,
+            summary_of=tuple(renamed.get(old, old) for old in m.summary_of),
+            compacted=m.compacted and m.id in summarised,
+        )
+        for m, new in zip(messages, fresh, strict=True)
     ]
 
 
@@ -233,6 +256,8 @@ class SessionStore:
         """Where the session files are."""
         self.trash_folder = data_dir / "trash"
         """Where deleted session files go (until the user empties it)."""
+        self.blob_folder = data_dir / "attachments"
+        """Where binary attachments are stored, once each, by content hash."""
         self.session_format: SessionFormat = session_format
         self.index = SessionIndex(
             self.folder, paths.cache_dir(data_dir) / INDEX_FILE if disk_index else None
@@ -275,6 +300,62 @@ class SessionStore:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+    # --- attachments -------------------------------------------------------------------------
+
+    def blob_path(self, sha256: str) -> Path:
+        """The file a binary attachment with this content hash is stored in (whether or not
+        it is there)."""
+        return self.blob_folder / sha256[:2] / f"{sha256}.bin"
+
+    def put_blob(self, data: bytes) -> str:
+        """Store a binary attachment's bytes (once: the same content is one file) and return
+        their content hash, which the session file names it by.
+
+        Raises:
+            StoreError: the write failed (disk full, read-only folder …); nothing was stored.
+        """
+        digest = hashlib.sha256(data).hexdigest()
+        path = self.blob_path(digest)
+        with contextlib.suppress(OSError):
+            if os.stat(path).st_size == len(data):
+                return digest  # stored before (writes are atomic: it is whole)
+        try:
+            make_folder(self.blob_folder, PRIVATE_FOLDER)
+            atomic_write_bytes(path, data, mode=PRIVATE_FILE, folder_mode=PRIVATE_FOLDER)
+        except OSError as exc:
+            raise StoreError(describe_os_error(exc, "store the attachment", path)) from exc
+        return digest
+
+    def read_blob(self, sha256: str) -> bytes:
+        """A stored binary attachment's bytes.
+
+        Raises:
+            FileNotFoundError: nothing is stored under this hash (deleted, or not a hash).
+            OSError: it cannot be read, or its content no longer has this hash (damaged).
+        """
+        if not SHA256.fullmatch(sha256):
+            raise FileNotFoundError(errno.ENOENT, "not a stored attachment", sha256)
+        path = self.blob_path(sha256)
+        data = path.read_bytes()
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise OSError(errno.EIO, "the stored attachment is damaged", str(path))
+        return data
+
+    def has_blob(self, sha256: str) -> bool:
+        """Whether a binary attachment with this content hash is stored."""
+        return bool(SHA256.fullmatch(sha256)) and self.blob_path(sha256).is_file()
+
+    def missing_attachments(self, session: Session) -> tuple[str, ...]:
+        """Names of the session's binary attachments whose content is not stored (each
+        once, in order)."""
+        missing = (
+            attachment.name
+            for message in session.messages
+            for attachment in message.attachments
+            if attachment.binary and not self.has_blob(attachment.sha256)
+        )
+        return tuple(dict.fromkeys(missing))
 
     # --- saving and loading ----------------------------------------------------------------
 
@@ -387,7 +468,8 @@ class SessionStore:
         new file in the store). A read-only session (from a newer glmtui) keeps its id.
 
         Returns:
-            The session, its file, and what was done (see :attr:`OpenedSession.notice`).
+            The session, its file, what was done, and which attachments' content is missing
+            (see :attr:`OpenedSession.notice`).
 
         Raises:
             SessionFileError: the file does not hold a valid session.
@@ -398,11 +480,17 @@ class SessionStore:
             session, path, stamp = self._read(ref)
             inside = self._in_folder(path)
             others = tuple(p for p in self.files_with_id(session.id) if p != path)
+            missing = self.missing_attachments(session)
             if not others or session.read_only:
                 if inside:
                     self._paths[session.id] = path
                     self._stamps[path] = stamp
-                return OpenedSession(session, path, same_id_as=tuple(p.name for p in others))
+                return OpenedSession(
+                    session,
+                    path,
+                    same_id_as=tuple(p.name for p in others),
+                    missing_attachments=missing,
+                )
             previous = session.id
             session.id = new_id()
             if inside:
@@ -414,7 +502,11 @@ class SessionStore:
                 if self._paths.get(previous) == path:
                     del self._paths[previous]  # that id lives only in the other files now
             return OpenedSession(
-                session, path, previous_id=previous, same_id_as=tuple(p.name for p in others)
+                session,
+                path,
+                previous_id=previous,
+                same_id_as=tuple(p.name for p in others),
+                missing_attachments=missing,
             )
 
     def files_with_id(self, session_id: str) -> list[Path]:

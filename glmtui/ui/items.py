@@ -101,6 +101,27 @@ RETRY = "bold $text-warning on $warning-muted"
 MUTED = "$text-muted"
 
 
+SHOWN_ATTACHMENTS = 8
+"""A prompt's attachments named one per line, at most (a folder may bring hundreds)."""
+
+
+def attachment_lines(message: Message, width: int) -> list[Content]:
+    """The files sent with a prompt, one muted line each (``+ notes.md · 4.1 KB``), the kind
+    named when it is not text; past :data:`SHOWN_ATTACHMENTS`, how many more."""
+    from glmtui.store.export import size_text  # the store is loaded: the session came from it
+
+    lines: list[Content] = []
+    attachments = message.attachments
+    for attachment in attachments[:SHOWN_ATTACHMENTS]:
+        kind = "" if attachment.kind == "text" else f" · {attachment.kind}"
+        line = f"+ {visible_controls(attachment.name)}{kind} · {size_text(attachment.size)}"
+        lines.extend(Content.styled(line, MUTED).wrap(max(8, width)))
+    if len(attachments) > SHOWN_ATTACHMENTS:
+        more = len(attachments) - SHOWN_ATTACHMENTS
+        lines.append(Content.styled(f"+ {more:,} more file{'s' if more != 1 else ''}", MUTED))
+    return lines
+
+
 def _clock(message: Message) -> str:
     return message.created_at.astimezone().strftime("%H:%M")
 
@@ -219,6 +240,8 @@ class UserItem(Item):
                 note = FOLD_NOTE
             else:
                 body, note = render_plain(text, width), ""
+            if self.message.attachments:
+                body = [*(body if text else []), *attachment_lines(self.message, width)]
             self.hotspots = []
             if note:
                 self.hotspots.append(Hotspot(1 + len(body), "toggle_fold"))
@@ -240,6 +263,8 @@ class UserItem(Item):
             self._lazy_key = key
             header = Lines([Content.styled(f"You · {_clock(self.message)}", META)], width)
             parts: list[Lines] = [header, *layout.parts]
+            if self.message.attachments:
+                parts.append(Lines(attachment_lines(self.message, width), width))
             if not layout.complete:
                 note = f"⋯ laying out, {layout.left:,} more characters…"
                 parts.append(Lines([Content.styled(note, MUTED)], width))

@@ -13,7 +13,8 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("Ctrl+J", "New line (works in every terminal)"),
             ("Shift+Enter, Alt+Enter", "New line, where the terminal reports these keys"),
             ("Up / Down", "Recall earlier prompts (in an empty composer)"),
-            ("Shift+Tab", "Go to the conversation (the newest message is selected)"),
+            ("@name", "Attach a file or folder: choose it in the list that opens"),
+            ("Shift+Tab", "Go to the attachments, if any, then the conversation"),
         ),
     ),
     (
@@ -27,6 +28,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("Ctrl+N", "New chat"),
             ("Ctrl+End", "Jump to the newest text and follow it again"),
             ("Ctrl+T", "Show or hide reasoning in every reply"),
+            ("F9", "Attach a file or folder (a picker; or type @ in the composer)"),
             (
                 "Ctrl+B",
                 "Parameters sidebar: go to it (pressed there: hide it); "
@@ -36,6 +38,11 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("F3", "The current model's details (u on another model uses it)"),
             ("F4", "The model catalogue: search, inspect, use"),
             ("F5", "Tools: the MCP servers, their state and tools; switch tools on or off"),
+            (
+                "F8",
+                "Compact: summarise all but the last exchanges into one message that is sent in"
+                " their place (or type /compact, /compact N to keep the last N, /compact undo)",
+            ),
             ("Ctrl+O", "Session browser"),
             ("F1", "This help"),
             ("Ctrl+P", "Command palette: every action by name"),
@@ -64,9 +71,38 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ),
             ("d, Delete", "Delete the selected message"),
             ("f", "Fork: continue in a copy that ends at this message"),
+            (
+                "o (on compacted messages)",
+                "Show the messages a compaction replaced, or fold them again (or click the ▸ line)",
+            ),
+            (
+                "u",
+                "Undo the latest compaction (on its summary or its folded messages): the"
+                " messages are sent again",
+            ),
             ("PageUp / PageDown", "Scroll a page"),
             ("Home / End", "Start of the chat / newest text (and follow it)"),
             ("Esc", "Back to the composer"),
+        ),
+    ),
+    (
+        "Attachments",
+        (
+            (
+                "@ (starting a word)",
+                "Lists the working folder's files and folders as you type a name: Up / Down"
+                " choose, Tab goes into a folder, Enter (or Tab on a file) attaches, Esc closes"
+                " the list",
+            ),
+            ("F9", "A picker: Enter attaches a file, a a folder; Backspace: parent folder"),
+            (
+                "Paste a path",
+                "A pasted (or dragged-in) path of an existing file or folder, and nothing else,"
+                " is attached, not typed (quoted, escaped and file:// paths too)",
+            ),
+            ("Left / Right", "(on the chips above the composer) Choose an attachment"),
+            ("Delete, Backspace", "Remove the chosen attachment (or click its ✕)"),
+            ("Esc, Enter, Down", "Back to the composer"),
         ),
     ),
     (

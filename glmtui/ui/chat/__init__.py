@@ -10,6 +10,7 @@ conversation controller's events to the widgets.
 - :mod:`.messages`: actions on one message (delete, edit and resend, fork, code blocks).
 - :mod:`.dialogs`: where a session may send, a file changed elsewhere, sessions and titles.
 - :mod:`.tools`: tool calls (approval, each call's progress in its reply), the Tools screen.
+- :mod:`.compaction`: compacting the conversation (F8, ``/compact``), its summary, undo.
 - :mod:`.commands`: the command palette's entries.
 - :mod:`.status`: what the status bar shows.
 """

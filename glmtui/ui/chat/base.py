@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
+from glmtui.chat.compaction import shown_count
 from glmtui.chat.controller import ConversationController
 from glmtui.chat.endpoints import (
     DEMO_PROVIDER,
@@ -20,6 +21,7 @@ from glmtui.chat.endpoints import (
 )
 from glmtui.config import Settings
 from glmtui.domain import Message, ModelCard, Session
+from glmtui.ui.compacted import CompactedItem, SummaryItem
 from glmtui.ui.items import Item, ReplyItem, UserItem
 from glmtui.ui.widgets.composer import Composer
 from glmtui.ui.widgets.conversation import ConversationView
@@ -29,8 +31,10 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from glmtui.api.client import ChatClient
+    from glmtui.api.models import ModelTraits
     from glmtui.api.request import ProviderOptions
     from glmtui.chat.catalog import ModelCatalog
+    from glmtui.domain.stats import TurnStats
     from glmtui.store import SessionStore
     from glmtui.ui.tool_host import ToolRuntime
 
@@ -135,8 +139,26 @@ class ChatScreenBase(Screen[None]):
 
     def provider_options(self, session: Session | None = None) -> ProviderOptions:
         """What else the session's provider wants in a request (reasoning resent in tool
-        loops, ``tool_stream``)."""
-        return provider_options(self.context.settings, session or self.session)
+        loops, ``tool_stream``), what it does not take (its limits, JSON mode), and what the
+        model's thinking takes (from its card when it is the one known, else glmtui's table).
+        """
+        from dataclasses import replace
+
+        session = session or self.session
+        options = provider_options(self.context.settings, session)
+        traits = self.model_traits(session.model)
+        return replace(
+            options,
+            thinking=traits.thinking,
+            json_mode=options.json_mode and traits.json_mode is not False,
+        )
+
+    def model_traits(self, model: str | None = None) -> ModelTraits:
+        """What ``model`` (the session's by default) takes: its thinking control and JSON
+        mode, from its card when that is the card known, else glmtui's table by its id."""
+        from glmtui.api.models import model_traits
+
+        return model_traits(self.model_card, model or self.session.model)
 
     def request_settings(self) -> RequestSettings:
         """What the sidebar edits, as the session holds it now."""
@@ -165,13 +187,21 @@ class ChatScreenBase(Screen[None]):
 
     def items_for(self, messages: list[Message]) -> list[Item]:
         """The conversation's items for ``messages``: one per prompt and reply; a tool
-        message is drawn in the block of the call it answers, not as an item of its own."""
+        message is drawn in the block of the call it answers, not as an item of its own; a
+        run of compacted messages is one folded item."""
         results = {m.tool_call_id: m for m in messages if m.role == "tool" and m.tool_call_id}
         live = self.controller.live_reply if self.generating else None
         last_calls = next((m for m in reversed(messages) if m.tool_calls), None)
         items: list[Item] = []
-        for message in messages:
-            if message.role == "tool":
+        fold: list[Message] = []
+        for message in [*messages, None]:
+            if message is not None and message.compacted:
+                fold.append(message)
+                continue
+            if fold:
+                items.append(CompactedItem(fold, lambda m: self.item_for(m, results)))
+                fold = []
+            if message is None or message.role == "tool":
                 continue
             # While a turn runs, the calls of its last reply that have no answer yet are
             # waiting their turn; in any other reply they never will be answered.
@@ -188,6 +218,11 @@ class ChatScreenBase(Screen[None]):
     ) -> Item:
         """The conversation's item for ``message`` (``results``: the conversation's tool
         messages by call id, to draw a reply's calls with their answers)."""
+        if message.summary_of:
+            replaced = set(message.summary_of)
+            shown = shown_count([m for m in self.session.messages if m.id in replaced])
+            label = self.model_label()
+            return SummaryItem(message, replaced=shown, model_label=label)
         if message.role == "user":
             return UserItem(message)
         label = self.model_label()
@@ -245,4 +280,12 @@ class ChatScreenBase(Screen[None]):
 
     def check_endpoint(self, then: Callable[[], object]) -> bool:
         """True when the session may send now; else ask where to and run ``then`` after."""
+        raise NotImplementedError
+
+    def show_stream(self, item: ReplyItem, stats: TurnStats, *, waiting: bool) -> None:
+        """Draw ``item`` as the reply that streams now (its text arrives as events)."""
+        raise NotImplementedError
+
+    def end_stream(self) -> None:
+        """The reply that streamed ended: draw its final form."""
         raise NotImplementedError

@@ -23,6 +23,11 @@ def palette_commands(screen: ChatScreen) -> Iterable[SystemCommand]:
     yield SystemCommand("chat: new", "Start a new chat (Ctrl+N)", screen.action_new_chat)
     yield SystemCommand("chat: follow", "Jump to the newest text (Ctrl+End)", screen.action_follow)
     yield SystemCommand(
+        "attach: a file…",
+        "Attach a file or folder to the next prompt (F9; or type @ in the composer)",
+        screen.action_attach,
+    )
+    yield SystemCommand(
         "view: toggle reasoning",
         "Show or hide reasoning in every reply (Ctrl+T)",
         screen.action_toggle_reasoning,
@@ -58,6 +63,13 @@ def palette_commands(screen: ChatScreen) -> Iterable[SystemCommand]:
         "Answer the last prompt with another model or parameters",
         screen.action_compare,
     )
+    yield SystemCommand("chat: compact", screen.compaction_hint(), screen.action_compact)
+    if screen.can_undo_compaction:
+        yield SystemCommand(
+            "chat: undo compaction",
+            "Remove the latest summary; the messages it replaced are sent again (u on it)",
+            screen.action_undo_compaction,
+        )
     for fmt, name in (("curl", "cURL"), ("python", "Python (httpx)"), ("json", "JSON")):
         yield SystemCommand(
             f"request: copy as {name}",

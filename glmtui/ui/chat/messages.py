@@ -39,6 +39,8 @@ class MessagesPart(ChatScreenBase):
             self._pick_code_block(message)
         elif action == "fork":
             self._fork_from(message)
+        elif action == "undo_compaction":
+            await self.run_action("undo_compaction")
 
     def begin_edit(self, message: Message) -> None:
         """Put an earlier prompt in the composer; Enter resends it (replacing it and what

@@ -27,10 +27,14 @@ class ModelsPart(ChatScreenBase):
         first frame: live, else the cached copy, else the built-in card."""
         model = self.session.model
         card = await self.lookup_card(model)
-        if card is None or model != self.session.model:
-            return  # unknown, or the model changed meanwhile
+        if model != self.session.model:
+            return  # the model changed meanwhile
+        if card is None:  # unknown: what glmtui's table says of its id, at least
+            self.sidebar.set_traits(self.model_traits(model))
+            return
         self.model_card = card
         self.sidebar.set_ranges(ranges_for(card))
+        self.sidebar.set_traits(self.model_traits(model))
         self.update_titles()  # the composer names the model by its card's name
         self.refresh_status()
 
@@ -96,7 +100,9 @@ class ModelsPart(ChatScreenBase):
             return
         self.model_card = builtin_card(model_id)
         self.controller.configure(model=model_id)  # the screen updates the sidebar, titles
-        self.sidebar.load(self.request_settings(), ranges_for(self.card_for_model()))
+        self.sidebar.load(
+            self.request_settings(), ranges_for(self.card_for_model()), self.model_traits()
+        )
         self.say(f"This chat now uses {model_id}.")
 
     @property

@@ -28,12 +28,16 @@ class ParametersPart(ChatScreenBase):
         providers = [DEMO_PROVIDER] if settings.demo else list(settings.providers)
         if self.session.provider not in providers:
             providers.append(self.session.provider)
+        profiles = settings.providers
         return ParameterSidebar(
             self.request_settings(),
             providers=providers,
-            thinking={name: profile.thinking for name, profile in settings.providers.items()},
+            thinking={name: profile.thinking for name, profile in profiles.items()},
             ranges=ranges_for(self.card_for_model()),
             models=self._model_ids,
+            limits={name: profile.limits for name, profile in profiles.items()},
+            json_mode={name: profile.takes_json_mode for name, profile in profiles.items()},
+            traits=self.model_traits(),
             deferred=deferred,
             id=id,
         )

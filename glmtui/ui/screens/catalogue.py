@@ -61,7 +61,11 @@ def model_row(card: ModelCard, current_model: str, keys: list[str]) -> list[Text
         "developer": Text(visible(developer_of(card))),
         "input": Text(visible(", ".join(card.input_modalities)) or "–"),
         "context": Text(context_cell(card) if card.context_length else "–", justify="right"),
-        "price_in": _price(card.pricing.input_per_token),
+        "price_in": (
+            Text("by time", justify="right")  # per second: no per-token price to compare
+            if card.pricing.by_time
+            else _price(card.pricing.input_per_token)
+        ),
         "price_out": _price(card.pricing.output_per_token),
     }
     return [cells[key] for key in keys]

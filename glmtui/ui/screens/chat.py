@@ -4,13 +4,14 @@ The conversation itself belongs to a :class:`~glmtui.chat.controller.Conversatio
 it sends, streams, saves, and announces each step as an event. This screen lays the widgets
 out, turns keys into the controller's operations, and draws its events (:meth:`_drawn`). What
 the screen does besides lives in its parts (:mod:`glmtui.ui.chat`): the parameters, the
-model, message actions, dialogs about the session, the palette, the status bar.
+model, message actions, dialogs about the session, attachments, the palette, the status bar.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from textual import on
@@ -26,18 +27,22 @@ from glmtui.chat import events
 from glmtui.chat.controller import ConversationController, TurnRefused
 from glmtui.chat.endpoints import session_endpoint
 from glmtui.domain import Message, Session
+from glmtui.ui.chat.attachments import AttachmentsPart
 from glmtui.ui.chat.base import ChatContext
+from glmtui.ui.chat.compaction import CompactionPart
 from glmtui.ui.chat.dialogs import DialogsPart
 from glmtui.ui.chat.messages import MessagesPart
 from glmtui.ui.chat.models import ModelsPart
 from glmtui.ui.chat.painter import ReplyPainter
 from glmtui.ui.chat.parameters import SIDEBAR_MIN_WIDTH, ParametersPart
-from glmtui.ui.chat.status import status_info
+from glmtui.ui.chat.status import RequestEstimate, request_limit, status_info
 from glmtui.ui.chat.tools import ToolsPart
 from glmtui.ui.items import ReplyItem, UserItem
+from glmtui.ui.widgets.attachment_chips import AttachmentChips
 from glmtui.ui.widgets.composer import Composer
 from glmtui.ui.widgets.conversation import ConversationView
 from glmtui.ui.widgets.footer import KeyFooter
+from glmtui.ui.widgets.path_completion import PathCompletion
 from glmtui.ui.widgets.status import StatusBar
 from glmtui.ui.widgets.still_box import StillBox
 
@@ -56,7 +61,15 @@ WAITING_NOTE = "Streaming is off: waiting for the complete reply…"
 """Under the spinner of a reply asked for without streaming, until it arrives whole."""
 
 
-class ChatScreen(ParametersPart, ModelsPart, MessagesPart, DialogsPart, ToolsPart):
+class ChatScreen(
+    ParametersPart,
+    ModelsPart,
+    MessagesPart,
+    DialogsPart,
+    ToolsPart,
+    AttachmentsPart,
+    CompactionPart,
+):
     """A conversation with the model.
 
     | Key | Action |
@@ -70,11 +83,13 @@ class ChatScreen(ParametersPart, ModelsPart, MessagesPart, DialogsPart, ToolsPar
     | Ctrl+B | Parameters sidebar: go to it (pressed there: hide it); an overlay when narrow |
     | Ctrl+End | Jump to the newest text and follow it |
     | Ctrl+T | Show or hide reasoning in every reply |
+    | F9 | Attach a file or folder (or type @ in the composer) |
     | F1 | Keys and help |
     | F2 | The next request as cURL, Python and JSON |
     | F3 | The model's details |
     | F4 | The model catalogue |
     | F5 | Tools: the MCP servers and their tools |
+    | F8 | Compact: summarise all but the last exchanges into one message |
     | Ctrl+P | Command palette |
     """
 
@@ -91,11 +106,13 @@ class ChatScreen(ParametersPart, ModelsPart, MessagesPart, DialogsPart, ToolsPar
         Binding("ctrl+b", "toggle_sidebar", "Parameters", id="chat.parameters"),
         Binding("ctrl+end", "follow", "Follow", show=False, id="chat.follow"),
         Binding("ctrl+t", "toggle_reasoning", "Reasoning", show=False, id="chat.reasoning"),
+        Binding("f9", "attach", "Attach", show=False, id="chat.attach"),
         Binding("f1", "help", "Help", id="chat.help"),
         Binding("f2", "preview_request", "Request", show=False, id="chat.request_preview"),
         Binding("f3", "model_info", "Model", show=False, id="chat.model_info"),
         Binding("f4", "models", "Models", show=False, id="chat.models"),
         Binding("f5", "tools", "Tools", show=False, id="chat.tools"),
+        Binding("f8", "compact", "Compact", show=False, id="chat.compact"),
     ]
 
     def __init__(self, context: ChatContext, session: Session | None = None) -> None:
@@ -119,6 +136,7 @@ class ChatScreen(ParametersPart, ModelsPart, MessagesPart, DialogsPart, ToolsPar
         self._ticker: Timer | None = None
         self._generation: Worker[object] | None = None
         self._status_at = 0.0
+        self.request_estimate = RequestEstimate()
         self.controller = ConversationController(
             session,
             client=self.session_client,
@@ -130,6 +148,8 @@ class ChatScreen(ParametersPart, ModelsPart, MessagesPart, DialogsPart, ToolsPar
             approve=self.approve,
             tool_settings=settings.mcp.loop,
         )
+        self.controller.compaction_settings = settings.compaction
+        self.controller.context_limit = lambda: self.context_window()[0]
 
     @property
     def keeper(self) -> object:
@@ -154,7 +174,10 @@ class ChatScreen(ParametersPart, ModelsPart, MessagesPart, DialogsPart, ToolsPar
         yield ConversationView(id="conversation")
         with StillBox(id="chat-bottom"):
             yield Static(id="edit-banner", markup=False)
-            yield Composer(placeholder=self.placeholder(), id="composer")
+            yield AttachmentChips(id="attachments")
+            completion = PathCompletion(id="path-completion")
+            yield completion
+            yield Composer(placeholder=self.placeholder(), completion=completion, id="composer")
             yield StatusBar(id="status-bar")
         with StillBox(id="bottom-bar"):
             yield KeyFooter()
@@ -172,17 +195,18 @@ class ChatScreen(ParametersPart, ModelsPart, MessagesPart, DialogsPart, ToolsPar
         self.call_after_refresh(self.fetch_model_card)  # after the first frame
 
     def refresh_status(self) -> None:
-        self.query_one(StatusBar).show(
-            status_info(
-                self.session,
-                stats=self.controller.stats,
-                card=self.card_for_model(),
-                window=self.context_window(),
-                model_label=self.model_label(),
-                demo=self.demo,
-                unsaved=self.controller.unsaved,
-            )
+        window = self.context_window()
+        info = status_info(
+            self.session,
+            stats=self.controller.stats,
+            card=self.card_for_model(),
+            window=window,
+            model_label=self.model_label(),
+            demo=self.demo,
+            unsaved=self.controller.unsaved,
         )
+        limit = request_limit(window[0], self.session.parameters.max_tokens)
+        self.set_status(replace(info, request_limit=limit))
 
     def palette_commands(self) -> Iterable[SystemCommand]:
         """Entries for the command palette ("category: action")."""
@@ -197,25 +221,38 @@ class ChatScreen(ParametersPart, ModelsPart, MessagesPart, DialogsPart, ToolsPar
         event.stop()
         self.commit_sidebar()
         text = event.text
+        if self.compact_command(text):
+            return  # /compact, /compact N or /compact undo: carried out, not sent
+        if self.confirm_size(text, lambda: self._to_endpoint(text)):
+            self._to_endpoint(text)
+
+    def _to_endpoint(self, text: str) -> None:
+        """Send ``text`` once the session's server is settled (asked, if it must be)."""
         if self.check_endpoint(lambda: self._send(text)):
             self._send(text)
 
     def _send(self, text: str) -> None:
-        """Send ``text`` (as the edited prompt, when one is being edited) in a worker."""
+        """Send ``text`` (as the edited prompt, when one is being edited) in a worker, with
+        the attached files; a refusal leaves the draft and the chips as they were."""
         editing = self.editing
         try:
             self.controller.check_can_send()
         except TurnRefused as reason:
             self.say(str(reason), severity="warning", timeout=8)
             return
+        if editing is None and (refused := self.attachments_refused()):
+            self.say(refused, severity="warning", timeout=10)
+            return
         composer = self.composer
         composer.remember(text)
         composer.text = ""
         self.end_edit(restore_draft=False)
         if editing is not None:
+            if self.chips.chips:  # the edited prompt is resent as it was, without new files
+                self.say("Your attachments stay for the next prompt.", timeout=4)
             self._run(self.controller.edit_and_resend(editing, text))
         else:
-            self._run(self.controller.send(text))
+            self._run(self.controller.send(text, self.take_attachments()))
 
     def _run(self, turn: object) -> None:
         self._generation = self.run_worker(turn, group="generation", exit_on_error=False)  # type: ignore[arg-type]
@@ -281,7 +318,7 @@ class ChatScreen(ParametersPart, ModelsPart, MessagesPart, DialogsPart, ToolsPar
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Show Stop only while streaming; Regenerate only when there is something to redo."""
         if action == "stop":
-            return self.generating
+            return self.generating and not self.composer.completing
         if action == "focus_composer":
             return not self.generating
         if action == "regenerate":
@@ -308,7 +345,7 @@ class ChatScreen(ParametersPart, ModelsPart, MessagesPart, DialogsPart, ToolsPar
         painter = self._painter
         if painter is not None and painter(event):
             return  # a piece of the streaming reply: drawn at the view's next frame
-        if self.draw_tool_event(event):
+        if self.draw_tool_event(event) or self.draw_compaction_event(event):
             return
         if isinstance(event, events.TurnStarted):
             self._turn_started(event.reply, event.stats, waiting=event.request.stream is False)
@@ -341,13 +378,22 @@ class ChatScreen(ParametersPart, ModelsPart, MessagesPart, DialogsPart, ToolsPar
         elif isinstance(event, events.SaveConflict):
             self.ask_about_conflict(event.conflict)
 
-    def _turn_started(self, reply: Message, stats: TurnStats, *, waiting: bool) -> None:
-        item = ReplyItem(
-            reply,
-            show_reasoning=self.show_reasoning,
-            streaming=True,
-            model_label=self.model_label(),
-        )
+    def show_stream(self, item: ReplyItem, stats: TurnStats, *, waiting: bool) -> None:
+        self._turn_started(item.message, stats, waiting=waiting, item=item)
+
+    def end_stream(self) -> None:
+        self._turn_ended()
+
+    def _turn_started(
+        self, reply: Message, stats: TurnStats, *, waiting: bool, item: ReplyItem | None = None
+    ) -> None:
+        if item is None:
+            item = ReplyItem(
+                reply,
+                show_reasoning=self.show_reasoning,
+                streaming=True,
+                model_label=self.model_label(),
+            )
         item.stats = stats
         conversation = self.conversation
         conversation.append(item)

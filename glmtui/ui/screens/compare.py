@@ -1,8 +1,9 @@
 """Compare: the last prompt answered by a second model (or parameter set), side by side.
 
 The current reply stays on the left (or is generated, if there is none); the alternative streams
-on the right. Each pane shows its tokens, time and cost. Keep either: the chosen reply becomes
-the conversation's last reply.
+on the right. Each pane shows its tokens, time and cost (or "billed by time" for a model whose
+cost no token count gives). Keep either: the chosen reply becomes the conversation's last
+reply.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from glmtui.api.errors import ApiError
-from glmtui.api.request import build_request
+from glmtui.api.request import ProviderOptions, build_request
 from glmtui.chat.controller import stream_reply
 from glmtui.chat.formatting import cost as format_cost
 from glmtui.chat.formatting import count
 from glmtui.domain import Message, ModelCard, Parameters, Session
+from glmtui.domain.costs import reply_cost
 from glmtui.domain.params import ParameterError, check, ranges_for
 from glmtui.domain.stats import TurnStats, estimate_conversation_tokens
 from glmtui.domain.text import visible_controls
@@ -54,6 +56,9 @@ class Contender:
     """An existing reply to show instead of generating one."""
     priced: bool = True
     """False for replies that cost nothing (the offline demo's): no cost is shown."""
+    options: ProviderOptions | None = None
+    """What the provider takes (limits, JSON mode) and the model's thinking takes, as for
+    the chat's own requests."""
 
 
 @dataclass(frozen=True)
@@ -181,7 +186,9 @@ class CompareScreen(Screen[Message | None]):
         contender = self.sides[side]
         view = self.query_one(f"#view-{side}", ConversationView)
         session = replace(self.history, model=contender.model, parameters=contender.parameters)
-        request = build_request(session, thinking_style=contender.thinking_style)
+        request = build_request(
+            session, thinking_style=contender.thinking_style, options=contender.options
+        )
         reply = Message("assistant", "", status="streaming", model=contender.model)
         item = ReplyItem(reply, streaming=True, model_label=contender.model)
         stats = TurnStats()
@@ -223,6 +230,8 @@ class CompareScreen(Screen[Message | None]):
         if reply is not None and reply.usage is not None:
             approx = "~" if reply.usage.estimated else ""
             parts.append(count(reply.usage.completion_tokens, "token", approx=approx))
+            if reply.usage.cached_tokens:
+                parts.append(f"{reply.usage.cached_tokens:,} prompt tokens cached")
         if stats is not None:
             parts.append(f"{stats.elapsed:.1f} s")
             if stats.tokens_per_second:
@@ -230,12 +239,7 @@ class CompareScreen(Screen[Message | None]):
                 parts.append(f"{approx}{stats.tokens_per_second:,.0f} tok/s")
         card = self.cards.get(side)
         if reply is not None and reply.usage is not None and self.sides[side].priced:
-            price = reply.usage.cost
-            approx = ""
-            if price is None and card is not None:
-                price = card.pricing.cost(reply.usage)
-                approx = "~" if reply.usage.estimated else ""
-            parts.append(approx + format_cost(price) if price is not None else "cost unknown")
+            parts.append(_cost_text(reply, card))
         if reply is not None and reply.status == "error":
             parts.append(f"⚠ {reply.error}")
         text = visible_controls(" · ".join(parts))
@@ -254,6 +258,20 @@ class CompareScreen(Screen[Message | None]):
         """Close without changing the conversation."""
         self.workers.cancel_all()
         self.dismiss(None)
+
+
+def _cost_text(reply: Message, card: ModelCard | None) -> str:
+    """A pane's cost: reported, else priced from its tokens (``~`` estimated, ``≤`` an upper
+    bound), "billed by time" for a model whose cost no token count gives, or "cost unknown"."""
+    assert reply.usage is not None
+    if reply.usage.cost is not None:
+        return format_cost(reply.usage.cost)
+    if card is None:
+        return "cost unknown"
+    cost = reply_cost(reply.usage, card.pricing)
+    if cost.by_time:
+        return "billed by time"
+    return cost.prefix + format_cost(cost.usd) if cost.usd is not None else "cost unknown"
 
 
 def start_compare(screen: ChatScreen) -> None:
@@ -300,6 +318,7 @@ def start_compare(screen: ChatScreen) -> None:
             screen.card_for_model(),
             basis.existing,
             priced=priced,
+            options=screen.provider_options(),
         )
         right = Contender(
             f"{alternative.model} · {describe_set(alternative.parameters)}",
@@ -309,6 +328,7 @@ def start_compare(screen: ChatScreen) -> None:
             thinking,
             screen.card_for_model() if alternative.model == session.model else None,
             priced=priced,
+            options=screen.provider_options(replace(session, model=alternative.model)),
         )
         compare = CompareScreen(basis.history, left, right, find_card=screen.lookup_card)
         screen.app.push_screen(compare, keep)

@@ -6,11 +6,19 @@ colour code in a pasted log, is shown as a symbol (``␛``) and sent as itself.
 
 Textual's terminal input parser does not read a bracketed paste whole (the first ESC inside
 one ends it); :class:`glmtui.ui.compat.PasteParser` reads it whole instead.
+
+Files are attached from here too (see :mod:`glmtui.ui.widgets.path_completion`): ``@`` at the
+start of a word opens a list of files and folders, and choosing one takes the ``@word`` out of
+the text and asks for the file to be attached (:class:`Composer.PathChosen`); a paste that is
+nothing but paths of existing files (a file dragged into the terminal) asks for them to be
+attached instead of being typed (:class:`Composer.PathsPasted`). The chat screen reads the
+files and shows them as chips; the text only ever holds what the user wrote.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from textual import events
 from textual.binding import Binding
@@ -18,6 +26,13 @@ from textual.message import Message
 from textual.widgets import TextArea
 
 from glmtui.domain.text import control_marks, pasted_text, restore_controls, visible_controls
+from glmtui.ui.widgets.path_completion import (
+    Candidate,
+    PathCompletion,
+    PathToken,
+    pasted_paths,
+    token_at,
+)
 
 NEWLINE_KEYS = frozenset({"ctrl+j", "shift+enter", "alt+enter", "ctrl+enter"})
 """Keys that insert a line break. Ctrl+J reaches the app in every terminal; Shift+Enter only
@@ -32,6 +47,10 @@ class Composer(TextArea):
     | Enter | Send the prompt |
     | Ctrl+J, Shift+Enter, Alt+Enter | New line |
     | Up / Down (empty composer) | Recall earlier prompts |
+    | @ (at the start of a word) | Complete a file or folder to attach |
+
+    While the ``@`` list is open: Up/Down choose, Tab completes a folder (or attaches a file),
+    Enter attaches the chosen file or folder, Esc closes the list. Closed, it takes no key.
     """
 
     BINDINGS = [
@@ -50,13 +69,47 @@ class Composer(TextArea):
         def control(self) -> Composer:
             return self.composer
 
+    @dataclass
+    class PathChosen(Message):
+        """A file or folder was chosen in the ``@`` list (its ``@word`` left the text)."""
+
+        composer: Composer
+        path: Path
+
+        @property
+        def control(self) -> Composer:
+            return self.composer
+
+    @dataclass
+    class PathsPasted(Message):
+        """A paste that names existing files or folders and nothing else (a drag and drop):
+        it was not typed. Whoever attaches them puts ``text`` in with :meth:`insert_text`
+        when they cannot be attached, so nothing pasted is lost."""
+
+        composer: Composer
+        paths: list[Path]
+        text: str = field(repr=False)
+
+        @property
+        def control(self) -> Composer:
+            return self.composer
+
     def __init__(
         self,
         *,
         placeholder: str = "",
+        completion: PathCompletion | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
+        """
+        Args:
+            placeholder: Shown while the composer is empty.
+            completion: The list ``@`` opens (None: no ``@`` completion, and pasted paths are
+                text).
+            id: The widget's id.
+            classes: Its classes.
+        """
         super().__init__(
             "",
             soft_wrap=True,
@@ -73,11 +126,26 @@ class Composer(TextArea):
         self.prompt_history: list[str] = []
         """Earlier prompts, oldest first."""
         self._history_index: int | None = None
+        self.completion = completion
+        """The ``@`` list, if this composer completes paths."""
+        self.attached = 0
+        """Files attached to the draft (set by the screen): with any, Enter sends even a
+        blank text."""
+
+    @property
+    def completing(self) -> bool:
+        """True while the ``@`` list is open (it then has Up, Down, Tab, Enter and Esc)."""
+        return self.completion is not None and self.completion.is_open
 
     def on_key(self, event: events.Key) -> None:
         """Enter sends and the newline keys break the line; every other key goes on to the
-        text area (``prevent_default`` keeps its own handler from typing these two)."""
-        if event.key == "enter":
+        text area (``prevent_default`` keeps its own handler from typing these two). While
+        the ``@`` list is open, its keys go to it first."""
+        self._typing = event.is_printable or event.key in ("backspace", "delete")
+        if self.completing and self._completion_key(event.key):
+            event.stop()
+            event.prevent_default()
+        elif event.key == "enter":
             event.stop()
             event.prevent_default()
             self.action_submit()
@@ -85,6 +153,91 @@ class Composer(TextArea):
             event.stop()
             event.prevent_default()
             self.action_newline()
+
+    # --- the @ list ---------------------------------------------------------------------------
+
+    def _completion_key(self, key: str) -> bool:
+        """Handle ``key`` in the open ``@`` list; False when the list does not take it."""
+        completion = self.completion
+        assert completion is not None
+        if key in ("up", "down"):
+            completion.move(-1 if key == "up" else 1)
+        elif key == "escape":
+            completion.close()
+        elif key in ("tab", "enter"):
+            chosen = completion.chosen
+            if chosen is None:
+                completion.close()
+                return False
+            self.accept_completion(chosen, descend=key == "tab")
+        else:
+            return False
+        return True
+
+    def accept_completion(self, candidate: Candidate, *, descend: bool = False) -> None:
+        """Take ``candidate``: with ``descend``, a folder is completed into (the list shows
+        what is in it); otherwise the ``@word`` leaves the text and the file or folder is
+        asked for (:class:`PathChosen`)."""
+        completion = self.completion
+        token = completion.token if completion is not None else None
+        if completion is None or token is None:
+            return
+        if descend and candidate.folder:
+            self._replace_token(token, "@" + candidate.text)
+            return
+        completion.close()
+        self._replace_token(token, "")
+        self.post_message(self.PathChosen(self, candidate.path))
+
+    def _replace_token(self, token: PathToken, text: str) -> None:
+        """Put ``text`` where the ``@word`` is (removing it: also one space beside it, so no
+        double space is left)."""
+        line = self.document.get_line(token.row)
+        start, end = token.start, token.end
+        if not text:
+            spaced_before = start == 0 or line[start - 1] == " "
+            if end < len(line) and line[end] == " " and spaced_before:
+                end += 1
+            elif end == len(line) and start > 0 and line[start - 1] == " ":
+                start -= 1
+        result = self.replace(text, (token.row, start), (token.row, end))
+        self.move_cursor(result.end_location)
+
+    def _update_completion(self) -> None:
+        """Open, narrow or close the ``@`` list for the word at the cursor."""
+        completion = self.completion
+        if completion is None:
+            return
+        row, column = self.cursor_location
+        if self.selection.start != self.selection.end:
+            token = None
+        else:
+            token = token_at(self.document.get_line(row), row, column)
+        if token is None:
+            if completion.is_open:
+                completion.close()
+            return
+        if completion.is_open or self._typing:  # not for text loaded or pasted
+            completion.offer(token, Path.cwd())
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        """The text changed: the ``@`` list follows (the event goes on to the screen)."""
+        if event.text_area is self:
+            self._update_completion()
+
+    def on_text_area_selection_changed(self, event: TextArea.SelectionChanged) -> None:
+        """The cursor moved: the ``@`` list follows it, or closes."""
+        if event.text_area is self:
+            self._update_completion()
+
+    def on_blur(self) -> None:
+        """Leaving the composer closes the ``@`` list."""
+        if self.completion is not None and self.completion.is_open:
+            self.completion.close()
+
+    _typing = False
+    """The last key typed or deleted text: only then does an ``@word`` open the list (not
+    when a prompt is recalled, loaded for editing or pasted)."""
 
     _marks: frozenset[str] = frozenset()
     """Symbols in the draft that stand for control characters (see :attr:`text`)."""
@@ -96,9 +249,21 @@ class Composer(TextArea):
         insert the text as it came.)"""
         event.stop()
         event.prevent_default()
+        self._typing = False
         if self.read_only:
             return
-        text = pasted_text(event.text)
+        if self.completion is not None:
+            paths = pasted_paths(event.text, Path.cwd())
+            if paths:
+                self.post_message(self.PathsPasted(self, paths, event.text))
+                self.focus()
+                return
+        self.insert_text(event.text)
+
+    def insert_text(self, pasted: str) -> None:
+        """Insert ``pasted`` as a paste is inserted (at the cursor, replacing the selection;
+        line breaks as newlines, controls as symbols)."""
+        text = pasted_text(pasted)
         start, end = self.selection
         result = self.replace(self._shown(text), start, end, maintain_selection_offset=False)
         self.move_cursor(result.end_location)
@@ -114,6 +279,7 @@ class Composer(TextArea):
     def load_text(self, text: str) -> None:
         """Replace the text (history recall, edit and resend) with controls shown as symbols."""
         self._marks = frozenset()
+        self._typing = False
         super().load_text(self._shown(text))
 
     @property
@@ -127,8 +293,8 @@ class Composer(TextArea):
         self.load_text(value)
 
     def action_submit(self) -> None:
-        """Send the text (blank text is ignored)."""
-        if self.text.strip():
+        """Send the text (blank text is ignored, unless files are attached)."""
+        if self.text.strip() or self.attached:
             self.post_message(self.Submitted(self, self.text))
 
     def action_newline(self) -> None:

@@ -34,6 +34,7 @@ from textual.timer import Timer
 
 from glmtui.domain import Message
 from glmtui.domain.markdown import code_blocks
+from glmtui.ui.compacted import CompactedItem, check_compaction_action
 from glmtui.ui.items import LAZY_FROM, Item, LazyLines, Lines, ReplyItem, UserItem
 from glmtui.ui.tool_block import TICK
 
@@ -136,6 +137,7 @@ class ConversationView(ScrollView, can_focus=True):
     | o | Show a long prompt, or a reply's tool results, whole; or fold them again |
     | d, Delete | Delete the selected message |
     | f | Fork: continue in a copy that ends at the selected message |
+    | u | Undo the compaction (on its summary or its folded messages) |
     | PageUp / PageDown | Scroll a page |
     | Home / End | Start of the conversation / newest text (and follow it) |
     """
@@ -167,6 +169,7 @@ class ConversationView(ScrollView, can_focus=True):
         Binding("o", "toggle_fold(False)", "Fold", id="message.fold"),
         Binding("d,delete", "request('delete')", "Delete", id="message.delete"),
         Binding("f", "request('fork')", "Fork", id="message.fork"),
+        Binding("u", "request('undo_compaction')", "Undo compaction", id="message.undo_compaction"),
         Binding("pageup", "page(-1)", "Page up", show=False, id="conversation.page_up"),
         Binding("pagedown", "page(1)", "Page down", show=False, id="conversation.page_down"),
         Binding("home", "top", "Top", show=False, id="conversation.top"),
@@ -180,7 +183,8 @@ class ConversationView(ScrollView, can_focus=True):
         view: ConversationView
         message: Message
         action: str
-        """``delete``, ``edit``, ``regenerate``, ``copy_code``, ``fork`` or ``retry``."""
+        """``delete``, ``edit``, ``regenerate``, ``copy_code``, ``fork``, ``retry`` or
+        ``undo_compaction``."""
 
         @property
         def control(self) -> ConversationView:
@@ -869,6 +873,9 @@ class ConversationView(ScrollView, can_focus=True):
         if action == "request" and not self.editable:
             return False
         item = self.selected_item
+        compaction = check_compaction_action(item, action, parameters[0] if parameters else None)
+        if compaction is not None:
+            return compaction
         if action in ("copy", "copy_code", "request") and item is None:
             return None
         if action == "request" and parameters:
@@ -882,7 +889,9 @@ class ConversationView(ScrollView, can_focus=True):
         if action == "toggle_fold":  # one "o" binding shows at a time: Expand or Fold
             if isinstance(item, ReplyItem) and item.tool_results_foldable:
                 return item.tool_results_expanded != parameters[0]
-            return isinstance(item, UserItem) and item.foldable and item.expanded != parameters[0]
+            if isinstance(item, UserItem | CompactedItem) and item.foldable:
+                return item.expanded != parameters[0]
+            return False
         return True
 
     def action_select(self, step: int) -> None:
@@ -968,7 +977,11 @@ class ConversationView(ScrollView, can_focus=True):
             first = next((spot for spot in item.hotspots if spot.action == "toggle_tool"), None)
             self._show_line(self.selected, first.line if first is not None else 0)
             return
-        if isinstance(item, UserItem) and item.foldable and self.selected is not None:
+        if (
+            isinstance(item, UserItem | CompactedItem)
+            and item.foldable
+            and self.selected is not None
+        ):
             item.expanded = not item.expanded if expand is None else expand
             self.redraw(item)
             self.refresh_bindings()

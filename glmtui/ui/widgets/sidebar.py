@@ -4,6 +4,12 @@ A field left blank means "provider default": it is not sent at all. A bad value 
 its field with the reason and never sent; the last good value stays in force. Every valid
 change is announced with :class:`ParameterSidebar.Changed`, and the chat screen stores it in
 the session (so reopening the session restores it).
+
+What is offered follows the provider and the model: each numeric field's range is the model's
+narrowed by the provider's limits (z.ai: temperature 0–1, one stop sequence), a parameter the
+provider does not take is disabled with the reason, the reasoning control offers what the
+model takes (on/off, effort levels, no "off" for a model that always thinks), and the JSON
+mode switch is disabled where JSON mode is not taken.
 """
 
 from __future__ import annotations
@@ -20,8 +26,25 @@ from textual.message import Message
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Select, Static, Switch, TextArea
 
+from glmtui.api.models import ModelTraits
 from glmtui.domain import Parameters
-from glmtui.domain.params import NUMERIC, ParameterError, Range, parse, parse_stop
+from glmtui.domain.params import (
+    MAX_STOP,
+    NO_LIMITS,
+    NUMERIC,
+    ParameterError,
+    ParameterLimits,
+    Range,
+    apply_limits,
+    parse,
+    parse_stop,
+)
+from glmtui.domain.thinking import (
+    ThinkingChoice,
+    choice_parameters,
+    chosen_value,
+    thinking_choices,
+)
 
 LABELS = {
     "temperature": "Temperature",
@@ -78,6 +101,7 @@ class ParameterSidebar(VerticalScroll):
     ParameterSidebar .row > Label { width: 18; color: $text; }
     ParameterSidebar .row > Input { width: 1fr; }
     ParameterSidebar Input.-invalid { background: $error 30%; color: $text-error; }
+    ParameterSidebar .switch-row Switch:disabled { opacity: 0.5; }
     ParameterSidebar TextArea { height: 4; margin: 0; }
     ParameterSidebar TextArea#stop { height: 2; }
     ParameterSidebar .switch-row { height: 1; margin: 1 0 0 0; }
@@ -126,6 +150,9 @@ class ParameterSidebar(VerticalScroll):
         thinking: dict[str, str],
         ranges: dict[str, Range],
         models: list[str] | None = None,
+        limits: dict[str, ParameterLimits] | None = None,
+        json_mode: dict[str, bool] | None = None,
+        traits: ModelTraits | None = None,
         deferred: bool = False,
         id: str | None = None,
         classes: str | None = None,
@@ -134,9 +161,12 @@ class ParameterSidebar(VerticalScroll):
         Args:
             settings: The values to start from (the session's).
             providers: Provider profile names to choose from.
-            thinking: Each provider's thinking-switch style (``none`` hides the switch).
-            ranges: Allowed ranges (from the model's request schema, else OpenAI's).
+            thinking: Each provider's thinking-switch style (``none`` hides the on/off).
+            ranges: The model's allowed ranges (its request schema, else OpenAI's).
             models: Model ids to suggest while typing (the catalogue, when reachable).
+            limits: Each provider's limits (none given: OpenAI's API).
+            json_mode: Whether each provider takes JSON mode (not given: it does).
+            traits: What the model takes (thinking control, JSON mode); None: on/off.
             deferred: Mount the fields only after the screen's first frame. They are most of
                 the chat screen's widgets, and styling them took ~0.2 s of startup; until
                 then the sidebar shows its title, and what it is given is kept for them.
@@ -147,6 +177,13 @@ class ParameterSidebar(VerticalScroll):
         self.thinking = thinking
         self.ranges = ranges
         self.models = models or []
+        self.limits = limits or {}
+        self.json_mode = json_mode or {}
+        self.traits = traits or ModelTraits()
+        self._reasoning_options: list[tuple[str, str]] = [
+            (choice.label, choice.value) for choice in self._reasoning_choices()
+        ]
+        """The reasoning control's options as last set."""
         self._loading = False
         self._fields_pending = deferred
         """True until the fields are mounted (see ``deferred``)."""
@@ -198,10 +235,19 @@ class ParameterSidebar(VerticalScroll):
         with Horizontal(classes="switch-row"):
             yield Label("Stream")
             yield Switch(parameters.stream is not False, id="stream")
+        with Horizontal(classes="switch-row"):
+            yield Label("JSON mode")
+            yield Switch(
+                bool(parameters.json_mode),
+                id="json_mode",
+                tooltip='Ask for one JSON object (response_format {"type": "json_object"})',
+            )
+        yield Static("", id="json_mode-hint", classes="hint -blank", markup=False)
+        choices = self._reasoning_choices()
         yield Label("Reasoning (thinking)", classes="label reasoning")
         yield Select(
-            [("provider default", "default"), ("on", "on"), ("off", "off")],
-            value=_reasoning_choice(parameters.reasoning),
+            [(choice.label, choice.value) for choice in choices],
+            value=chosen_value(parameters.reasoning, parameters.reasoning_effort, choices),
             allow_blank=False,
             id="reasoning",
             classes="reasoning",
@@ -226,7 +272,7 @@ class ParameterSidebar(VerticalScroll):
         if self._fields_pending:
             self.call_after_refresh(self._mount_fields)
         else:
-            self._show_reasoning_switch()
+            self._show_provider()
 
     async def _mount_fields(self) -> None:
         """Mount the fields of a deferred sidebar, with the values it holds by now."""
@@ -239,7 +285,7 @@ class ParameterSidebar(VerticalScroll):
             if not all(field.is_attached for field in fields):
                 return  # the app closed meanwhile (Ctrl+Q in the first moments)
             self._fields_pending = False
-            self._show_reasoning_switch()
+            self._show_provider()
             self.set_ranges(self.ranges)  # mark values outside limits that came meanwhile
         finally:
             self.call_after_refresh(self._done_loading)
@@ -249,37 +295,116 @@ class ParameterSidebar(VerticalScroll):
         """True once the fields are mounted."""
         return not self._fields_pending
 
+    @property
+    def provider_limits(self) -> ParameterLimits:
+        """The limits of the provider chosen now."""
+        return self.limits.get(self.settings.provider, NO_LIMITS)
+
+    @property
+    def allowed(self) -> dict[str, Range]:
+        """The ranges in force: the model's, narrowed by the provider's limits."""
+        return apply_limits(self.ranges, self.provider_limits)
+
     def _hint(self, name: str) -> str:
-        allowed = self.ranges.get(name)
+        limits = self.provider_limits
+        if limits.why_unsupported(name) is not None:
+            return f"not taken by {limits.provider or 'this provider'}"
+        allowed = self.allowed.get(name)
         if allowed is None:
             return ""
         default = (
             f" · model default {_format(allowed.default)}" if allowed.default is not None else ""
         )
-        return f"{allowed.describe()}{default} · blank = default"
+        where = f" for {allowed.limited_by}" if allowed.limited_by else ""
+        return f"{allowed.describe()}{where}{default} · blank = default"
 
-    def _show_reasoning_switch(self) -> None:
+    def _reasoning_choices(self) -> list[ThinkingChoice]:
+        style = self.thinking.get(self.settings.provider, "none")
+        return thinking_choices(style, self.traits.thinking)
+
+    def _show_provider(self) -> None:
+        """Show what the chosen provider and model take: limits, reasoning, JSON mode."""
         if self._fields_pending:
             return
+        self._show_limits()
+        self._show_reasoning()
+        self._show_json_mode()
+
+    def _show_limits(self) -> None:
+        """Disable what the provider does not take; re-check every field against its ranges."""
+        limits = self.provider_limits
+        for name in NUMERIC:
+            field = self.query_one(f"#{name}", Input)
+            field.disabled = limits.why_unsupported(name) is not None
+            field.tooltip = limits.why_unsupported(name)
+            self._validate(name, field.value, commit=False)
+        stop = self.query_one("#stop", TextArea)
+        stop.disabled = limits.why_unsupported("stop") is not None
+        self._check_stop(stop.text, commit=False)
+
+    def _show_reasoning(self) -> None:
+        """Offer what the model takes through the provider's switch (hidden when nothing)."""
         style = self.thinking.get(self.settings.provider, "none")
+        choices = self._reasoning_choices()
         for widget in self.query(".reasoning"):
-            widget.display = style != "none"
-        hint = self.query_one("#reasoning-hint", Static)
-        hint.update(f"sent as {style}" if style != "none" else "")
+            widget.display = len(choices) > 1
+        select = self.query_one("#reasoning", Select)
+        options = [(choice.label, choice.value) for choice in choices]
+        parameters = self.settings.parameters
+        value = chosen_value(parameters.reasoning, parameters.reasoning_effort, choices)
+        if options != self._reasoning_options:
+            self._reasoning_options = options
+            select.set_options(options)
+        if select.value != value:
+            select.value = value  # what is sent; the handler sees no change in it
+        support = self.traits.thinking
+        sent_as = style if style != "none" else "reasoning_effort"
+        parts = [f"sent as {sent_as}"]
+        if support.describe():
+            parts.append(support.describe())
+            origin = {"model": "as the model says", "table": "glmtui's GLM table"}
+            parts.append(origin.get(support.source, ""))
+        self.query_one("#reasoning-hint", Static).update(" · ".join(p for p in parts if p))
+
+    def _json_mode_refused(self) -> str | None:
+        """Why JSON mode cannot be sent now (None: it can)."""
+        provider = self.settings.provider
+        if not self.json_mode.get(provider, True):
+            return f"{provider} does not take JSON mode (json_mode = false in its profile)"
+        if self.traits.json_mode is False:
+            return self.traits.json_reason or "the model does not take JSON mode"
+        return None
+
+    def _show_json_mode(self) -> None:
+        switch = self.query_one("#json_mode", Switch)
+        refused = self._json_mode_refused()
+        switch.disabled = refused is not None
+        if refused is None:
+            self._set_hint("json_mode", "", error=False)
+        else:
+            sent = " — not sent" if self.settings.parameters.json_mode else ""
+            self._set_hint("json_mode", f"{refused}{sent}", error=bool(sent))
 
     # --- loading ---------------------------------------------------------------------------
 
-    def load(self, settings: RequestSettings, ranges: dict[str, Range] | None = None) -> None:
-        """Show other values (another session was opened, or defaults were restored)."""
+    def load(
+        self,
+        settings: RequestSettings,
+        ranges: dict[str, Range] | None = None,
+        traits: ModelTraits | None = None,
+    ) -> None:
+        """Show other values (another session was opened, or defaults were restored), and
+        the model's ranges and traits when they changed too."""
+        if ranges is not None:
+            self.ranges = ranges
+        if traits is not None:
+            self.traits = traits
         if self._fields_pending:  # the fields will show them when mounted
             self.settings = settings
-            self.ranges = self.ranges if ranges is None else ranges
             return
         self._loading = True
         try:
             self.settings = settings
-            if ranges is not None:
-                self.ranges = ranges
             self.query_one("#provider", Select).value = settings.provider
             self.query_one("#model", Input).value = settings.model
             self.query_one("#system", TextArea).text = settings.system_prompt
@@ -290,10 +415,8 @@ class ParameterSidebar(VerticalScroll):
                 self._set_hint(name, self._hint(name), error=False)
             self.query_one("#stop", TextArea).text = "\n".join(settings.parameters.stop or ())
             self.query_one("#stream", Switch).value = settings.parameters.stream is not False
-            self.query_one("#reasoning", Select).value = _reasoning_choice(
-                settings.parameters.reasoning
-            )
-            self._show_reasoning_switch()
+            self.query_one("#json_mode", Switch).value = bool(settings.parameters.json_mode)
+            self._show_provider()
         finally:
             self.call_after_refresh(self._done_loading)
 
@@ -308,6 +431,14 @@ class ParameterSidebar(VerticalScroll):
         for name in NUMERIC:
             self._validate(name, self.query_one(f"#{name}", Input).value, commit=False)
 
+    def set_traits(self, traits: ModelTraits) -> None:
+        """What the model takes changed (its card arrived, or another model was chosen):
+        offer its thinking control and say whether it takes JSON mode."""
+        self.traits = traits
+        if not self._fields_pending:
+            self._show_reasoning()
+            self._show_json_mode()
+
     # --- editing ---------------------------------------------------------------------------
 
     def _set_hint(self, name: str, text: str, *, error: bool) -> None:
@@ -320,11 +451,18 @@ class ParameterSidebar(VerticalScroll):
         """Mark the field valid or invalid; with ``commit``, a valid value takes effect.
 
         Values take effect when the field is left (or Enter is pressed), so the half-typed
-        states of an edit ("0." on the way to "0.25") never reach a request.
+        states of an edit ("0." on the way to "0.25") never reach a request. A value the
+        provider does not take at all (its field is disabled) is marked as not sent.
         """
         field = self.query_one(f"#{name}", Input)
+        limits = self.provider_limits
+        if limits.why_unsupported(name) is not None and text.strip():
+            field.add_class("-invalid")
+            who = limits.provider or "this provider"
+            self._set_hint(name, f"✗ not taken by {who} — not sent", error=True)
+            return False
         try:
-            value = parse(name, text, self.ranges)
+            value = parse(name, text, self.allowed)
         except ParameterError as error:
             field.add_class("-invalid")
             self._set_hint(name, f"✗ {error.reason} — not sent", error=True)
@@ -335,6 +473,23 @@ class ParameterSidebar(VerticalScroll):
             changes: dict[str, object] = {name: value}
             self._apply(parameters=replace(self.settings.parameters, **changes))  # type: ignore[arg-type]
         return True
+
+    def _check_stop(self, text: str, *, commit: bool) -> None:
+        """Mark the stop sequences valid or not (the provider's count, shown when it takes
+        fewer than OpenAI's four); with ``commit``, valid ones take effect."""
+        limits = self.provider_limits
+        try:
+            stop = parse_stop(text, limits)
+        except ParameterError as error:
+            self._set_hint("stop", f"✗ {error.reason} — not sent", error=True)
+            return
+        note = limits.why_unsupported("stop") or ""
+        if not note and limits.stop_limit < MAX_STOP:
+            noun = "sequence" if limits.stop_limit == 1 else "sequences"
+            note = f"at most {limits.stop_limit} {noun} for {limits.provider or 'this provider'}"
+        self._set_hint("stop", note, error=False)
+        if commit:
+            self._apply(parameters=replace(self.settings.parameters, stop=stop))
 
     def _apply(self, **changes: object) -> None:
         settings = replace(self.settings, **changes)  # type: ignore[arg-type]
@@ -383,13 +538,7 @@ class ParameterSidebar(VerticalScroll):
         if event.text_area.id == "system":
             self._apply(system_prompt=event.text_area.text)
         elif event.text_area.id == "stop":
-            try:
-                stop = parse_stop(event.text_area.text)
-            except ParameterError as error:
-                self._set_hint("stop", f"✗ {error.reason} — not sent", error=True)
-                return
-            self._set_hint("stop", "", error=False)
-            self._apply(parameters=replace(self.settings.parameters, stop=stop))
+            self._check_stop(event.text_area.text, commit=True)
 
     @on(Switch.Changed, "#stream")
     def _stream_changed(self, event: Switch.Changed) -> None:
@@ -398,17 +547,35 @@ class ParameterSidebar(VerticalScroll):
             value = None if event.value else False
             self._apply(parameters=replace(self.settings.parameters, stream=value))
 
+    @on(Switch.Changed, "#json_mode")
+    def _json_mode_changed(self, event: Switch.Changed) -> None:
+        event.stop()
+        if not self._loading:
+            value = True if event.value else None
+            self._apply(parameters=replace(self.settings.parameters, json_mode=value))
+            self._show_json_mode()
+
     @on(Select.Changed)
     def _select_changed(self, event: Select.Changed) -> None:
         event.stop()
         if self._loading:
             return
         if event.select.id == "provider" and isinstance(event.value, str):
-            self._apply(provider=event.value)
-            self._show_reasoning_switch()
+            if event.value != self.settings.provider:
+                self._apply(provider=event.value)
+                self._show_provider()
         elif event.select.id == "reasoning":
-            choice = {"on": True, "off": False}.get(str(event.value))
-            self._apply(parameters=replace(self.settings.parameters, reasoning=choice))
+            if event.value != event.select.value:
+                return  # superseded: new options were set, then the value to show
+            parameters = self.settings.parameters
+            shown = chosen_value(
+                parameters.reasoning, parameters.reasoning_effort, self._reasoning_choices()
+            )
+            if event.value == shown:
+                return  # set from here to what is sent; the saved choice stays as it is
+            reasoning, effort = choice_parameters(str(event.value))
+            changed = replace(parameters, reasoning=reasoning, reasoning_effort=effort)
+            self._apply(parameters=changed)
 
     @on(Button.Pressed, "#reset")
     def _reset(self, event: Button.Pressed) -> None:
@@ -435,12 +602,9 @@ class ParameterSidebar(VerticalScroll):
         self.query_one("#model", Input).suggester = SuggestFromList(model_ids, case_sensitive=False)
 
     def focus_first(self) -> None:
-        """Put the cursor in the first field."""
+        """Put the cursor in the first field the provider takes."""
         if self._fields_pending:
             self.call_after_refresh(self.focus_first)
             return
-        self.query_one("#temperature", Input).focus()
-
-
-def _reasoning_choice(value: bool | None) -> str:
-    return "default" if value is None else "on" if value else "off"
+        fields = [self.query_one(f"#{name}", Input) for name in NUMERIC]
+        next((field for field in fields if not field.disabled), fields[0]).focus()

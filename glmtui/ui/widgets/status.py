@@ -1,4 +1,5 @@
-"""The status bar: model, speed, token counts, context-window gauge and cost, live.
+"""The status bar: model, speed, token counts, context-window gauge, cost, and the size of the
+request Enter would send, live.
 
 The bar is one line beside a docked sidebar as often as not (80 cells of a 120-column
 terminal): it is fitted to its width, the least useful parts shortened or left out first, so
@@ -32,6 +33,9 @@ class StatusInfo:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     reasoning_tokens: int | None = None
+    cached_tokens: int | None = None
+    """Prompt tokens the provider served from its cache (``in 12k (9,000 cached)``): billed at a
+    cached-input rate, so they explain a cost below tokens × input price."""
     estimated: bool = False
     """The token counts (and so the speed) are local estimates: shown with ``~``."""
     context: ContextUse | None = None
@@ -40,7 +44,27 @@ class StatusInfo:
     cost: float | None = None
     cost_estimated: bool = False
     """Part of the cost is priced from estimated token counts: ``~$0.0123``."""
+    cost_bound: bool = False
+    """Cached tokens were priced at the input rate (no cached price published): the bill is
+    at most the cost shown, ``≤$0.0123``."""
+    billing: str = ""
+    """Shown instead of a cost that token counts cannot give (``billed by time``)."""
     note: str = ""
+    request: int | None = None
+    """Estimated tokens of the request Enter would send now (shown while there is a draft or
+    an attachment): always an estimate, so shown with ``~``."""
+    request_limit: int | None = None
+    """The most a request may hold: the context window less the reply's ``max_tokens``
+    (None: unknown, nothing to warn about)."""
+
+    @property
+    def request_over(self) -> bool:
+        """True when the request would not fit (the bar warns, and Enter asks first)."""
+        return (
+            self.request is not None
+            and self.request_limit is not None
+            and self.request > self.request_limit
+        )
 
 
 def gauge(fraction: float, cells: int = GAUGE_CELLS) -> str:
@@ -72,14 +96,17 @@ FIT_STEPS: tuple[tuple[str, int], ...] = (
     ("speed", 1),
     ("tokens", 2),
     ("context", 2),
+    ("request", 1),
     ("cost", 1),
     ("context", 3),
+    ("request", 2),
 )
 """How the line shrinks to fit, one step at a time, the least useful first: (part, the form
 it takes). The time to first token goes first, then the thinking count, the gauge's bar, the
-speed and the token counts; the context's share and the cost hold out longest, and a context
-warning is never dropped. The model's name (and any note, such as "not saved") stays, though
-a long name is shortened before the rest; at the very narrowest the line ends in an ellipsis."""
+speed and the token counts; the context's share, the next request's size and the cost hold out
+longest, and a context or request-size warning is never dropped. The model's name (and any
+note, such as "not saved") stays, though a long name is shortened before the rest; at the very
+narrowest the line ends in an ellipsis."""
 
 
 def _context_variants(context: ContextUse, assumed: bool, warning: Style | str) -> Variants:
@@ -96,6 +123,16 @@ def _context_variants(context: ContextUse, assumed: bool, warning: Style | str) 
     return [bar, full, short, short if context.warning else None]
 
 
+def _request_variants(info: StatusInfo, warning: Style | str) -> Variants:
+    tokens = _short(info.request or 0)
+    if info.request_over:
+        limit = _short(info.request_limit or 0)
+        full = Text(f"request ~{tokens} ⚠ over the {limit} limit", warning)
+        short = Text(f"req ~{tokens} ⚠ too large", warning)
+        return [full, short, short]
+    return [Text(f"request ~{tokens} tok"), Text(f"req ~{tokens}"), None]
+
+
 def render_status(
     info: StatusInfo,
     separator: Style | str = "",
@@ -107,7 +144,8 @@ def render_status(
     Args:
         info: What to show.
         separator: The style of the ``│`` between parts.
-        warning: The style of a context window that is nearly full.
+        warning: The style of a context window that is nearly full, and of a request too
+            large to fit.
         width: Cells available: parts are shortened or left out, the least useful first
             (see :data:`FIT_STEPS`), until the line fits. None: everything, however long.
     """
@@ -123,8 +161,9 @@ def render_status(
     if info.tokens_per_second is not None:
         parts["speed"] = [Text(f"{approx}{info.tokens_per_second:,.0f} tok/s"), None]
     if info.prompt_tokens is not None or info.completion_tokens is not None:
+        cached = f" ({_short(info.cached_tokens)} cached)" if info.cached_tokens else ""
         counts = (
-            f"in {approx}{_short(info.prompt_tokens or 0)}"
+            f"in {approx}{_short(info.prompt_tokens or 0)}{cached}"
             f" · out {approx}{_short(info.completion_tokens or 0)}"
         )
         thinking = ""
@@ -133,8 +172,13 @@ def render_status(
         parts["tokens"] = [Text(counts + thinking), Text(counts), None]
     if info.context is not None:
         parts["context"] = _context_variants(info.context, info.context_assumed, warning)
-    if info.cost is not None:
-        parts["cost"] = [Text(("~" if info.cost_estimated else "") + format_cost(info.cost)), None]
+    if info.request is not None:
+        parts["request"] = _request_variants(info, warning)
+    if info.billing:
+        parts["cost"] = [Text(info.billing, "italic"), None]
+    elif info.cost is not None:
+        mark = "~" if info.cost_estimated else "≤" if info.cost_bound else ""
+        parts["cost"] = [Text(mark + format_cost(info.cost)), None]
 
     chosen = dict.fromkeys(parts, 0)
 
