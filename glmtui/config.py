@@ -141,6 +141,29 @@ SETTINGS: tuple[Setting, ...] = (
         True,
         "Blink the text cursor in the composer and every input field.",
     ),
+    Setting(
+        "vi_keys",
+        "bool",
+        False,
+        "In the conversation, vi keys besides j / k: g / G first / last message, / find, "
+        "n / N next / previous match. Other keys are remapped in [keymap] (docs/keys.md).",
+    ),
+    Setting(
+        "clipboard",
+        "choice",
+        "auto",
+        "How copies reach the clipboard: auto = the terminal (OSC 52) and a local tool if one "
+        "is found (wl-copy, xclip, xsel, pbcopy, clip.exe); osc52 = the terminal only; "
+        "command = the local tool only.",
+        choices=("auto", "osc52", "command"),
+    ),
+    Setting(
+        "clipboard_command",
+        "str",
+        "",
+        'The local clipboard tool, reading the text on stdin (e.g. "xclip -selection '
+        'clipboard"); empty = find a known one.',
+    ),
     Setting("system_prompt", "str", "", "System prompt for new sessions."),
     Setting(
         "timeout",
@@ -439,6 +462,14 @@ class Settings:
     theme: str = DEFAULT_THEME
     show_reasoning: bool = True
     cursor_blink: bool = True
+    vi_keys: bool = False
+    """vi navigation in the conversation (g, G, /, n, N besides j, k)."""
+    keymap: Mapping[str, object] = field(default_factory=dict)
+    """The ``[keymap]`` table as written: binding id → keys. Checked by the UI (which knows
+    the bindings), which keeps the defaults for entries it cannot use."""
+    clipboard: str = "auto"
+    """``auto``, ``osc52`` or ``command`` (see :mod:`glmtui.ui.clipboard`)."""
+    clipboard_command: str = ""
     system_prompt: str = ""
     timeout: float = 120.0
     connect_timeout: float = 10.0
@@ -763,13 +794,22 @@ def load_settings(
     raw = read_config_file(path)
     where = str(path)
 
-    special = ("parameters", "providers", "mcp", "attachments", "compaction")
+    special = ("parameters", "providers", "mcp", "attachments", "compaction", "keymap")
     top = _check_table(raw, SETTINGS, where, extra=special)
     parameters = parse_parameters(raw.get("parameters", {}), where)
     providers = _parse_providers(raw.get("providers", {}), where)
     mcp = _parse_mcp(raw["mcp"], where) if "mcp" in raw else _no_mcp()
     attachments = parse_attachments(raw.get("attachments", {}), where)
     compaction = _parse_compaction(raw.get("compaction", {}), where)
+    keymap = raw.get("keymap", {})
+    warnings = [exposed_key_warning(path, raw)]
+    if not isinstance(keymap, Mapping):
+        # Never fatal: a keymap problem leaves the default keys, and says so.
+        warnings.append(
+            f'{where}: \'keymap\' must be a table, e.g. [keymap] "chat.send" = "ctrl+s";'
+            " the default keys are used."
+        )
+        keymap = {}
 
     values: dict[str, Any] = {s.key: s.default for s in SETTINGS}
     values.update(top)
@@ -822,6 +862,10 @@ def load_settings(
         theme=values["theme"],
         show_reasoning=values["show_reasoning"],
         cursor_blink=values["cursor_blink"],
+        vi_keys=values["vi_keys"],
+        keymap=dict(keymap),
+        clipboard=values["clipboard"],
+        clipboard_command=values["clipboard_command"],
         system_prompt=values["system_prompt"],
         timeout=values["timeout"],
         connect_timeout=values["connect_timeout"],
@@ -832,11 +876,32 @@ def load_settings(
         providers=providers,
         config_path=path,
         data_dir=data_dir or paths.data_dir(),
-        warnings=tuple(w for w in (exposed_key_warning(path, raw),) if w),
+        warnings=tuple(w for w in warnings if w),
         mcp=mcp,
         attachments=attachments,
         compaction=compaction,
     )
+
+
+def config_line(path: Path, key: str, table: str = "keymap") -> int | None:
+    """The line (from 1) of the file at ``path`` that sets ``key`` in ``[table]``, if found.
+
+    ``tomllib`` keeps no positions, so the text is scanned: a line inside the table whose key
+    (bare or quoted) is ``key``. Used to point at the line of a problem the UI finds later.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    pattern = re.compile(r"""\s*(?:"KEY"|'KEY'|KEY)\s*=""".replace("KEY", re.escape(key)))
+    inside = False
+    for number, line in enumerate(text.splitlines(), 1):
+        header = re.match(r"\s*\[([^\[\]]+)\]\s*(?:#.*)?$", line)
+        if header:
+            inside = header.group(1).strip() == table
+        elif inside and pattern.match(line):
+            return number
+    return None
 
 
 def _parse_compaction(table: Any, where: str) -> CompactionSettings:

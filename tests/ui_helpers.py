@@ -35,6 +35,7 @@ def settings_for(server: LoopbackServer | None = None, **changes: object) -> Set
 
     Cursors do not blink (``cursor_blink = false``): a blinking cursor is drawn or not
     depending on when a screenshot is taken, and that made snapshot tests fail by chance.
+    Copies use OSC 52 only (``clipboard = "osc52"``): a test never touches the real clipboard.
     """
     overrides = Overrides(base_url=server.base_url) if server else Overrides(demo=True)
     settings = load_settings(overrides)
@@ -44,6 +45,7 @@ def settings_for(server: LoopbackServer | None = None, **changes: object) -> Set
         max_retries=0,
         demo_pace=0,
         cursor_blink=False,
+        clipboard="osc52",  # never run a real clipboard tool from a test
     )
     return replace(settings, **changes)  # type: ignore[arg-type]
 
@@ -161,17 +163,24 @@ async def send_anyway(pilot: Pilot[int], screen: ChatScreen, messages_before: in
 
 
 async def settle(pilot: Pilot[int]) -> None:
-    """Wait for every worker (generation, model card) and the screen to settle.
+    """Wait for every worker (generation, model card — also the first card fetch, which
+    starts only after the chat screen's first frame) and the screen to settle.
 
     A worker cancelled on the way (an exclusive one replaced by a newer one: the model card of
     a provider chosen and changed again) is not a failure; one that failed still raises.
     """
     from textual.worker import WorkerCancelled
 
-    while running := [worker for worker in pilot.app.workers if not worker.is_finished]:
-        for worker in running:
-            with contextlib.suppress(WorkerCancelled):
-                await worker.wait()
+    while True:
+        running = [worker for worker in pilot.app.workers if not worker.is_finished]
+        if running:
+            for worker in running:
+                with contextlib.suppress(WorkerCancelled):
+                    await worker.wait()
+        elif getattr(pilot.app.screen, "card_pending", False):
+            await pilot.pause()  # the card's fetch starts after the first frame: not yet
+        else:
+            break
     await pilot.pause()
 
 

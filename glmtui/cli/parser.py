@@ -214,12 +214,14 @@ def build_parser() -> argparse.ArgumentParser:
     global_options(config, suppress=True)
     config.add_argument(
         "action",
-        choices=("path", "show", "reference"),
+        choices=("path", "show", "reference", "keys"),
         nargs="?",
         default="show",
         help="path: print the config file's path; show: the effective settings (default); "
-        "reference: every setting, as a Markdown table",
+        "reference: every setting, as a Markdown table; keys: every key binding in force "
+        "(id, keys, what it does; [keymap] remaps them)",
     )
+    config.add_argument("--json", action="store_true", help="keys: print them as JSON")
     return parser
 
 

@@ -29,6 +29,7 @@ from glmtui.config import ConfigError, Settings, save_api_key, update_config_fil
 from glmtui.domain import Session
 from glmtui.domain.text import visible_controls
 from glmtui.paths import user_themes_dir
+from glmtui.ui.clipboard import Clipboard
 from glmtui.ui.compat import use_whole_pastes
 from glmtui.ui.screens.chat import ChatContext, ChatScreen
 from glmtui.ui.theme_picker import ThemeCommands, ThemePicked
@@ -93,6 +94,8 @@ class GlmApp(App[int]):
         super().__init__()
         use_whole_pastes()  # pastes holding escape sequences arrive whole (glmtui.ui.compat)
         self.settings = settings
+        self.clipboard_settings = Clipboard(settings.clipboard, settings.clipboard_command)
+        """How copies reach the clipboard (every copy goes through glmtui.ui.clipboard)."""
         self._client = client
         self._initial_session = session
         self._store = store
@@ -188,6 +191,7 @@ class GlmApp(App[int]):
         return super().format_title(visible_controls(title), visible_controls(sub_title))
 
     def on_mount(self) -> None:
+        self._apply_keymap()
         if self._theme_notes:
             self.notify(
                 "\n\n".join(self._theme_notes),
@@ -201,6 +205,27 @@ class GlmApp(App[int]):
         # something redrew all of it (~0.3 s later on the reference machine).
         self.call_later(self._open_first_screen)
         self._handle_sigterm()
+
+    def _apply_keymap(self) -> None:
+        """Remap keys as the config's ``[keymap]`` says, on every screen (footer, help and
+        palette show the keys in force). Entries that cannot be used keep their binding's
+        default keys and are told in one notice naming the file and lines: a keymap problem
+        never stops glmtui."""
+        from glmtui.ui.keymap import check_keymap
+
+        if not self.settings.keymap:
+            return
+        keymap = check_keymap(self.settings.keymap, self.settings.config_path)
+        if keymap.overrides:
+            self.set_keymap(keymap.overrides)
+        if keymap.problems:
+            self.notify(
+                keymap.notice(self.settings.config_path),
+                title="Keys",
+                severity="warning",
+                timeout=15,
+                markup=False,
+            )
 
     def _handle_sigterm(self) -> None:
         """Exit cleanly on SIGTERM (``kill``, a closing terminal multiplexer, a service

@@ -77,6 +77,11 @@ class LazyLines(Lines):
         return self._height
 
     @property
+    def text(self) -> str:
+        """The chunk's source text (find counts matches in it without drawing the chunk)."""
+        return self._layout.text[self.start : self.end]
+
+    @property
     def content(self) -> list[Content]:  # type: ignore[override]
         """The chunk's lines, drawn now if they are not."""
         if self._lines is None:

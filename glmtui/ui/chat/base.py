@@ -98,6 +98,30 @@ class ChatScreenBase(Screen[None]):
         """Where the user writes."""
         return self.query_one(Composer)
 
+    _keys_in_force: dict[str, str] | None = None
+
+    def keys_in_force(self) -> dict[str, str] | None:
+        """Binding id → keys, with the config's ``[keymap]`` applied; None without a keymap
+        (checking one imports every screen's bindings, which a plain start never needs)."""
+        settings = self.context.settings
+        if not settings.keymap:
+            return None
+        if self._keys_in_force is None:
+            from glmtui.ui.keymap import check_keymap
+
+            self._keys_in_force = check_keymap(settings.keymap, settings.config_path).keys()
+        return self._keys_in_force
+
+    def key_text(self, binding_id: str, default: str) -> str:
+        """How hints write a binding's keys: ``default`` (its key as shipped, e.g. "Ctrl+R")
+        unless the ``[keymap]`` moved it, so every hint names the key that works."""
+        keys = self.keys_in_force()
+        if keys is None or binding_id not in keys:
+            return default
+        from glmtui.ui.keymap import key_label
+
+        return key_label(keys[binding_id])
+
     @property
     def sidebar(self) -> ParameterSidebar:
         """The docked parameter sidebar."""
@@ -236,7 +260,8 @@ class ChatScreenBase(Screen[None]):
 
     def placeholder(self) -> str:
         """The composer's placeholder: it names the model."""
-        return f"Ask {self.model_label()}…  (Enter sends · Ctrl+J new line · F1 help)"
+        send, newline = self.key_text("chat.send", "Enter"), self.key_text("chat.newline", "Ctrl+J")
+        return f"Ask {self.model_label()}…  ({send} sends · {newline} new line · F1 help)"
 
     def update_titles(self) -> None:
         """The header, the composer's placeholder and the empty conversation's hint."""
@@ -249,7 +274,8 @@ class ChatScreenBase(Screen[None]):
         hint = [
             visible_controls(f"New chat with {self.session.model}"),
             "",
-            "Type below · Enter sends · Ctrl+J new line",
+            f"Type below · {self.key_text('chat.send', 'Enter')} sends"
+            f" · {self.key_text('chat.newline', 'Ctrl+J')} new line",
             "Ctrl+B parameters · F3 model info · Ctrl+O sessions · Ctrl+P commands",
         ]
         if self.context.settings.demo:

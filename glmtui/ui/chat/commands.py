@@ -15,47 +15,70 @@ if TYPE_CHECKING:
 
 
 def palette_commands(screen: ChatScreen) -> Iterable[SystemCommand]:
-    """The chat screen's entries for the command palette ("category: action")."""
-    yield SystemCommand("chat: stop", "Stop the streaming reply (Esc)", screen.action_stop)
+    """The chat screen's entries for the command palette ("category: action"); the keys
+    they name are the keys in force (the config's ``[keymap]`` may move them)."""
+    key = screen.key_text
     yield SystemCommand(
-        "chat: regenerate", "Regenerate the last reply (Ctrl+R)", screen.action_regenerate
+        "chat: stop", f"Stop the streaming reply ({key('chat.stop', 'Esc')})", screen.action_stop
     )
-    yield SystemCommand("chat: new", "Start a new chat (Ctrl+N)", screen.action_new_chat)
-    yield SystemCommand("chat: follow", "Jump to the newest text (Ctrl+End)", screen.action_follow)
+    yield SystemCommand(
+        "chat: regenerate",
+        f"Regenerate the last reply ({key('chat.regenerate', 'Ctrl+R')})",
+        screen.action_regenerate,
+    )
+    yield SystemCommand(
+        "chat: new", f"Start a new chat ({key('chat.new', 'Ctrl+N')})", screen.action_new_chat
+    )
+    yield SystemCommand(
+        "chat: follow",
+        f"Jump to the newest text ({key('chat.follow', 'Ctrl+End')})",
+        screen.action_follow,
+    )
+    yield SystemCommand(
+        "chat: edit in editor",
+        "Write the prompt in $VISUAL / $EDITOR; it comes back to the composer"
+        f" ({key('chat.edit_in_editor', 'Ctrl+E')})",
+        screen.action_edit_in_editor,
+    )
     yield SystemCommand(
         "attach: a file…",
-        "Attach a file or folder to the next prompt (F9; or type @ in the composer)",
+        f"Attach a file or folder to the next prompt ({key('chat.attach', 'F9')}; or type @"
+        " in the composer)",
         screen.action_attach,
     )
     yield SystemCommand(
         "view: toggle reasoning",
-        "Show or hide reasoning in every reply (Ctrl+T)",
+        f"Show or hide reasoning in every reply ({key('chat.reasoning', 'Ctrl+T')})",
         screen.action_toggle_reasoning,
     )
-    yield SystemCommand("help: keys", "Every key glmtui understands (F1)", screen.action_help)
+    yield SystemCommand(
+        "help: keys", f"Every key glmtui understands ({key('chat.help', 'F1')})", screen.action_help
+    )
     yield SystemCommand(
         "view: toggle parameters",
-        "Show or hide the parameter sidebar (Ctrl+B)",
+        f"Show or hide the parameter sidebar ({key('chat.parameters', 'Ctrl+B')})",
         screen.action_toggle_sidebar,
     )
     yield SystemCommand(
         "model: info",
-        "The current model's facts, prices, limits and parameters (F3)",
+        "The current model's facts, prices, limits and parameters"
+        f" ({key('chat.model_info', 'F3')})",
         screen.action_model_info,
     )
     yield SystemCommand(
         "model: catalogue",
-        "Every model the provider offers: search, inspect, use (F4)",
+        f"Every model the provider offers: search, inspect, use ({key('chat.models', 'F4')})",
         screen.action_models,
     )
     yield SystemCommand(
         "tools: servers and tools",
-        "The MCP servers, their state and tools; switch tools on or off (F5)",
+        "The MCP servers, their state and tools; switch tools on or off"
+        f" ({key('chat.tools', 'F5')})",
         screen.action_tools,
     )
     yield SystemCommand(
         "request: preview",
-        "The next request as cURL, Python and JSON (F2)",
+        f"The next request as cURL, Python and JSON ({key('chat.request_preview', 'F2')})",
         screen.action_preview_request,
     )
     yield SystemCommand(
@@ -67,7 +90,8 @@ def palette_commands(screen: ChatScreen) -> Iterable[SystemCommand]:
     if screen.can_undo_compaction:
         yield SystemCommand(
             "chat: undo compaction",
-            "Remove the latest summary; the messages it replaced are sent again (u on it)",
+            "Remove the latest summary; the messages it replaced are sent again"
+            f" ({key('message.undo_compaction', 'u')} on it)",
             screen.action_undo_compaction,
         )
     for fmt, name in (("curl", "cURL"), ("python", "Python (httpx)"), ("json", "JSON")):
@@ -79,7 +103,7 @@ def palette_commands(screen: ChatScreen) -> Iterable[SystemCommand]:
     if screen.context.store is not None:
         yield SystemCommand(
             "session: browse",
-            "Search, resume and manage sessions (Ctrl+O)",
+            f"Search, resume and manage sessions ({key('chat.sessions', 'Ctrl+O')})",
             screen.action_sessions,
         )
         yield SystemCommand("session: rename", "Rename this session", screen.action_rename)
@@ -89,32 +113,37 @@ def palette_commands(screen: ChatScreen) -> Iterable[SystemCommand]:
             conversation.selected = len(conversation.items) - 1
         item = conversation.selected_item
         yield SystemCommand(
-            "message: copy", "Copy the selected message (c)", conversation.action_copy
+            "message: copy",
+            f"Copy the selected message ({key('message.copy', 'c')})",
+            conversation.action_copy,
         )
         yield SystemCommand(
-            "message: copy code block", "Copy a code block (b)", conversation.action_copy_code
+            "message: copy code block",
+            f"Copy a code block ({key('message.copy_code', 'b')})",
+            conversation.action_copy_code,
         )
         yield SystemCommand(
             "message: delete",
-            "Delete the selected message (d)",
+            f"Delete the selected message ({key('message.delete', 'd')})",
             lambda: conversation.action_request("delete"),
         )
         if screen.context.store is not None:
             yield SystemCommand(
                 "session: fork from this message",
-                "Continue in a copy that ends at the selected message (f)",
+                "Continue in a copy that ends at the selected message"
+                f" ({key('message.fork', 'f')})",
                 lambda: conversation.action_request("fork"),
             )
         if isinstance(item, UserItem):
             yield SystemCommand(
                 "message: edit and resend",
-                "Edit this prompt and resend from here (e)",
+                f"Edit this prompt and resend from here ({key('message.edit', 'e')})",
                 lambda: conversation.action_request("edit"),
             )
         if isinstance(item, ReplyItem):
             yield SystemCommand(
                 "message: toggle reasoning",
-                "Fold or unfold this reply's reasoning (t)",
+                f"Fold or unfold this reply's reasoning ({key('message.toggle_reasoning', 't')})",
                 conversation.action_toggle_reasoning,
             )
             if item.tool_results_foldable:

@@ -1,15 +1,19 @@
 """Actions on one message of the conversation: delete, edit and resend (with its banner),
 regenerate or retry the last reply, fork from it, copy one of its code blocks. The
-conversation widget asks (``ConversationView.ActionRequested``); the controller does it."""
+conversation widget asks (``ConversationView.ActionRequested``); the controller does it.
+Also the composer's draft written in the user's own editor (:mod:`glmtui.ui.editor`)."""
 
 from __future__ import annotations
 
 from textual import on
+from textual.actions import SkipAction
 from textual.widgets import Static
 
 from glmtui.chat.controller import TurnRefused
 from glmtui.domain import Message
 from glmtui.ui.chat.base import ChatScreenBase
+from glmtui.ui.clipboard import copy_text
+from glmtui.ui.widgets.composer import Composer
 from glmtui.ui.widgets.conversation import ConversationView
 
 
@@ -41,6 +45,36 @@ class MessagesPart(ChatScreenBase):
             self._fork_from(message)
         elif action == "undo_compaction":
             await self.run_action("undo_compaction")
+
+    def action_copy_text(self) -> None:
+        """Copy the text selected with the mouse (Ctrl+C) through glmtui's clipboard (Textual's
+        own copies with OSC 52 only)."""
+        selected = self.get_selected_text()
+        if not selected:
+            raise SkipAction()
+        copy_text(self.app, selected, "Selection", timeout=2)
+
+    @on(Composer.EditorRequested)
+    def _editor_requested(self, event: Composer.EditorRequested) -> None:
+        event.stop()
+        self.action_edit_in_editor()
+
+    def action_edit_in_editor(self) -> None:
+        """Write the draft in ``$VISUAL`` / ``$EDITOR``: what is saved comes back to the
+        composer, not sent, the cursor at its end. A failed editor leaves the draft as it
+        was (see :func:`glmtui.ui.editor.edit_in_editor`)."""
+        from glmtui.ui.editor import edit_in_editor
+
+        composer = self.composer
+        if composer.read_only:
+            return
+        result = edit_in_editor(self.app, composer.text)
+        if result.text is None:
+            self.say(result.problem, severity="error", timeout=10)
+        else:
+            composer.load_text(result.text)
+            composer.move_cursor(composer.document.end)
+        composer.focus()
 
     def begin_edit(self, message: Message) -> None:
         """Put an earlier prompt in the composer; Enter resends it (replacing it and what
@@ -94,7 +128,6 @@ class MessagesPart(ChatScreenBase):
 
         def copy(index: int | None) -> None:
             if index is not None:
-                self.app.copy_to_clipboard(blocks[index].code)
-                self.say(f"Code block {index + 1} copied to the clipboard.", timeout=2)
+                copy_text(self.app, blocks[index].code, f"Code block {index + 1}", timeout=2)
 
         self.app.push_screen(CodeBlockPicker(blocks), copy)

@@ -9,6 +9,7 @@ from textual import events, on
 from glmtui.chat.endpoints import DEMO_PROVIDER, DEMO_URL, profile_url, public_url
 from glmtui.domain.params import ranges_for
 from glmtui.ui.chat.base import ChatScreenBase
+from glmtui.ui.clipboard import copy_text
 from glmtui.ui.widgets.sidebar import ParameterSidebar, RequestSettings
 
 SIDEBAR_MIN_WIDTH = 100
@@ -180,8 +181,9 @@ class ParametersPart(ChatScreenBase):
     def action_copy_request(self, fmt: str) -> None:
         """Copy the next request in one format."""
         self.commit_sidebar()
-        self.app.copy_to_clipboard(self.request_texts()[fmt])
         names = {"curl": "cURL", "python": "Python", "json": "JSON"}
-        self.notify(
-            f"Request copied as {names.get(fmt, fmt)} (the key stays a variable).", markup=False
+        copy_text(
+            self.app,
+            self.request_texts()[fmt],
+            f"The request as {names.get(fmt, fmt)} (the key stays a variable)",
         )

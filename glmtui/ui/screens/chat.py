@@ -31,6 +31,7 @@ from glmtui.ui.chat.attachments import AttachmentsPart
 from glmtui.ui.chat.base import ChatContext
 from glmtui.ui.chat.compaction import CompactionPart
 from glmtui.ui.chat.dialogs import DialogsPart
+from glmtui.ui.chat.find import FindPart
 from glmtui.ui.chat.messages import MessagesPart
 from glmtui.ui.chat.models import ModelsPart
 from glmtui.ui.chat.painter import ReplyPainter
@@ -41,6 +42,7 @@ from glmtui.ui.items import ReplyItem, UserItem
 from glmtui.ui.widgets.attachment_chips import AttachmentChips
 from glmtui.ui.widgets.composer import Composer
 from glmtui.ui.widgets.conversation import ConversationView
+from glmtui.ui.widgets.find_bar import FindBar
 from glmtui.ui.widgets.footer import KeyFooter
 from glmtui.ui.widgets.path_completion import PathCompletion
 from glmtui.ui.widgets.status import StatusBar
@@ -69,6 +71,7 @@ class ChatScreen(
     ToolsPart,
     AttachmentsPart,
     CompactionPart,
+    FindPart,
 ):
     """A conversation with the model.
 
@@ -83,6 +86,8 @@ class ChatScreen(
     | Ctrl+B | Parameters sidebar: go to it (pressed there: hide it); an overlay when narrow |
     | Ctrl+End | Jump to the newest text and follow it |
     | Ctrl+T | Show or hide reasoning in every reply |
+    | Ctrl+F | Find in the conversation |
+    | n / N | Next / previous match (in the conversation, while the find bar is open) |
     | F9 | Attach a file or folder (or type @ in the composer) |
     | F1 | Keys and help |
     | F2 | The next request as cURL, Python and JSON |
@@ -90,6 +95,7 @@ class ChatScreen(
     | F4 | The model catalogue |
     | F5 | Tools: the MCP servers and their tools |
     | F8 | Compact: summarise all but the last exchanges into one message |
+    | Ctrl+C | Copy the text selected with the mouse |
     | Ctrl+P | Command palette |
     """
 
@@ -106,6 +112,9 @@ class ChatScreen(
         Binding("ctrl+b", "toggle_sidebar", "Parameters", id="chat.parameters"),
         Binding("ctrl+end", "follow", "Follow", show=False, id="chat.follow"),
         Binding("ctrl+t", "toggle_reasoning", "Reasoning", show=False, id="chat.reasoning"),
+        Binding("ctrl+f", "find", "Find", show=False, id="chat.find"),
+        Binding("n", "find_next", "Next match", show=False, id="chat.find_next"),
+        Binding("N", "find_previous", "Previous match", show=False, id="chat.find_previous"),
         Binding("f9", "attach", "Attach", show=False, id="chat.attach"),
         Binding("f1", "help", "Help", id="chat.help"),
         Binding("f2", "preview_request", "Request", show=False, id="chat.request_preview"),
@@ -113,6 +122,15 @@ class ChatScreen(
         Binding("f4", "models", "Models", show=False, id="chat.models"),
         Binding("f5", "tools", "Tools", show=False, id="chat.tools"),
         Binding("f8", "compact", "Compact", show=False, id="chat.compact"),
+        # Textual's own Ctrl+C copy, here to go through glmtui.ui.clipboard (see
+        # MessagesPart.action_copy_text) and to have an id the keymap can move.
+        Binding(
+            "ctrl+c,super+c",
+            "copy_text",
+            "Copy",
+            show=False,
+            id="conversation.copy_selection",
+        ),
     ]
 
     def __init__(self, context: ChatContext, session: Session | None = None) -> None:
@@ -173,6 +191,7 @@ class ChatScreen(
             yield self.make_sidebar(id="sidebar", deferred=True)  # fields after the 1st frame
         yield ConversationView(id="conversation")
         with StillBox(id="chat-bottom"):
+            yield FindBar(id="find-bar")
             yield Static(id="edit-banner", markup=False)
             yield AttachmentChips(id="attachments")
             completion = PathCompletion(id="path-completion")
@@ -189,10 +208,27 @@ class ChatScreen(
         self.update_titles()
         self.query_one("#edit-banner").display = False
         self.conversation.load(self.items_for(self.session.messages))
+        self._use_keymap()
         self.composer.focus()
         self.refresh_status()
         self.warn_if_unconfigured()
-        self.call_after_refresh(self.fetch_model_card)  # after the first frame
+        self.card_pending = True
+        """The model card's first fetch is yet to start (it waits for the first frame)."""
+        self.call_after_refresh(self._fetch_first_card)
+
+    def _use_keymap(self) -> None:
+        """The widgets that read keys themselves take the keymap's: the composer its send and
+        newline keys (it sees them before its text area does), the conversation the vi keys.
+        The bindings themselves follow the keymap through ``App.set_keymap``."""
+        self.conversation.vi_keys = self.context.settings.vi_keys
+        keys = self.keys_in_force()
+        if keys is not None:
+            self.composer.use_keys(keys["chat.send"], keys["chat.newline"])
+
+    def _fetch_first_card(self) -> None:
+        """Start fetching the model's card, after the first frame (it must not delay it)."""
+        self.fetch_model_card()  # a worker from here on: whoever waits for workers waits for it
+        self.card_pending = False
 
     def refresh_status(self) -> None:
         window = self.context_window()
@@ -313,12 +349,15 @@ class ChatScreen(
         """Show the keys."""
         from glmtui.ui.screens.help import HelpScreen
 
-        self.app.push_screen(HelpScreen())
+        self.app.push_screen(HelpScreen(self.keys_in_force()))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Show Stop only while streaming; Regenerate only when there is something to redo."""
-        if action == "stop":
-            return self.generating and not self.composer.completing
+        find = self.check_find_action(action)
+        if find is not None:
+            return find
+        if action == "stop":  # Esc in the find bar closes it, whatever streams
+            return self.generating and not self.composer.completing and not self.finding
         if action == "focus_composer":
             return not self.generating
         if action == "regenerate":
@@ -432,6 +471,8 @@ class ChatScreen(
     def _session_replaced(self, session: Session) -> None:
         """Another conversation is open: draw it whole."""
         self._painter = None
+        if self.finding:  # its matches were the other conversation's
+            self.close_find()
         self.conversation.load(self.items_for(session.messages))
         self.sidebar.load(self.request_settings())
         self.fetch_model_card()

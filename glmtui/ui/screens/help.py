@@ -9,6 +9,7 @@ one widget drawing the same lines opens in a few tens of milliseconds.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 from rich.cells import cell_len
@@ -21,7 +22,7 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Static
 
-from glmtui.ui.keys import KEYS
+from glmtui.ui.keys import Section, resolved
 
 SECTION = "bold"
 HEADER = "$primary"
@@ -29,9 +30,7 @@ KEYLINE = "$foreground 20%"
 HEADERS = ("Key", "Action")
 
 
-def key_table_lines(
-    sections: tuple[tuple[str, tuple[tuple[str, str], ...]], ...], width: int
-) -> list[Content]:
+def key_table_lines(sections: tuple[Section, ...], width: int) -> list[Content]:
     """The key reference at ``width`` cells: per section its title, a blank line, the table
     and a blank line (as ``Markdown`` spaces its paragraphs and tables). The key column fits
     the longest key; the action column takes the rest of the width and wraps."""
@@ -77,14 +76,27 @@ class KeyReference(Widget):
     KeyReference { height: auto; }
     """
 
-    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+    def __init__(
+        self,
+        keys: Mapping[str, str] | None = None,
+        *,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        """
+        Args:
+            keys: Binding id → keys in force (the user's keymap applied); None: the defaults.
+            id: The widget's id.
+            classes: Its classes.
+        """
         super().__init__(id=id, classes=classes)
+        self._sections = resolved(keys)
         self._lines: tuple[int, list[Content]] | None = None
 
     def lines_at(self, width: int) -> list[Content]:
         """The reference's lines at ``width`` cells (cached for the last width)."""
         if self._lines is None or self._lines[0] != width:
-            self._lines = (width, key_table_lines(KEYS, width))
+            self._lines = (width, key_table_lines(self._sections, width))
         return self._lines[1]
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
@@ -116,7 +128,16 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen KeyReference { color: $foreground; }
     """
 
+    def __init__(self, keys: Mapping[str, str] | None = None) -> None:
+        """
+        Args:
+            keys: Binding id → keys in force, so a remapped key is shown as it now is (None:
+                the defaults).
+        """
+        super().__init__()
+        self._keys = keys
+
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static("glmtui keys  (Esc closes)", classes="help-title")
-            yield KeyReference()
+            yield KeyReference(self._keys)

@@ -16,6 +16,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static, TabbedContent, TabPane
 
+from glmtui.ui.clipboard import copy_text
+
 TITLES = {"curl": "cURL", "python": "Python (httpx)", "json": "JSON body"}
 LANGUAGES = {"curl": "bash", "python": "python", "json": "json"}
 
@@ -108,10 +110,9 @@ class RequestPreviewScreen(ModalScreen[None]):
             self.query_one("#forms", TabbedContent).active = fmt
 
     def action_copy(self) -> None:
-        """Copy the shown form to the clipboard (OSC 52)."""
+        """Copy the shown form to the clipboard (see glmtui.ui.clipboard)."""
         fmt = self.shown
-        self.app.copy_to_clipboard(self.texts[fmt])
-        self.notify(f"{TITLES.get(fmt, fmt)} copied to the clipboard.", timeout=3)
+        copy_text(self.app, self.texts[fmt], TITLES.get(fmt, fmt))
 
     @on(TabbedContent.TabActivated)
     def _tab(self, event: TabbedContent.TabActivated) -> None:

@@ -21,11 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from textual import events
+from textual.actions import SkipAction
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
 
 from glmtui.domain.text import control_marks, pasted_text, restore_controls, visible_controls
+from glmtui.ui.clipboard import copy_text
 from glmtui.ui.widgets.path_completion import (
     Candidate,
     PathCompletion,
@@ -37,6 +39,9 @@ from glmtui.ui.widgets.path_completion import (
 NEWLINE_KEYS = frozenset({"ctrl+j", "shift+enter", "alt+enter", "ctrl+enter"})
 """Keys that insert a line break. Ctrl+J reaches the app in every terminal; Shift+Enter only
 where the terminal reports it (kitty, WezTerm, foot, Ghostty, iTerm2 with CSI u)."""
+EXTRA_NEWLINE_KEYS = NEWLINE_KEYS - {"ctrl+j"}
+"""The newline keys that are no binding (only some terminals report them): they keep breaking
+the line when ``chat.newline`` is remapped, unless ``chat.send`` takes one."""
 
 
 class Composer(TextArea):
@@ -48,14 +53,18 @@ class Composer(TextArea):
     | Ctrl+J, Shift+Enter, Alt+Enter | New line |
     | Up / Down (empty composer) | Recall earlier prompts |
     | @ (at the start of a word) | Complete a file or folder to attach |
+    | Ctrl+E | Write the text in ``$VISUAL`` / ``$EDITOR`` (End goes to the end of the line) |
 
     While the ``@`` list is open: Up/Down choose, Tab completes a folder (or attaches a file),
     Enter attaches the chosen file or folder, Esc closes the list. Closed, it takes no key.
     """
 
     BINDINGS = [
-        Binding("enter", "submit", "Send", id="composer.send", show=True),
-        Binding("ctrl+j", "newline", "New line", id="composer.newline", show=True),
+        Binding("enter", "submit", "Send", id="chat.send", show=True),
+        Binding("ctrl+j", "newline", "New line", id="chat.newline", show=True),
+        # Takes Ctrl+E from TextArea's "end of line" (End still does that): an external
+        # editor is worth a short key, and Ctrl+E is what shells use for it (Ctrl+X Ctrl+E).
+        Binding("ctrl+e", "edit_in_editor", "Editor", id="chat.edit_in_editor", show=False),
     ]
 
     @dataclass
@@ -89,6 +98,16 @@ class Composer(TextArea):
         composer: Composer
         paths: list[Path]
         text: str = field(repr=False)
+
+        @property
+        def control(self) -> Composer:
+            return self.composer
+
+    @dataclass
+    class EditorRequested(Message):
+        """The user asked to write the text in their own editor (the screen runs it)."""
+
+        composer: Composer
 
         @property
         def control(self) -> Composer:
@@ -131,6 +150,17 @@ class Composer(TextArea):
         self.attached = 0
         """Files attached to the draft (set by the screen): with any, Enter sends even a
         blank text."""
+        self.send_keys: frozenset[str] = frozenset({"enter"})
+        """The keys that send: ``chat.send``'s keys in force (set by the screen from the
+        keymap). Handled here, before the text area types an Enter as a line break."""
+        self.newline_keys: frozenset[str] = NEWLINE_KEYS
+        """The keys that break the line (``chat.newline``'s, and the terminals' extras)."""
+
+    def use_keys(self, send: str, newline: str) -> None:
+        """Take the keymap's keys for sending and for a line break (comma-separated, Textual's
+        names). An Enter that no longer sends breaks the line, as in any text area."""
+        self.send_keys = frozenset(send.split(","))
+        self.newline_keys = (frozenset(newline.split(",")) | EXTRA_NEWLINE_KEYS) - self.send_keys
 
     @property
     def completing(self) -> bool:
@@ -138,18 +168,19 @@ class Composer(TextArea):
         return self.completion is not None and self.completion.is_open
 
     def on_key(self, event: events.Key) -> None:
-        """Enter sends and the newline keys break the line; every other key goes on to the
-        text area (``prevent_default`` keeps its own handler from typing these two). While
-        the ``@`` list is open, its keys go to it first."""
+        """The send keys (Enter, unless the keymap moved ``chat.send``) send and the newline
+        keys break the line; every other key goes on to the text area (``prevent_default``
+        keeps its own handler from typing Enter). While the ``@`` list is open, its keys go
+        to it first."""
         self._typing = event.is_printable or event.key in ("backspace", "delete")
         if self.completing and self._completion_key(event.key):
             event.stop()
             event.prevent_default()
-        elif event.key == "enter":
+        elif event.key in self.send_keys:
             event.stop()
             event.prevent_default()
             self.action_submit()
-        elif event.key in NEWLINE_KEYS:
+        elif event.key in self.newline_keys:
             event.stop()
             event.prevent_default()
             self.action_newline()
@@ -296,6 +327,19 @@ class Composer(TextArea):
         """Send the text (blank text is ignored, unless files are attached)."""
         if self.text.strip() or self.attached:
             self.post_message(self.Submitted(self, self.text))
+
+    def action_copy(self) -> None:
+        """Ctrl+C with text selected: copy it through glmtui's clipboard (see
+        :mod:`glmtui.ui.clipboard`); with nothing selected the key goes on to the screen."""
+        selected = self.selected_text
+        if not selected:
+            raise SkipAction()
+        copy_text(self.app, selected, "Selection", quiet=True)
+
+    def action_edit_in_editor(self) -> None:
+        """Ask for the text to be written in ``$VISUAL`` / ``$EDITOR``."""
+        if not self.read_only:
+            self.post_message(self.EditorRequested(self))
 
     def action_newline(self) -> None:
         """Insert a line break at the cursor (replacing the selection)."""

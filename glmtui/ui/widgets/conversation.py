@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import ClassVar
@@ -25,16 +26,19 @@ from rich.style import Style as RichStyle
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.content import Content
-from textual.geometry import Region, Size
+from textual.geometry import Offset, Region, Size
 from textual.message import Message as TextualMessage
 from textual.scroll_view import ScrollView
+from textual.selection import Selection
 from textual.strip import Strip
 from textual.style import Style
 from textual.timer import Timer
 
 from glmtui.domain import Message
 from glmtui.domain.markdown import code_blocks
+from glmtui.ui.clipboard import copy_text
 from glmtui.ui.compacted import CompactedItem, check_compaction_action
+from glmtui.ui.find import Highlight
 from glmtui.ui.items import LAZY_FROM, Item, LazyLines, Lines, ReplyItem, UserItem
 from glmtui.ui.tool_block import TICK
 
@@ -70,6 +74,11 @@ MARGIN = 1
 """Blank columns left and right of every message (drawn here, not by CSS padding: cheaper)."""
 BOTTOM = 1
 """Blank lines after the last message."""
+WORD = re.compile(r"\w+(?:[.\-/]\w+)*")
+"""What a double click selects: a word, or words joined by dots, hyphens or slashes (a dotted
+name, a path), without the punctuation after it."""
+TEXT_X = MARGIN + 2
+"""The column a message's text starts at (after the margin, the bar and a space)."""
 LOAD_SCREENS = 3
 """How many screens of earlier messages to load at a time."""
 
@@ -140,6 +149,8 @@ class ConversationView(ScrollView, can_focus=True):
     | u | Undo the compaction (on its summary or its folded messages) |
     | PageUp / PageDown | Scroll a page |
     | Home / End | Start of the conversation / newest text (and follow it) |
+    | g / G | (``vi_keys``) First / last message |
+    | /, n / N | (``vi_keys``) Find; next / previous match |
     """
 
     DEFAULT_CSS = """
@@ -174,7 +185,23 @@ class ConversationView(ScrollView, can_focus=True):
         Binding("pagedown", "page(1)", "Page down", show=False, id="conversation.page_down"),
         Binding("home", "top", "Top", show=False, id="conversation.top"),
         Binding("end", "follow", "Follow", show=False, id="conversation.follow"),
+        # vi keys: only with the vi_keys setting (check_action), so g, G, /, n and N are
+        # free otherwise. Find is the chat screen's (chat.find); without it they do nothing.
+        Binding("g", "vi_edge(-1)", "First", show=False, id="conversation.first"),
+        Binding("G", "vi_edge(1)", "Last", show=False, id="conversation.last"),
+        Binding("slash", "vi_find('find')", "Find", show=False, id="conversation.find"),
+        Binding("n", "vi_find('find_next')", "Next match", show=False, id="conversation.find_next"),
+        Binding(
+            "N",
+            "vi_find('find_previous')",
+            "Previous match",
+            show=False,
+            id="conversation.find_previous",
+        ),
     ]
+
+    vi_keys = False
+    """Whether g, G, /, n and N work (the ``vi_keys`` setting; j and k always do)."""
 
     @dataclass
     class ActionRequested(TextualMessage):
@@ -217,6 +244,9 @@ class ConversationView(ScrollView, can_focus=True):
         lines instead of converting them again."""
         self._style_key = 0
         """Lines as drawn, by the strip they were made from: a scroll reuses them."""
+        self._located: dict[tuple[int, int], tuple[Strip, Strip]] = {}
+        """Strips carrying their cells' offsets (for mouse selection), by (id of the strip,
+        row): Textual's own cache keeps 4 rows a strip, and blank lines are one strip."""
         self._fixed: dict[tuple[object, ...], Strip] = {}
         """Lines that are not a message's text (the blank under the messages, the "earlier
         messages" notice, a streaming reply's spare lines), made once per style and width."""
@@ -234,6 +264,8 @@ class ConversationView(ScrollView, can_focus=True):
         self._tool_ticker: Timer | None = None
         self._initial_load = False
         """True until the first layout: then only the newest screens of messages render."""
+        self.find_highlight: Highlight | None = None
+        """The find bar's marks (None: the bar is closed); set through :meth:`highlight`."""
 
     # --- content ---------------------------------------------------------------------------
 
@@ -646,8 +678,20 @@ class ConversationView(ScrollView, can_focus=True):
             bar = self.get_visual_style("conversation--selected-bar")
         width = self._item_width()
         style_key = (self._style_key, item.kind, selected)
+        highlight = self.find_highlight
+        marker = highlight.marker(item, parts) if highlight and highlight.applies(item) else None
+        found: dict[int, list[Strip]] = {}  # marked parts: kept with these strips only, so
+        # a mark never outlives the find (nor sticks in the parts' own caches)
 
         def convert(part: Lines) -> list[Strip]:
+            if marker is not None and (marked := marker.lines(part)) is not None:
+                converted = found.get(id(part))
+                if converted is None:
+                    converted = found[id(part)] = [
+                        self._convert([line], (style_key, marks), background, bar, width)[0]
+                        for line, marks in marked
+                    ]
+                return converted
             converted = part.strips.get(style_key)
             if converted is None:
                 converted = part.strips[style_key] = self._convert(
@@ -689,7 +733,79 @@ class ConversationView(ScrollView, can_focus=True):
         return out
 
     def render_line(self, y: int) -> Strip:
-        return self._content_lines(Region(0, y, self.size.width, 1))[0]
+        """Row ``y`` of the pane, carrying each cell's offset (the row counted from the top
+        of the conversation, so a mouse selection stays on its text while the view scrolls
+        or a reply streams below it), and the selection's highlight."""
+        row = y + int(self.scroll_offset.y)
+        strip = self._content_lines(Region(0, y, self.size.width, 1))[0]
+        selection = self.text_selection
+        if selection is not None and (span := selection.get_span(row)) is not None:
+            strip = self._highlighted(strip, span)
+        return self._with_offsets(strip, row)
+
+    def _with_offsets(self, strip: Strip, row: int) -> Strip:
+        """``strip`` carrying its cells' offsets, made once per strip and row (a frame that
+        redraws unchanged lines costs a lookup each)."""
+        located = self._located
+        entry = located.get((id(strip), row))
+        if entry is not None and entry[0] is strip:
+            return entry[1]
+        if len(located) > 4096:
+            located.clear()
+        result = strip.apply_offsets(0, row)
+        located[(id(strip), row)] = (strip, result)
+        return result
+
+    def _highlighted(self, strip: Strip, span: tuple[int, int]) -> Strip:
+        """``strip`` with the cells of ``span`` (``-1``: to the end) in the selection style."""
+        start, end = max(TEXT_X, span[0]), strip.cell_length if span[1] < 0 else span[1]
+        if end <= start:
+            return strip
+        style = self.screen.get_component_rich_style("screen--selection")
+        before, chosen, after = strip.divide([start, end, strip.cell_length])
+        marked = Strip(
+            [Segment(text, (old + style) if old else style) for text, old, _ in chosen],
+            chosen.cell_length,
+        )
+        return Strip.join([before, marked, after])
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """The text under a mouse selection, as drawn (wrapped lines, without the margin and
+        the bar), so what is copied is what was seen."""
+        start, end = selection
+        first = start.y if start is not None else 0
+        last = end.y if end is not None else self.virtual_size.height - 1
+        if last < first:
+            return None
+        top = int(self.scroll_offset.y)
+        strips = self._content_lines(Region(0, first - top, self.size.width, last - first + 1))
+        text = "\n".join(strip.text[TEXT_X:].rstrip() for strip in strips)
+        local = Selection(
+            None if start is None else Offset(max(0, start.x - TEXT_X), 0),
+            None if end is None else Offset(max(0, end.x - TEXT_X), last - first),
+        )
+        return local.extract(text), "\n"
+
+    def _select_at(self, offset: Offset, *, whole_line: bool) -> None:
+        """Select the word at ``offset`` (in the pane), or its whole line, with the mouse
+        selection (so Ctrl+C copies it)."""
+        row = offset.y + int(self.scroll_y)
+        drawn = self.get_selection(Selection(Offset(0, row), Offset(self.size.width, row)))
+        text = drawn[0] if drawn is not None else ""
+        column = offset.x - TEXT_X
+        span: tuple[int, int] | None = None
+        if whole_line and text:
+            span = (0, len(text))
+        else:
+            words = ((m.start(), m.end()) for m in WORD.finditer(text))
+            span = next(((a, b) for a, b in words if a <= column < b), None)
+        if span is not None:
+            start, end = (Offset(TEXT_X + x, row) for x in span)
+            self.screen.selections = {self: Selection(start, end)}
+
+    def selection_updated(self, selection: Selection | None) -> None:
+        """Draw the new selection."""
+        self.refresh()
 
     def _content_lines(self, crop: Region) -> list[Strip]:
         """The content strips of ``crop``'s rows (what the compositor asks for at every frame:
@@ -821,6 +937,12 @@ class ConversationView(ScrollView, can_focus=True):
         offset = event.get_content_offset(self)
         if offset is None:
             return
+        if event.chain in (2, 3):
+            # A double click selects the word, a triple click the line (Textual's default
+            # would select the whole conversation, then the screen).
+            event.prevent_default()
+            self._select_at(offset, whole_line=event.chain == 3)
+            return
         hit = self.item_at(offset.y + int(self.scroll_y))
         if hit is None:
             return
@@ -870,6 +992,8 @@ class ConversationView(ScrollView, can_focus=True):
         return self.items[self.selected]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("vi_edge", "vi_find"):
+            return self.vi_keys
         if action == "request" and not self.editable:
             return False
         item = self.selected_item
@@ -901,6 +1025,20 @@ class ConversationView(ScrollView, can_focus=True):
         current = self.selected if self.selected is not None else len(self.items)
         self.select(max(0, min(len(self.items) - 1, current + step)))
 
+    def action_vi_edge(self, direction: int) -> None:
+        """Select the first message (loading every earlier one) or the last."""
+        if not self.items:
+            return
+        if direction < 0:
+            self.load_all()
+        self.select(0 if direction < 0 else len(self.items) - 1)
+
+    async def action_vi_find(self, action: str) -> None:
+        """Run the screen's find action (``find``, ``find_next``, ``find_previous``); a
+        screen without it (a compare pane) ignores the key."""
+        if callable(getattr(self.screen, f"action_{action}", None)):
+            await self.run_action(f"screen.{action}")
+
     def action_page(self, direction: int) -> None:
         """Scroll a page up or down."""
         if direction < 0:
@@ -919,11 +1057,10 @@ class ConversationView(ScrollView, can_focus=True):
         self.scroll_end(animate=False, immediate=True)
 
     def action_copy(self) -> None:
-        """Copy the selected message (OSC 52, so it works over SSH)."""
+        """Copy the selected message (see glmtui.ui.clipboard: OSC 52 and a local tool)."""
         item = self.selected_item
         if item is not None:
-            self.app.copy_to_clipboard(item.message.content)
-            self.notify("Message copied to the clipboard.", timeout=2)
+            copy_text(self.app, item.message.content, "Message", timeout=2)
 
     def action_copy_code(self) -> None:
         """Copy the selected message's code block, or ask which one when there are several."""
@@ -934,8 +1071,7 @@ class ConversationView(ScrollView, can_focus=True):
         if not blocks:
             self.notify("This message has no code block.", severity="warning", timeout=3)
         elif len(blocks) == 1:
-            self.app.copy_to_clipboard(blocks[0].code)
-            self.notify("Code block copied to the clipboard.", timeout=2)
+            copy_text(self.app, blocks[0].code, "Code block", timeout=2)
         else:
             self.post_message(self.ActionRequested(self, item.message, "copy_code"))
 
@@ -1018,6 +1154,40 @@ class ConversationView(ScrollView, can_focus=True):
     def visible_items(self) -> Iterable[Item]:
         """Items rendered at the moment (the rest are loaded when scrolled to)."""
         return self.items[self._first :]
+
+    # --- find ------------------------------------------------------------------------------
+
+    def highlight(self, highlight: Highlight | None) -> None:
+        """Mark the find bar's matches (None: no marks). Only the strips are made again: the
+        items' rendered parts are not touched, so closing the bar leaves no mark behind."""
+        self.find_highlight = highlight
+        self._strips.clear()
+        self.refresh()
+
+    def show_match(self, index: int, ordinal: int, field: str) -> None:
+        """Bring the ``ordinal``-th match of item ``index`` into view: load the item if it is
+        not yet, unfold what hides the match (reasoning, a long prompt), select the item and
+        scroll the match's line into view."""
+        if not 0 <= index < len(self.items):
+            return
+        item = self.items[index]
+        unfolded = False
+        if field == "reasoning" and isinstance(item, ReplyItem) and not item.reasoning_open:
+            item.reasoning_open = unfolded = True
+        elif isinstance(item, UserItem) and item.foldable and not item.expanded:
+            item.expanded = unfolded = True
+        if index < self._first:
+            self._load_earlier_keeping_view(down_to=index)
+        elif unfolded:
+            self.redraw(item)
+        if self.selected != index:  # (selecting refreshes the footer's keys: not per key typed)
+            self.select(index, scroll=False)
+        parts = self._parts.get(id(item))
+        highlight = self.find_highlight
+        line = None
+        if parts is not None and highlight is not None:
+            line = highlight.marker(item, parts).line_of(ordinal)
+        self._show_line(index, line or 0)
 
 
 def _parse_style(style: str | Style) -> Style:
