@@ -232,3 +232,69 @@ async def test_mouse_selection_copies_and_survives_streaming(
         assert screen.get_selected_text() == rows[row]  # as drawn
         screen.action_stop()
         await settle(pilot)
+
+
+async def test_keyboard_selection_copies_with_y_and_esc_leaves(
+    server: LoopbackServer, tmp_path: Path
+) -> None:
+    """``v`` on a message starts a cursor at its text; moving selects (the mouse's highlight),
+    while a reply streams below; ``y`` copies exactly that through the clipboard command and
+    leaves; Esc copies nothing."""
+    more = "\n\nline two\n\nline three\n\nthe end"
+    server.enqueue(
+        StreamReply([sse(chunk("Streaming on", role="assistant")), 0.4, sse(chunk(more)), HANG])
+    )
+    recorder = tmp_path / "recorder.py"
+    recorder.write_text(RECORDER, encoding="utf-8")
+    out = tmp_path / "copied.txt"
+    app = make_app(
+        server,
+        session=sample_session(),
+        clipboard="command",
+        clipboard_command=f"{sys.executable} {recorder} {out}",
+    )
+    async with app.run_test(size=(100, 50)) as pilot:
+        screen = chat(app)
+        view = screen.conversation
+        await send(pilot, "more")
+        await until(pilot, lambda: "Streaming on" in visible_text(app))
+        view.focus()
+        view.select(1)
+        await pilot.press("v")
+        assert view.caret is not None
+        start = view.caret
+        whole = view.get_selection(Selection(None, None))
+        assert whole is not None
+        rows = whole[0].splitlines()
+        assert rows[start.y] == "Here is a function and how to call it:"  # not the header
+        assert screen.get_selected_text() == "H"  # the cell under the cursor
+        shown = {b.binding.id for b in screen.active_bindings.values() if b.binding.show}
+        assert {"text_selection.copy", "text_selection.cancel"} <= shown  # the footer's
+        assert "message.copy" not in shown  # the view's own keys are off meanwhile
+        await pilot.press("j", "j", "right", "l")  # the line below is blank
+        assert rows[start.y + 2] == " python"  # the code block's title line
+        expected = "Here is a function and how to call it:\n\n py"
+        assert screen.get_selected_text() == expected
+        await until(pilot, lambda: "the end" in visible_text(app))  # the reply grew
+        assert view.caret is not None
+        assert screen.get_selected_text() == expected
+        chosen = screen.get_component_rich_style("screen--selection").bgcolor
+        y = start.y + 2 - int(view.scroll_y)
+        drawn = [seg for seg in view.render_line(y) if seg.style and seg.style.bgcolor == chosen]
+        assert "".join(seg.text for seg in drawn) == " py"
+        await pilot.press("y")
+        await until(pilot, lambda: out.exists())
+        assert out.read_text(encoding="utf-8") == expected
+        assert view.caret is None
+        assert not screen.selections
+
+        out.unlink()
+        await pilot.press("v", "j", "escape")  # Esc leaves the mode, the reply streams on
+        await pilot.pause()
+        assert view.caret is None
+        assert not screen.selections
+        assert not out.exists()
+        assert view.has_focus
+        assert screen.generating
+        screen.action_stop()
+        await settle(pilot)

@@ -32,6 +32,7 @@ PLACES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("chat", "glmtui.ui.screens.chat:ChatScreen", ("app",)),
     ("composer", "glmtui.ui.widgets.composer:Composer", ("chat", "app")),
     ("conversation", "glmtui.ui.widgets.conversation:ConversationView", ("chat", "app")),
+    ("text_selection", "glmtui.ui.widgets.conversation:ConversationView", ("chat", "app")),
     ("chips", "glmtui.ui.widgets.attachment_chips:AttachmentChips", ("chat", "app")),
     ("find_bar", "glmtui.ui.widgets.find_bar:FindBar", ("chat", "app")),
     ("sessions", "glmtui.ui.screens.sessions:SessionsScreen", ("app",)),
@@ -53,6 +54,11 @@ PLACES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 """Each place that has bindings: its name, the class (``module:Name``, imported when asked:
 the app imports this module) and the places whose bindings are active along with it. A test
 checks that every class with ``BINDINGS`` in glmtui is here."""
+
+MODES = frozenset({"text_selection"})
+"""Places that are a mode of a widget listed twice (the conversation's keyboard selection):
+only the bindings whose id starts with the mode's name are there, and only there. While the
+mode is on, the widget's other bindings are off, so the keys may be the same."""
 
 RESERVED_KEY = "ctrl+p"
 """The command palette's key (``App.COMMAND_PALETTE_BINDING``): every screen has it."""
@@ -135,6 +141,9 @@ def bound_actions() -> dict[str, BoundAction]:
     for place, path, _parents in PLACES:
         for binding in _own_bindings(_owner(path)):
             if binding.id is None:
+                continue
+            area = binding.id.partition(".")[0]
+            if area != place if place in MODES else area in MODES:
                 continue
             keys = normalize_keys(binding.key)
             known = found.get(binding.id)

@@ -91,6 +91,10 @@ KEYS: tuple[Section, ...] = (
                 "Copy the text selected with the mouse (drag over it; a double click selects"
                 " a word, a triple click a line)",
             ),
+            (
+                "{conversation.select_text}",
+                "Select text with the keyboard, from the start of the selected message (see below)",
+            ),
             ("{message.copy_code}", "Copy a code block (choose one when there are several)"),
             ("{message.edit}", "Edit the selected prompt and resend from there"),
             ("{message.regenerate}", "Regenerate the last reply"),
@@ -126,6 +130,24 @@ KEYS: tuple[Section, ...] = (
                 "Start of the chat / newest text (and follow it)",
             ),
             ("{chat.focus_composer}", "Back to the composer"),
+        ),
+    ),
+    (
+        "Selecting text with the keyboard (v on a message)",
+        (
+            (
+                "{text_selection.left} / {text_selection.right} / {text_selection.up} /"
+                " {text_selection.down}",
+                "Move the cursor; the selection runs from where it started to the cursor"
+                " (Shift+arrows too)",
+            ),
+            (
+                "{text_selection.word_next} / {text_selection.word_previous}",
+                "Next / previous word",
+            ),
+            ("{text_selection.restart}", "Start the selection over at the cursor"),
+            ("{text_selection.copy}", "Copy the selection and leave"),
+            ("{text_selection.cancel}", "Leave without copying"),
         ),
     ),
     (

@@ -356,8 +356,13 @@ class ChatScreen(
         find = self.check_find_action(action)
         if find is not None:
             return find
-        if action == "stop":  # Esc in the find bar closes it, whatever streams
-            return self.generating and not self.composer.completing and not self.finding
+        if action == "stop":  # Esc in the find bar (or selecting text) closes it, whatever streams
+            return (
+                self.generating
+                and not self.composer.completing
+                and not self.finding
+                and self.conversation.caret is None
+            )
         if action == "focus_composer":
             return not self.generating
         if action == "regenerate":

@@ -79,6 +79,11 @@ WORD = re.compile(r"\w+(?:[.\-/]\w+)*")
 name, a path), without the punctuation after it."""
 TEXT_X = MARGIN + 2
 """The column a message's text starts at (after the margin, the bar and a space)."""
+
+SELECTION_ACTIONS = frozenset(
+    {"caret", "caret_word", "restart_selection", "copy_selected_text", "leave_selection"}
+)
+"""The keyboard selection mode's actions: active only while it is on."""
 LOAD_SCREENS = 3
 """How many screens of earlier messages to load at a time."""
 
@@ -169,6 +174,7 @@ class ConversationView(ScrollView, can_focus=True):
     }
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("v", "select_text", "Select text", show=False, id="conversation.select_text"),
         Binding("up,k", "select(-1)", "Previous", show=False, id="message.previous"),
         Binding("down,j", "select(1)", "Next", show=False, id="message.next"),
         Binding("c", "copy", "Copy", id="message.copy"),
@@ -198,6 +204,31 @@ class ConversationView(ScrollView, can_focus=True):
             show=False,
             id="conversation.find_previous",
         ),
+        # The keyboard selection mode (v): while it is on, every other binding of the view is
+        # off (check_action), so its keys reach these.
+        Binding("left,h", "caret(-1, 0)", "Left", show=False, id="text_selection.left"),
+        Binding("right,l", "caret(1, 0)", "Right", show=False, id="text_selection.right"),
+        Binding("up,k", "caret(0, -1)", "Up", show=False, id="text_selection.up"),
+        Binding("down,j", "caret(0, 1)", "Down", show=False, id="text_selection.down"),
+        Binding(
+            "shift+left", "caret(-1, 0)", "Extend left", show=False, id="text_selection.extend_left"
+        ),
+        Binding(
+            "shift+right",
+            "caret(1, 0)",
+            "Extend right",
+            show=False,
+            id="text_selection.extend_right",
+        ),
+        Binding("shift+up", "caret(0, -1)", "Extend up", show=False, id="text_selection.extend_up"),
+        Binding(
+            "shift+down", "caret(0, 1)", "Extend down", show=False, id="text_selection.extend_down"
+        ),
+        Binding("w", "caret_word(1)", "Word", id="text_selection.word_next"),
+        Binding("b", "caret_word(-1)", "Back", id="text_selection.word_previous"),
+        Binding("v", "restart_selection", "Restart here", id="text_selection.restart"),
+        Binding("y,enter,ctrl+c", "copy_selected_text", "Copy", id="text_selection.copy"),
+        Binding("escape", "leave_selection", "Cancel", id="text_selection.cancel"),
     ]
 
     vi_keys = False
@@ -266,6 +297,11 @@ class ConversationView(ScrollView, can_focus=True):
         """True until the first layout: then only the newest screens of messages render."""
         self.find_highlight: Highlight | None = None
         """The find bar's marks (None: the bar is closed); set through :meth:`highlight`."""
+        self.caret: Offset | None = None
+        """The keyboard selection mode's cursor (None: the mode is off): ``x`` a column of the
+        drawn text (after the margin and the bar), ``y`` a conversation line."""
+        self._anchor = Offset(0, 0)
+        """Where the keyboard selection starts (the caret when ``v`` was pressed)."""
 
     # --- content ---------------------------------------------------------------------------
 
@@ -930,6 +966,7 @@ class ConversationView(ScrollView, can_focus=True):
         self.refresh()
 
     def on_blur(self) -> None:
+        self.caret = None
         self._strips.clear()
         self.refresh()
 
@@ -992,6 +1029,12 @@ class ConversationView(ScrollView, can_focus=True):
         return self.items[self.selected]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in SELECTION_ACTIONS:
+            return self.caret is not None
+        if self.caret is not None:
+            return False
+        if action == "select_text":
+            return self.selected_item is not None
         if action in ("vi_edge", "vi_find"):
             return self.vi_keys
         if action == "request" and not self.editable:
@@ -1055,6 +1098,95 @@ class ConversationView(ScrollView, can_focus=True):
         """Show the newest text and keep following it."""
         self.anchor()
         self.scroll_end(animate=False, immediate=True)
+
+    # --- keyboard selection mode -----------------------------------------------------------
+
+    def _drawn_line(self, row: int) -> str:
+        """Conversation line ``row`` as drawn (without the margin and the bar)."""
+        drawn = self.get_selection(Selection(Offset(0, row), Offset(self.size.width, row)))
+        return drawn[0] if drawn is not None else ""
+
+    def action_select_text(self) -> None:
+        """Start the keyboard selection mode: a caret at the start of the selected message's
+        drawn text, selecting as it moves (it uses the mouse selection, so the highlight and
+        the copy are the same)."""
+        index = self.selected
+        row = self.row_of(index) if index is not None else None
+        if index is None or row is None:
+            return
+        top, height = row
+        skip = {top + hotspot.line for hotspot in self.items[index].hotspots}  # ▶ Reasoning
+        first = next(
+            (
+                y
+                for y in range(top + 1, top + height)  # after the header
+                if y not in skip and self._drawn_line(y).strip()
+            ),
+            top,
+        )
+        line = self._drawn_line(first)
+        self.caret = self._anchor = Offset(len(line) - len(line.lstrip()), first)
+        self._show_caret()
+
+    def _show_caret(self) -> None:
+        """Select from the anchor to the caret (both in), keep the caret in view."""
+        caret = self.caret
+        if caret is None:
+            return
+        start, end = sorted((self._anchor, caret), key=lambda o: (o.y, o.x))
+        self.screen.selections = {
+            self: Selection(Offset(TEXT_X + start.x, start.y), Offset(TEXT_X + end.x + 1, end.y))
+        }
+        if not self.scroll_y <= caret.y < self.scroll_y + self.size.height:
+            self.scroll_to(y=max(0, caret.y - self.size.height // 2), animate=False)
+        self.refresh_bindings()
+
+    def action_caret(self, dx: int, dy: int) -> None:
+        """Move the caret a column or a line (the selection follows it)."""
+        if self.caret is None:
+            return
+        y = max(0, min(self.virtual_size.height - 1, self.caret.y + dy))
+        line = self._drawn_line(y)
+        x = max(0, min(max(0, len(line) - 1), self.caret.x + dx))
+        self.caret = Offset(x, y)
+        self._show_caret()
+
+    def action_caret_word(self, direction: int) -> None:
+        """Move the caret to the next word's start (or the previous one's), across lines."""
+        caret = self.caret
+        if caret is None:
+            return
+        y, last = caret.y, self.virtual_size.height - 1
+        for _ in range(64):  # a word within a few screens, else stay
+            if not 0 <= y <= last:
+                return
+            starts = [m.start() for m in WORD.finditer(self._drawn_line(y))]
+            if y == caret.y:
+                starts = [x for x in starts if (x - caret.x) * direction > 0]
+            if starts:
+                self.caret = Offset(starts[0] if direction > 0 else starts[-1], y)
+                self._show_caret()
+                return
+            y += direction
+
+    def action_restart_selection(self) -> None:
+        """Start the selection over at the caret."""
+        if self.caret is not None:
+            self._anchor = self.caret
+            self._show_caret()
+
+    def action_copy_selected_text(self) -> None:
+        """Copy the keyboard selection (see glmtui.ui.clipboard) and leave the mode."""
+        text = self.screen.get_selected_text()
+        self.action_leave_selection()
+        if text:
+            copy_text(self.app, text, "Selection", timeout=2)
+
+    def action_leave_selection(self) -> None:
+        """Leave the keyboard selection mode, its selection cleared."""
+        self.caret = None
+        self.screen.clear_selection()
+        self.refresh_bindings()
 
     def action_copy(self) -> None:
         """Copy the selected message (see glmtui.ui.clipboard: OSC 52 and a local tool)."""
