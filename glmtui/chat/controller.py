@@ -107,6 +107,14 @@ _STATES: dict[ToolOutcome, ToolState] = {
 """The state a call's block ends in, by the outcome of the call."""
 
 
+def _stopped_here() -> None:
+    """The cancellation that :meth:`ConversationController.stop` sent has been handled: the
+    task goes on (uncancelled) instead of ending."""
+    current = asyncio.current_task()
+    if current is not None:
+        current.uncancel()
+
+
 def _label(toolbox: ToolBox | None, wire_name: str) -> str:
     """``server.tool`` for a called function name (the name itself for an unknown tool)."""
     spec = toolbox.find(wire_name) if toolbox is not None and wire_name else None
@@ -475,10 +483,7 @@ class ConversationController:
         history = replace(session, messages=list(session.messages))
         request = self._request(history, toolbox)
         session.messages.append(reply)
-        stats = TurnStats()
-        stats.start(estimate_conversation_tokens(history.messages, history.system_prompt))
-        self._reply, self._stats = reply, stats
-        self._content, self._reasoning = [], []
+        stats = self._begin_stream(reply, history)
         calls = ToolCallAssembler()
         self._emit(TurnStarted(reply, stats, request))
         checkpoints = asyncio.create_task(self._checkpoints(reply))
@@ -505,9 +510,7 @@ class ConversationController:
             ending = not self._stopping
             if ending:
                 raise  # finish below (keep and save what arrived), then go on ending
-            current = asyncio.current_task()
-            if current is not None:
-                current.uncancel()  # stopped by stop(): the turn ends here, normally
+            _stopped_here()  # stopped by stop(): the turn ends here, normally
         finally:
             checkpoints.cancel()
             if reply.status == "streaming":  # some other exception (e.g. a closed pipe)
@@ -536,6 +539,17 @@ class ConversationController:
             self._emit(TurnFailed(reply, stats, error))
         else:
             self._emit(TurnStopped(reply, stats))
+
+    def _begin_stream(
+        self, reply: Message, history: Session, stats: TurnStats | None = None
+    ) -> TurnStats:
+        """``reply`` is the one that streams now (a turn's or a summary's), its numbers
+        started from the size of ``history``."""
+        stats = stats or TurnStats()
+        stats.start(estimate_conversation_tokens(history.messages, history.system_prompt))
+        self._reply, self._stats = reply, stats
+        self._content, self._reasoning = [], []
+        return stats
 
     def _materialize(self, reply: Message) -> None:
         """The streaming reply's text so far, into the message (joined only when saved)."""
@@ -574,9 +588,7 @@ class ConversationController:
                 self.keeper.save_now(self._session)
                 if not self._stopping:
                     raise  # the program is ending
-                current = asyncio.current_task()
-                if current is not None:
-                    current.uncancel()
+                _stopped_here()
                 return False
         return True
 
@@ -942,9 +954,7 @@ class ConversationController:
         except OSError as problem:
             self._emit(CompactionAbandoned(reply, stats, f"Cannot compact: {problem}."))
             return None
-        stats.start(estimate_conversation_tokens(history.messages, history.system_prompt))
-        self._reply, self._stats = reply, stats
-        self._content, self._reasoning = [], []
+        stats = self._begin_stream(reply, history, stats)
         self._emit(CompactionStarted(reply, stats, request, plan.messages, reason))
         try:
             await stream_reply(
@@ -967,9 +977,7 @@ class ConversationController:
             self._abandon(reply, stats, "Compaction stopped; nothing changed.", stopped=True)
             if ending:
                 raise  # the program is ending
-            current = asyncio.current_task()
-            if current is not None:
-                current.uncancel()  # stopped by stop(): the compaction ends here
+            _stopped_here()  # stopped by stop(): the compaction ends here
             self._stopping = False  # a turn that goes on can be stopped (or end) again
             return None
         finally:
